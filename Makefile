@@ -1,0 +1,45 @@
+# The two commands: `make run` (demo on 127.0.0.1:8000) and `make test` (the whole suite).
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+PYTEST_ARGS ?=
+
+.PHONY: run test lint install install-dev migrate demo worker beat clean
+
+$(VENV)/bin/activate:
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+
+install: $(VENV)/bin/activate
+	$(PY) -m pip install --quiet -e .
+
+install-dev: $(VENV)/bin/activate
+	$(PY) -m pip install --quiet -e '.[dev]'
+
+migrate: install
+	$(PY) manage.py migrate --noinput
+
+## Set up on embedded defaults (SQLite, eager Celery), seed the demo, scan once, serve.
+run: migrate
+	$(PY) manage.py seed_demo --if-empty
+	$(PY) manage.py run_governance_scan
+	$(PY) manage.py demo_logins
+	$(PY) manage.py runserver 127.0.0.1:8000
+
+## Install the dev tools and run the whole suite (PostgreSQL + Redis when DATABASE_URL / REDIS_URL are set).
+test: install-dev
+	$(PY) -m pytest $(PYTEST_ARGS)
+
+lint: install-dev
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+	$(PY) manage.py makemigrations --check --dry-run
+
+worker: install
+	$(VENV)/bin/celery -A cxgov worker -l info
+
+beat: install
+	$(VENV)/bin/celery -A cxgov beat -l info
+
+clean:
+	rm -rf $(VENV) db.sqlite3 staticfiles

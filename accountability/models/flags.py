@@ -1,0 +1,130 @@
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.utils import timezone
+
+from programs.models import Organization, Person, Program, scoped_queryset
+
+from ..choices import (
+    LIVE_FLAG_STATUSES,
+    FlagKind,
+    FlagStatus,
+    RiskLevel,
+    ScanStatus,
+    Severity,
+    SubjectType,
+)
+
+
+class FlagQuerySet(scoped_queryset("organization")):
+    def live(self) -> "FlagQuerySet":
+        return self.filter(status__in=LIVE_FLAG_STATUSES)
+
+
+class Flag(models.Model):
+    """A finding that needs a named person to act."""
+
+    organization = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="flags")
+    program = models.ForeignKey(Program, on_delete=models.CASCADE, related_name="flags")
+    kind = models.CharField(max_length=40, choices=FlagKind.choices)
+    severity = models.CharField(max_length=10, choices=Severity.choices)
+    subject_type = models.CharField(max_length=20, choices=SubjectType.choices)
+    subject_id = models.PositiveBigIntegerField()
+    owner = models.ForeignKey(Person, null=True, blank=True, on_delete=models.SET_NULL, related_name="flags")
+    title = models.CharField(max_length=300)
+    detail = models.TextField(blank=True)
+    evidence = models.JSONField(default=dict, blank=True)
+    # Digest of the evidence facts that matter; a dismissed flag returns only when it changes.
+    evidence_fingerprint = models.CharField(max_length=64, blank=True)
+    status = models.CharField(max_length=20, choices=FlagStatus.choices, default=FlagStatus.OPEN)
+    first_detected_at = models.DateTimeField(default=timezone.now)
+    last_detected_at = models.DateTimeField(default=timezone.now)
+    first_detected_on = models.DateField(help_text="The scan's as_of date when first found.")
+    last_detected_on = models.DateField(help_text="The scan's as_of date when last found.")
+    acknowledged_at = models.DateTimeField(null=True, blank=True)
+    acknowledged_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    resolved_at = models.DateTimeField(null=True, blank=True)
+    resolved_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    resolution_note = models.TextField(blank=True)
+
+    objects = FlagQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-last_detected_at", "-id"]
+        constraints = [
+            # One live flag per (kind, subject), held by the database even under concurrent scans.
+            models.UniqueConstraint(
+                fields=["kind", "subject_type", "subject_id"],
+                condition=Q(status__in=LIVE_FLAG_STATUSES),
+                name="flag_one_live_per_kind_subject",
+            ),
+        ]
+        indexes = [
+            models.Index(
+                fields=["organization", "kind"], condition=Q(status__in=LIVE_FLAG_STATUSES), name="flag_live_by_org"
+            ),
+            models.Index(fields=["program", "status"], name="flag_program_status"),
+            models.Index(fields=["kind", "subject_type", "subject_id"], name="flag_kind_subject"),
+        ]
+
+    def __str__(self) -> str:
+        return f"[{self.severity}] {self.title}"
+
+    @property
+    def is_live(self) -> bool:
+        return self.status in LIVE_FLAG_STATUSES
+
+
+class ScanRun(models.Model):
+    organization = models.ForeignKey(
+        Organization, null=True, blank=True, on_delete=models.CASCADE, related_name="scan_runs"
+    )
+    as_of = models.DateField()
+    status = models.CharField(max_length=20, choices=ScanStatus.choices, default=ScanStatus.QUEUED)
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    raised = models.PositiveIntegerField(default=0)
+    refreshed = models.PositiveIntegerField(default=0)
+    resolved = models.PositiveIntegerField(default=0)
+    errors = models.JSONField(default=list, blank=True)
+
+    objects = scoped_queryset("organization").as_manager()
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"Scan {self.organization or 'all'} as of {self.as_of} ({self.status})"
+
+
+class RiskAssessment(models.Model):
+    """Early-bail risk of one program on one date; rewritten, not duplicated, by a rescan."""
+
+    program = models.ForeignKey(Program, on_delete=models.CASCADE, related_name="risk_assessments")
+    as_of = models.DateField()
+    score = models.PositiveSmallIntegerField()
+    level = models.CharField(max_length=10, choices=RiskLevel.choices)
+    factors = models.JSONField(default=list, blank=True)
+    scan_run = models.ForeignKey(ScanRun, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    created_at = models.DateTimeField(default=timezone.now)
+
+    objects = scoped_queryset("program__organization").as_manager()
+
+    class Meta:
+        ordering = ["-as_of"]
+        get_latest_by = "as_of"
+        constraints = [
+            models.UniqueConstraint(fields=["program", "as_of"], name="risk_one_per_program_day"),
+            models.CheckConstraint(condition=Q(score__gte=0) & Q(score__lte=100), name="risk_score_0_100"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.program} · {self.as_of}: {self.score} ({self.level})"

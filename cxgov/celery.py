@@ -1,0 +1,39 @@
+"""The Celery app, configured from Django settings (namespace CELERY).
+
+The whole beat schedule lives here, each entry with an `expires` so a backlog after an
+outage does not run a day's scans twice.
+"""
+
+import os
+
+from celery import Celery
+from celery.schedules import crontab
+
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "cxgov.settings")
+
+app = Celery("cxgov")
+app.config_from_object("django.conf:settings", namespace="CELERY")
+app.autodiscover_tasks()
+
+
+@app.on_after_configure.connect
+def setup_periodic_tasks(sender: Celery, **kwargs) -> None:
+    from django.conf import settings
+
+    sender.conf.beat_schedule = {
+        "daily-governance-scan": {
+            "task": "accountability.tasks.scan_all_organizations_task",
+            "schedule": crontab(hour=settings.CXGOV_SCAN_HOUR, minute=settings.CXGOV_SCAN_MINUTE),
+            "options": {"expires": 6 * 3600},
+        },
+        "hourly-webhook-retries": {
+            "task": "accountability.tasks.retry_deliveries_task",
+            "schedule": crontab(minute=15),
+            "options": {"expires": 3000},
+        },
+        "weekly-digest": {
+            "task": "accountability.tasks.send_weekly_digests_task",
+            "schedule": crontab(hour=7, minute=0, day_of_week="mon"),
+            "options": {"expires": 6 * 3600},
+        },
+    }

@@ -1,0 +1,220 @@
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.db import models
+from django.db.models import Exists, OuterRef, Q, Subquery
+from django.utils import timezone
+from simple_history.models import HistoricalRecords
+
+from programs import readiness
+from programs.models import BusinessUnit, Person, Program, pct_check, scoped_queryset
+
+from .choices import LEVEL_RANK, Cadence, Direction, Health, Kind, Level, MetricStatus
+from .health import health
+
+VALUE_DIGITS = {"max_digits": 20, "decimal_places": 4}
+
+
+class MetricQuerySet(scoped_queryset("program__organization")):
+    def active(self) -> "MetricQuerySet":
+        return self.filter(status=MetricStatus.ACTIVE)
+
+    def with_latest(self) -> "MetricQuerySet":
+        """Annotate the latest measurement (value and period_end): one query for any list."""
+        latest = Measurement.objects.filter(metric=OuterRef("pk")).order_by("-period_end")
+        return self.annotate(
+            latest_value=Subquery(latest.values("value")[:1]),
+            latest_period_end=Subquery(latest.values("period_end")[:1]),
+        )
+
+
+class Metric(models.Model):
+    program = models.ForeignKey(Program, on_delete=models.CASCADE, related_name="metrics")
+    parent = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.PROTECT, related_name="children"
+    )
+    name = models.CharField(max_length=200)
+    description = models.TextField(blank=True)
+    level = models.CharField(max_length=20, choices=Level.choices)
+    kind = models.CharField(max_length=20, choices=Kind.choices)
+    unit = models.CharField(max_length=50, blank=True)
+    direction = models.CharField(max_length=10, choices=Direction.choices, default=Direction.INCREASE)
+    baseline = models.DecimalField(**VALUE_DIGITS, null=True, blank=True)
+    baseline_on = models.DateField(null=True, blank=True)
+    target = models.DecimalField(**VALUE_DIGITS, null=True, blank=True)
+    target_on = models.DateField(null=True, blank=True)
+    owner = models.ForeignKey(Person, null=True, blank=True, on_delete=models.SET_NULL, related_name="metrics")
+    business_unit = models.ForeignKey(
+        BusinessUnit, null=True, blank=True, on_delete=models.SET_NULL, related_name="metrics"
+    )
+    incentive_weight = models.PositiveSmallIntegerField(
+        default=0, help_text="Share of the owner's variable pay tied to this metric (0–100)."
+    )
+    reporting_cadence = models.CharField(max_length=20, choices=Cadence.choices, default=Cadence.MONTHLY)
+    status = models.CharField(max_length=20, choices=MetricStatus.choices, default=MetricStatus.ACTIVE)
+    replaced_by = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.SET_NULL, related_name="replaces"
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+
+    history = HistoricalRecords()
+    objects = MetricQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["program", "name"]
+        constraints = [
+            pct_check("incentive_weight"),
+            models.CheckConstraint(condition=~Q(parent=models.F("id")), name="metric_not_own_parent"),
+        ]
+        indexes = [models.Index(fields=["program", "status"], name="metric_program_status")]
+
+    def __str__(self) -> str:
+        return self.name
+
+    def clean(self) -> None:
+        super().clean()
+        validate_parent(self, self.parent)
+
+    def save(self, *args, **kwargs) -> None:
+        # Every write path (admin, API, services) passes here, so the cascade stays a tree.
+        validate_parent(self, self.parent)
+        super().save(*args, **kwargs)
+
+    @property
+    def health(self) -> Health:
+        if "latest_value" not in self.__dict__:
+            latest = self.measurements.order_by("-period_end").first()
+            self.latest_value = latest.value if latest else None
+            self.latest_period_end = latest.period_end if latest else None
+        return health(
+            direction=self.direction,
+            baseline=self.baseline,
+            baseline_on=self.baseline_on,
+            target=self.target,
+            target_on=self.target_on,
+            latest_value=self.latest_value,
+            latest_period_end=self.latest_period_end,
+        )
+
+
+def validate_parent(metric: Metric, parent: Metric | None) -> None:
+    """A parent is in the same program, at the same or a higher level, and never a descendant."""
+    if parent is None:
+        return
+    if metric.program_id and parent.program_id != metric.program_id:
+        raise ValidationError({"parent": "The parent metric must belong to the same program."})
+    if metric.level and LEVEL_RANK[parent.level] < LEVEL_RANK[metric.level]:
+        raise ValidationError(
+            {"parent": f"A {metric.level} metric cannot sit under a {parent.level} metric."}
+        )
+    if metric.pk is None:
+        return
+    # Walk up from the parent; the cascade is shallow, so this is a handful of rows.
+    seen: set[int] = set()
+    node_id = parent.pk
+    parents = dict(Metric.objects.filter(program_id=parent.program_id).values_list("id", "parent_id"))
+    while node_id is not None and node_id not in seen:
+        if node_id == metric.pk:
+            raise ValidationError({"parent": "That parent would make the cascade a cycle."})
+        seen.add(node_id)
+        node_id = parents.get(node_id)
+
+
+class Measurement(models.Model):
+    metric = models.ForeignKey(Metric, on_delete=models.PROTECT, related_name="measurements")
+    period_end = models.DateField()
+    value = models.DecimalField(**VALUE_DIGITS)
+    source = models.CharField(max_length=200, blank=True)
+    recorded_at = models.DateTimeField(default=timezone.now)
+
+    history = HistoricalRecords()
+    objects = scoped_queryset("metric__program__organization").as_manager()
+
+    class Meta:
+        ordering = ["metric", "-period_end"]
+        constraints = [
+            models.UniqueConstraint(fields=["metric", "period_end"], name="measurement_one_per_period")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.metric} · {self.period_end} = {self.value}"
+
+
+class MetricRevision(models.Model):
+    """Append-only record of a guarded metric change, with its reason."""
+
+    metric = models.ForeignKey(Metric, on_delete=models.CASCADE, related_name="revisions")
+    field = models.CharField(max_length=50)
+    old_value = models.TextField(blank=True, null=True)
+    new_value = models.TextField(blank=True, null=True)
+    reason = models.TextField()
+    changed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    changed_at = models.DateTimeField(default=timezone.now)
+    # A lazy reference, not an import: the forum that decided the change, when there was one.
+    approved_in = models.ForeignKey(
+        "accountability.ForumSession", null=True, blank=True, on_delete=models.PROTECT, related_name="approved_revisions"
+    )
+
+    objects = scoped_queryset("metric__program__organization").as_manager()
+
+    class Meta:
+        ordering = ["-changed_at", "-id"]
+        indexes = [models.Index(fields=["metric", "field", "changed_at"], name="revision_metric_field_at")]
+
+    def __str__(self) -> str:
+        return f"{self.metric} · {self.field}: {self.old_value} → {self.new_value}"
+
+    def save(self, *args, **kwargs) -> None:
+        if self.pk is not None:
+            raise ValidationError("Metric revisions are never edited.")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        raise ValidationError("Metric revisions are never deleted.")
+
+
+class ExemptionQuerySet(scoped_queryset("metric__program__organization")):
+    def active_on(self, day) -> "ExemptionQuerySet":
+        return self.filter(starts_on__lte=day).filter(Q(ends_on__isnull=True) | Q(ends_on__gte=day))
+
+
+class Exemption(models.Model):
+    metric = models.ForeignKey(Metric, on_delete=models.CASCADE, related_name="exemptions")
+    person = models.ForeignKey(Person, on_delete=models.CASCADE, related_name="exemptions")
+    reason = models.TextField()
+    granted_by = models.ForeignKey(
+        Person, null=True, blank=True, on_delete=models.SET_NULL, related_name="granted_exemptions"
+    )
+    starts_on = models.DateField()
+    ends_on = models.DateField(null=True, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    history = HistoricalRecords()
+    objects = ExemptionQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-starts_on"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(ends_on__isnull=True) | Q(ends_on__gte=models.F("starts_on")),
+                name="exemption_ends_after_start",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.person} excused from {self.metric}"
+
+
+readiness.register(
+    readiness.ReadinessCheck(
+        "strategic_outcome_metric",
+        "At least one strategic metric of kind outcome.",
+        60,
+        lambda: Exists(
+            Metric.objects.filter(
+                program=OuterRef("pk"), level=Level.STRATEGIC, kind=Kind.OUTCOME, status=MetricStatus.ACTIVE
+            )
+        ),
+    )
+)

@@ -1,0 +1,449 @@
+import hashlib
+import secrets
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Exists, ExpressionWrapper, F, OuterRef, Q, Subquery
+from django.db.models.functions import Coalesce
+from django.utils import timezone
+from simple_history.models import HistoricalRecords
+
+from . import access, readiness
+from .choices import (
+    COMMITMENT_QUESTIONS,
+    SCANNED_STATUSES,
+    InitiativeStatus,
+    ProgramStatus,
+    Rag,
+    Role,
+    StageStatus,
+)
+
+
+def pct_check(field: str) -> models.CheckConstraint:
+    return models.CheckConstraint(
+        condition=Q(**{f"{field}__gte": 0}) & Q(**{f"{field}__lte": 100}),
+        name=f"%(app_label)s_%(class)s_{field}_0_100",
+    )
+
+
+class OrganizationScopedQuerySet(models.QuerySet):
+    """`for_user` scopes any organization-owned model; subclasses name the path."""
+
+    organization_path = "organization"
+
+    def for_organizations(self, organization_ids) -> "OrganizationScopedQuerySet":
+        return self.filter(**{f"{self.organization_path}__in": organization_ids})
+
+    def for_user(self, user) -> "OrganizationScopedQuerySet":
+        """Rows of the organizations the user (or API key) belongs to; all for superusers."""
+        ids = access.organization_ids(user)
+        return self if ids is None else self.for_organizations(ids)
+
+
+def scoped_queryset(path: str) -> type[OrganizationScopedQuerySet]:
+    return type(f"ScopedBy_{path}", (OrganizationScopedQuerySet,), {"organization_path": path})
+
+
+class Organization(models.Model):
+    name = models.CharField(max_length=200)
+    slug = models.SlugField(max_length=100, unique=True)
+    ceo = models.ForeignKey(
+        "Person", null=True, blank=True, on_delete=models.SET_NULL, related_name="+", verbose_name="CEO"
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+
+    objects = scoped_queryset("pk").as_manager()
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Membership(models.Model):
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="memberships")
+    organization = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="memberships")
+    role = models.CharField(max_length=20, choices=Role.choices)
+
+    objects = scoped_queryset("organization").as_manager()
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["user", "organization"], name="membership_unique")]
+
+    def __str__(self) -> str:
+        return f"{self.user} · {self.organization} · {self.role}"
+
+
+class ApiKeyQuerySet(scoped_queryset("organization")):
+    def usable(self) -> "ApiKeyQuerySet":
+        return self.filter(revoked_at__isnull=True)
+
+
+class ApiKey(models.Model):
+    """An integration's credential. Only the SHA-256 of the key is stored."""
+
+    PREFIX = "cxg_"
+
+    organization = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="api_keys")
+    name = models.CharField(max_length=100)
+    role = models.CharField(max_length=20, choices=Role.choices)
+    key_prefix = models.CharField(max_length=16, editable=False, help_text="First characters, to recognise a key.")
+    key_hash = models.CharField(max_length=64, unique=True, editable=False)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+    last_used_at = models.DateTimeField(null=True, blank=True)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+
+    objects = ApiKeyQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = "API key"
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.key_prefix}…)"
+
+    @staticmethod
+    def hash(raw_key: str) -> str:
+        return hashlib.sha256(raw_key.encode()).hexdigest()
+
+    @classmethod
+    def generate(cls) -> str:
+        return cls.PREFIX + secrets.token_urlsafe(32)
+
+    def set_key(self, raw_key: str) -> None:
+        self.key_prefix = raw_key[:10]
+        self.key_hash = self.hash(raw_key)
+
+    @property
+    def is_active(self) -> bool:
+        return self.revoked_at is None
+
+
+class Person(models.Model):
+    organization = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="people")
+    name = models.CharField(max_length=200)
+    email = models.EmailField(blank=True)
+    title = models.CharField(max_length=200, blank=True)
+    is_officer = models.BooleanField(default=False, help_text="An officer of the company (C-level or equivalent).")
+    reports_to = models.ForeignKey("self", null=True, blank=True, on_delete=models.SET_NULL, related_name="reports")
+    active = models.BooleanField(default=True)
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="people"
+    )
+
+    objects = scoped_queryset("organization").as_manager()
+
+    class Meta:
+        ordering = ["name"]
+        verbose_name_plural = "people"
+        constraints = [
+            models.UniqueConstraint(
+                fields=["organization", "user"], condition=Q(user__isnull=False), name="person_one_per_user_and_org"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.name}, {self.title}" if self.title else self.name
+
+
+class BusinessUnit(models.Model):
+    organization = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="business_units")
+    name = models.CharField(max_length=200)
+
+    objects = scoped_queryset("organization").as_manager()
+
+    class Meta:
+        ordering = ["name"]
+        constraints = [models.UniqueConstraint(fields=["organization", "name"], name="business_unit_unique_name")]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+def _core_readiness_checks() -> None:
+    def nonblank(field: str):
+        return lambda: ExpressionWrapper(~Q(**{field: ""}), output_field=models.BooleanField())
+
+    def first_stage_funded():
+        first_sequence = (
+            RoadmapStage.objects.filter(program=OuterRef(OuterRef("pk"))).order_by("sequence").values("sequence")[:1]
+        )
+        return Exists(
+            RoadmapStage.objects.filter(program=OuterRef("pk"), sequence=Subquery(first_sequence), budget__gt=0)
+        )
+
+    for check in [
+        readiness.ReadinessCheck("customer_vision", "A customer vision is written.", 10, nonblank("customer_vision")),
+        readiness.ReadinessCheck("business_case", "A business case is written.", 20, nonblank("business_case")),
+        readiness.ReadinessCheck(
+            "sponsor",
+            "An executive sponsor is named.",
+            30,
+            lambda: ExpressionWrapper(Q(executive_sponsor__isnull=False), output_field=models.BooleanField()),
+        ),
+        readiness.ReadinessCheck(
+            "champion_officer",
+            "The customer champion is an officer of the company.",
+            40,
+            lambda: Exists(Person.objects.filter(pk=OuterRef("customer_champion_id"), is_officer=True)),
+        ),
+        readiness.ReadinessCheck(
+            "funded_first_stage", "The first roadmap stage has a budget.", 70, first_stage_funded
+        ),
+    ]:
+        readiness.register(check)
+
+
+class ProgramQuerySet(scoped_queryset("organization")):
+    def scanned(self) -> "ProgramQuerySet":
+        return self.filter(status__in=SCANNED_STATUSES)
+
+    def with_readiness(self) -> "ProgramQuerySet":
+        return self.annotate(**{c.annotation: c.expression() for c in readiness.checks()})
+
+
+class Program(models.Model):
+    organization = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="programs")
+    name = models.CharField(max_length=200)
+    customer_vision = models.TextField(blank=True, help_text="The end state for customers.")
+    business_case = models.TextField(blank=True, help_text="How the program moves revenue, cost or risk.")
+    executive_sponsor = models.ForeignKey(
+        Person, null=True, blank=True, on_delete=models.SET_NULL, related_name="sponsored_programs"
+    )
+    customer_champion = models.ForeignKey(
+        Person, null=True, blank=True, on_delete=models.SET_NULL, related_name="championed_programs"
+    )
+    champion_time_pct = models.PositiveSmallIntegerField(
+        default=0, help_text="Share of the champion's time given to the program (0–100)."
+    )
+    status = models.CharField(max_length=20, choices=ProgramStatus.choices, default=ProgramStatus.DRAFT, editable=False)
+    started_on = models.DateField(null=True, blank=True)
+    committed_horizon_months = models.PositiveSmallIntegerField(default=60)
+    first_results_due_on = models.DateField(null=True, blank=True)
+    budget = models.DecimalField(max_digits=16, decimal_places=2, null=True, blank=True)
+    stall_after_days = models.PositiveSmallIntegerField(default=30)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    history = HistoricalRecords()
+    objects = ProgramQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["name"]
+        constraints = [
+            pct_check("champion_time_pct"),
+            models.CheckConstraint(condition=Q(committed_horizon_months__gte=1), name="program_horizon_positive"),
+            models.CheckConstraint(condition=Q(stall_after_days__gte=1), name="program_stall_after_positive"),
+            models.CheckConstraint(condition=Q(budget__isnull=True) | Q(budget__gte=0), name="program_budget_gte_0"),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+    @property
+    def readiness(self) -> list[str]:
+        """Unmet conditions for going live; empty when the program is ready."""
+        names = [c.annotation for c in readiness.checks()]
+        if all(hasattr(self, n) for n in names):
+            values = {n: getattr(self, n) for n in names}
+        else:
+            values = Program.objects.with_readiness().filter(pk=self.pk).values(*names).first() or {}
+        return readiness.unmet(values)
+
+    def month_of_horizon(self, as_of) -> int | None:
+        """1-based month of the committed horizon on `as_of` (None before the start)."""
+        if not self.started_on or as_of < self.started_on:
+            return None
+        months = (as_of.year - self.started_on.year) * 12 + (as_of.month - self.started_on.month)
+        if as_of.day < self.started_on.day:
+            months -= 1
+        return months + 1
+
+
+class ProgramStatusChange(models.Model):
+    """Append-only record of each status change (written by `program_transition`)."""
+
+    program = models.ForeignKey(Program, on_delete=models.CASCADE, related_name="status_changes")
+    from_status = models.CharField(max_length=20, choices=ProgramStatus.choices)
+    to_status = models.CharField(max_length=20, choices=ProgramStatus.choices)
+    reason = models.TextField(blank=True)
+    forced = models.BooleanField(default=False, help_text="Activated with readiness unmet.")
+    unmet_readiness = models.JSONField(default=list, blank=True)
+    # The horizon in force at this change, so "shortened since activation" is one lookup.
+    committed_horizon_months = models.PositiveSmallIntegerField()
+    changed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    at = models.DateTimeField(default=timezone.now)
+
+    objects = scoped_queryset("program__organization").as_manager()
+
+    class Meta:
+        ordering = ["-at", "-id"]
+
+    def __str__(self) -> str:
+        return f"{self.program}: {self.from_status} → {self.to_status}"
+
+
+class RoadmapStage(models.Model):
+    program = models.ForeignKey(Program, on_delete=models.CASCADE, related_name="stages")
+    sequence = models.PositiveSmallIntegerField()
+    name = models.CharField(max_length=200)
+    expectations = models.TextField(blank=True)
+    starts_on = models.DateField(null=True, blank=True)
+    ends_on = models.DateField(null=True, blank=True)
+    budget = models.DecimalField(
+        max_digits=16, decimal_places=2, null=True, blank=True, help_text="Empty means unfunded."
+    )
+    status = models.CharField(max_length=20, choices=StageStatus.choices, default=StageStatus.PLANNED)
+
+    history = HistoricalRecords()
+    objects = scoped_queryset("program__organization").as_manager()
+
+    class Meta:
+        ordering = ["program", "sequence"]
+        constraints = [
+            models.UniqueConstraint(fields=["program", "sequence"], name="stage_unique_sequence"),
+            models.CheckConstraint(condition=Q(budget__isnull=True) | Q(budget__gte=0), name="stage_budget_gte_0"),
+            models.CheckConstraint(
+                condition=Q(starts_on__isnull=True) | Q(ends_on__isnull=True) | Q(ends_on__gte=F("starts_on")),
+                name="stage_ends_after_start",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.sequence}. {self.name}"
+
+
+class InitiativeQuerySet(scoped_queryset("program__organization")):
+    def in_flight(self) -> "InitiativeQuerySet":
+        return self.filter(status__in=[InitiativeStatus.IN_PROGRESS, InitiativeStatus.BLOCKED])
+
+    def with_last_update(self) -> "InitiativeQuerySet":
+        latest = ProgressUpdate.objects.filter(initiative=OuterRef("pk")).order_by("-reported_on")
+        return self.annotate(last_update_on=Subquery(latest.values("reported_on")[:1])).annotate(
+            last_activity_on=Coalesce(F("last_update_on"), F("starts_on"))
+        )
+
+
+class Initiative(models.Model):
+    program = models.ForeignKey(Program, on_delete=models.CASCADE, related_name="initiatives")
+    stage = models.ForeignKey(
+        RoadmapStage, null=True, blank=True, on_delete=models.SET_NULL, related_name="initiatives"
+    )
+    name = models.CharField(max_length=200)
+    description = models.TextField(blank=True)
+    owner = models.ForeignKey(Person, on_delete=models.PROTECT, related_name="initiatives")
+    business_units = models.ManyToManyField(BusinessUnit, blank=True, related_name="initiatives")
+    status = models.CharField(max_length=20, choices=InitiativeStatus.choices, default=InitiativeStatus.PLANNED)
+    starts_on = models.DateField(null=True, blank=True)
+    due_on = models.DateField(null=True, blank=True)
+    percent_complete = models.PositiveSmallIntegerField(default=0)
+
+    history = HistoricalRecords(m2m_fields=[])
+    objects = InitiativeQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["program", "due_on", "name"]
+        constraints = [pct_check("percent_complete")]
+        indexes = [models.Index(fields=["program", "status"], name="initiative_program_status")]
+
+    def __str__(self) -> str:
+        return self.name
+
+    @property
+    def last_update_on(self):
+        """Date of the latest progress update (annotated by `with_last_update()` in lists)."""
+        if "last_update_on" in self.__dict__:
+            return self.__dict__["last_update_on"]
+        latest = self.updates.order_by("-reported_on").values_list("reported_on", flat=True).first()
+        return latest
+
+    @last_update_on.setter
+    def last_update_on(self, value) -> None:
+        self.__dict__["last_update_on"] = value
+
+
+class ProgressUpdate(models.Model):
+    initiative = models.ForeignKey(Initiative, on_delete=models.CASCADE, related_name="updates")
+    author = models.ForeignKey(Person, on_delete=models.PROTECT, related_name="progress_updates")
+    reported_on = models.DateField()
+    rag = models.CharField(max_length=10, choices=Rag.choices)
+    percent_complete = models.PositiveSmallIntegerField()
+    note = models.TextField(blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    objects = scoped_queryset("initiative__program__organization").as_manager()
+
+    class Meta:
+        ordering = ["-reported_on", "-id"]
+        constraints = [pct_check("percent_complete")]
+        indexes = [models.Index(fields=["initiative", "-reported_on"], name="progress_initiative_latest")]
+
+    def __str__(self) -> str:
+        return f"{self.initiative} · {self.reported_on} · {self.rag}"
+
+
+def _answer_field(question: str) -> models.PositiveSmallIntegerField:
+    return models.PositiveSmallIntegerField(help_text=question)
+
+
+class CommitmentAssessment(models.Model):
+    """The nine-question check of the CEO's commitment; score = mean × 20."""
+
+    QUESTIONS = COMMITMENT_QUESTIONS
+
+    program = models.ForeignKey(Program, on_delete=models.CASCADE, related_name="commitment_assessments")
+    assessed_on = models.DateField()
+    assessor = models.ForeignKey(Person, on_delete=models.PROTECT, related_name="commitment_assessments")
+    clear_destination = _answer_field(COMMITMENT_QUESTIONS[0][1])
+    understands_scope = _answer_field(COMMITMENT_QUESTIONS[1][1])
+    builds_new_skills = _answer_field(COMMITMENT_QUESTIONS[2][1])
+    commits_resources = _answer_field(COMMITMENT_QUESTIONS[3][1])
+    true_partner = _answer_field(COMMITMENT_QUESTIONS[4][1])
+    insists_on_patience = _answer_field(COMMITMENT_QUESTIONS[5][1])
+    pushes_customer_metrics = _answer_field(COMMITMENT_QUESTIONS[6][1])
+    drives_reliability = _answer_field(COMMITMENT_QUESTIONS[7][1])
+    defines_differentiation = _answer_field(COMMITMENT_QUESTIONS[8][1])
+    # Stored by the database itself, so it can never drift from the answers.
+    score = models.GeneratedField(
+        expression=ExpressionWrapper(
+            (
+                F("clear_destination")
+                + F("understands_scope")
+                + F("builds_new_skills")
+                + F("commits_resources")
+                + F("true_partner")
+                + F("insists_on_patience")
+                + F("pushes_customer_metrics")
+                + F("drives_reliability")
+                + F("defines_differentiation")
+            )
+            * 20.0
+            / 9.0,
+            output_field=models.FloatField(),
+        ),
+        output_field=models.FloatField(),
+        db_persist=True,
+    )
+    note = models.TextField(blank=True)
+
+    objects = scoped_queryset("program__organization").as_manager()
+
+    class Meta:
+        ordering = ["-assessed_on", "-id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(**{f"{q}__gte": 1}) & Q(**{f"{q}__lte": 5}), name=f"commitment_{q}_1_5"
+            )
+            for q, _ in COMMITMENT_QUESTIONS
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.program} · {self.assessed_on}"
+
+
+_core_readiness_checks()

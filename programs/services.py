@@ -1,0 +1,142 @@
+"""Writes on the programs domain that carry rules or history."""
+
+from datetime import datetime
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.utils import timezone
+from django.utils.text import slugify
+
+from .choices import PROGRAM_TRANSITIONS, ProgramStatus, Role
+from .models import ApiKey, Initiative, Organization, Person, Program, ProgramStatusChange, ProgressUpdate
+
+# Moves that must say why: stopping, pausing and restarting a program are decisions.
+_REASON_REQUIRED = {
+    (ProgramStatus.ACTIVE, ProgramStatus.PAUSED),
+    (ProgramStatus.PAUSED, ProgramStatus.ACTIVE),
+    (ProgramStatus.DRAFT, ProgramStatus.CANCELLED),
+    (ProgramStatus.ACTIVE, ProgramStatus.CANCELLED),
+    (ProgramStatus.PAUSED, ProgramStatus.CANCELLED),
+}
+
+
+class TransitionRefused(ValidationError):
+    pass
+
+
+@transaction.atomic
+def program_transition(
+    *,
+    program: Program,
+    to: str,
+    reason: str = "",
+    force: bool = False,
+    actor=None,
+    at: datetime | None = None,
+) -> ProgramStatusChange:
+    """Move a program to status `to`, keeping a ProgramStatusChange.
+
+    Refuses (TransitionRefused, nothing written) a move the lifecycle does not allow, a
+    pause, cancel or resume without a reason, and draft→active while readiness is unmet
+    unless `force` is given with a reason. Not idempotent: a repeated call is refused
+    because the program is already in `to`.
+    """
+    at = at or timezone.now()
+    reason = (reason or "").strip()
+    locked = Program.objects.select_for_update().get(pk=program.pk)
+    current = locked.status
+    if to not in ProgramStatus.values:
+        raise TransitionRefused({"to": f"'{to}' is not a program status."})
+    if to not in PROGRAM_TRANSITIONS[current]:
+        allowed = ", ".join(sorted(PROGRAM_TRANSITIONS[current])) or "none (it is final)"
+        raise TransitionRefused({"to": f"A {current} program cannot become {to}. Allowed from {current}: {allowed}."})
+    if (current, to) in _REASON_REQUIRED and not reason:
+        raise TransitionRefused({"reason": f"Say why the program goes from {current} to {to}."})
+
+    unmet: list[str] = []
+    if current == ProgramStatus.DRAFT and to == ProgramStatus.ACTIVE:
+        unmet = locked.readiness
+        if unmet and not force:
+            raise TransitionRefused(
+                {"to": ["The program is not ready to go live: " + " ".join(unmet)]}
+            )
+        if unmet and not reason:
+            raise TransitionRefused({"reason": "Forcing activation past unmet readiness needs a reason."})
+
+    update = {"status": to}
+    if to == ProgramStatus.ACTIVE and locked.started_on is None:
+        update["started_on"] = timezone.localdate(at) if timezone.is_aware(at) else at.date()
+    for field, value in update.items():
+        setattr(locked, field, value)
+    locked._change_reason = reason or f"{current} → {to}"
+    locked.save(update_fields=list(update))
+    for field, value in update.items():
+        setattr(program, field, value)
+
+    return ProgramStatusChange.objects.create(
+        program=locked,
+        from_status=current,
+        to_status=to,
+        reason=reason,
+        forced=bool(unmet),
+        unmet_readiness=unmet,
+        committed_horizon_months=locked.committed_horizon_months,
+        changed_by=actor if getattr(actor, "is_authenticated", False) else None,
+        at=at,
+    )
+
+
+@transaction.atomic
+def progress_update_create(
+    *,
+    initiative: Initiative,
+    author: Person,
+    reported_on,
+    rag: str,
+    percent_complete: int,
+    note: str = "",
+) -> ProgressUpdate:
+    """Record a progress update; the initiative takes its percent when it is the latest."""
+    if author.organization_id != initiative.program.organization_id:
+        raise ValidationError({"author": "The author must belong to the initiative's organization."})
+    update = ProgressUpdate.objects.create(
+        initiative=initiative,
+        author=author,
+        reported_on=reported_on,
+        rag=rag,
+        percent_complete=percent_complete,
+        note=note,
+    )
+    latest = initiative.updates.order_by("-reported_on", "-id").first()
+    if latest.pk == update.pk and initiative.percent_complete != percent_complete:
+        initiative.percent_complete = percent_complete
+        initiative._change_reason = f"progress update of {reported_on}"
+        initiative.save(update_fields=["percent_complete"])
+    return update
+
+
+def organization_create(*, name: str, slug: str | None = None) -> Organization:
+    slug = slug or slugify(name)
+    if not slug:
+        raise ValidationError({"slug": "Give a slug: the name has no letters to make one from."})
+    if Organization.objects.filter(slug=slug).exists():
+        raise ValidationError({"slug": f"An organization with slug '{slug}' already exists."})
+    return Organization.objects.create(name=name, slug=slug)
+
+
+def api_key_create(*, organization: Organization, name: str, role: str, actor=None) -> tuple[ApiKey, str]:
+    """Create a key; returns the row and the raw key, which is never stored or shown again."""
+    if role not in Role.values:
+        raise ValidationError({"role": f"Role must be one of {', '.join(Role.values)}."})
+    raw = ApiKey.generate()
+    key = ApiKey(organization=organization, name=name, role=role, created_by=actor)
+    key.set_key(raw)
+    key.save()
+    return key, raw
+
+
+def api_key_revoke(*, key: ApiKey) -> ApiKey:
+    """Revoke a key; safe to re-run (a revoked key keeps its first revocation time)."""
+    ApiKey.objects.filter(pk=key.pk, revoked_at__isnull=True).update(revoked_at=timezone.now())
+    key.refresh_from_db(fields=["revoked_at"])
+    return key

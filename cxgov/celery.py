@@ -14,6 +14,8 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "cxgov.settings")
 app = Celery("cxgov")
 app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks()
+# Notification tasks live one package down; name it so workers register them.
+app.autodiscover_tasks(["accountability.notifications"])
 
 
 @app.on_after_configure.connect
@@ -27,12 +29,12 @@ def setup_periodic_tasks(sender: Celery, **kwargs) -> None:
             "options": {"expires": 6 * 3600},
         },
         "hourly-webhook-retries": {
-            "task": "accountability.tasks.retry_deliveries_task",
+            "task": "accountability.notifications.tasks.retry_deliveries_task",
             "schedule": crontab(minute=15),
             "options": {"expires": 3000},
         },
         "weekly-digest": {
-            "task": "accountability.tasks.send_weekly_digests_task",
+            "task": "accountability.notifications.tasks.send_weekly_digests_task",
             "schedule": crontab(hour=7, minute=0, day_of_week="mon"),
             "options": {"expires": 6 * 3600},
         },

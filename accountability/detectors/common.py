@@ -1,0 +1,72 @@
+"""Shared pieces of the detectors: scoping, day arithmetic, severities.
+
+Day convention (used by every detector): "older than N days" means
+`(as_of - date).days > N`; "past 2×N" means `> 2 * N`. A date on `as_of` itself is 0
+days old. Date-times (session times, revision times) are reduced to their calendar date
+in the project time zone (UTC) before counting.
+"""
+
+import datetime as dt
+from collections.abc import Collection
+
+from django.db.models import Q
+from django.utils import timezone
+
+from programs.choices import SCANNED_STATUSES
+from programs.models import Organization
+
+from ..choices import SEVERITY_RANK, Severity
+
+_STEP_DOWN = {Severity.CRITICAL: Severity.HIGH, Severity.HIGH: Severity.MEDIUM, Severity.MEDIUM: Severity.LOW}
+
+
+def scope_q(organization: Organization, program_ids: Collection[int] | None, prefix: str = "program__") -> Q:
+    """Rows of scanned (active/paused) programs of `organization`, optionally only `program_ids`.
+
+    `prefix` is the lookup path from the queried model to Program ("" for Program itself).
+    It is a join, never a separate query, so every detector keeps a fixed query count.
+    """
+    q = Q(**{f"{prefix}organization_id": organization.pk, f"{prefix}status__in": SCANNED_STATUSES})
+    if program_ids is not None:
+        q &= Q(**{f"{prefix}id__in": list(program_ids)})
+    return q
+
+
+def day_start(day: dt.date) -> dt.datetime:
+    """The aware date-time at which `day` begins in the project time zone."""
+    return timezone.make_aware(dt.datetime.combine(day, dt.time.min))
+
+
+def before_end_of(day: dt.date) -> dict:
+    """Filter kwargs fragment helper: date-times on or before `day` (its whole day included)."""
+    return {"lt": day_start(day + dt.timedelta(days=1))}
+
+
+def local_date(value: dt.datetime | dt.date | None) -> dt.date | None:
+    """The calendar date of a date-time in the project time zone (dates pass through)."""
+    if value is None or not isinstance(value, dt.datetime):
+        return value
+    return timezone.localtime(value).date() if timezone.is_aware(value) else value.date()
+
+
+def iso(value: dt.date | dt.datetime | None) -> str | None:
+    if value is None:
+        return None
+    return value.isoformat()
+
+
+def days_between(earlier: dt.date, as_of: dt.date) -> int:
+    return (as_of - earlier).days
+
+
+def step_down(severity: str) -> str:
+    """One severity step lower, never below low."""
+    return _STEP_DOWN.get(severity, Severity.LOW)
+
+
+def highest(severities: Collection[str]) -> str:
+    return max(severities, key=lambda s: SEVERITY_RANK[s])
+
+
+def plural(n: int, word: str) -> str:
+    return f"{n} {word}" if n == 1 else f"{n} {word}s"

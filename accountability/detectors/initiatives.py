@@ -1,0 +1,173 @@
+"""Initiative detectors: stalled and overdue work, plus the stalled counts the risk assessment reuses."""
+
+import datetime as dt
+from collections.abc import Collection
+
+from django.db.models import F, OuterRef, Subquery
+from django.db.models.functions import Coalesce
+
+from programs.choices import InitiativeStatus
+from programs.models import Initiative, Organization, Program, ProgressUpdate
+
+from ..choices import FlagKind, Severity, SubjectType
+from ..findings import Finding
+from .common import days_between, iso, scope_q
+
+IN_FLIGHT = (InitiativeStatus.IN_PROGRESS, InitiativeStatus.BLOCKED)
+CLOSED = (InitiativeStatus.DONE, InitiativeStatus.CANCELLED)
+OVERDUE_HIGH_AFTER_DAYS = 30
+
+
+def _in_flight_rows(organization: Organization, as_of: dt.date, program_ids: Collection[int] | None):
+    """In-progress/blocked initiatives with their last activity date on `as_of` (one query).
+
+    Last activity = the latest progress update reported on or before `as_of` (later
+    updates did not exist yet on that day), else `starts_on`; None when neither exists.
+    """
+    latest = (
+        ProgressUpdate.objects.filter(initiative_id=OuterRef("pk"), reported_on__lte=as_of)
+        .order_by("-reported_on")
+        .values("reported_on")[:1]
+    )
+    return (
+        Initiative.objects.filter(scope_q(organization, program_ids), status__in=IN_FLIGHT)
+        .annotate(last_update_on=Subquery(latest))
+        .annotate(last_activity_on=Coalesce(F("last_update_on"), F("starts_on")))
+        .order_by("program_id", "id")
+        .values(
+            "id",
+            "name",
+            "status",
+            "owner_id",
+            "program_id",
+            "program__stall_after_days",
+            "starts_on",
+            "last_update_on",
+            "last_activity_on",
+        )
+    )
+
+
+def _stall_severity(row: dict, as_of: dt.date) -> str | None:
+    """initiative_stalled's rule: older than stall_after_days → medium, older than 2× → high."""
+    if row["last_activity_on"] is None:
+        return None
+    days = days_between(row["last_activity_on"], as_of)
+    limit = row["program__stall_after_days"]
+    if days > 2 * limit:
+        return Severity.HIGH
+    if days > limit:
+        return Severity.MEDIUM
+    return None
+
+
+def stalled_initiatives(
+    *, organization: Organization, as_of: dt.date, program_ids: Collection[int] | None = None
+) -> dict[int, tuple[int, int]]:
+    """Per scanned program: (stalled, in_flight) initiative counts on `as_of`.
+
+    `in_flight` counts every in-progress or blocked initiative; `stalled` those that
+    `initiative_stalled` would flag (any severity). Every scanned program in scope has an
+    entry ((0, 0) without in-flight work). Two queries, read-only.
+    """
+    counts: dict[int, list[int]] = {}
+    for row in _in_flight_rows(organization, as_of, program_ids):
+        entry = counts.setdefault(row["program_id"], [0, 0])
+        entry[1] += 1
+        if _stall_severity(row, as_of):
+            entry[0] += 1
+    program_list = Program.objects.filter(scope_q(organization, program_ids, prefix="")).values_list("id", flat=True)
+    return {pid: tuple(counts.get(pid, (0, 0))) for pid in program_list}
+
+
+def detect_initiative_stalled(
+    *, organization: Organization, as_of: dt.date, program_ids: Collection[int] | None = None
+) -> list[Finding]:
+    """In-progress or blocked initiatives without progress for longer than the program allows.
+
+    Last activity (latest update on or before as_of, else starts_on) older than the
+    program's stall_after_days → medium; older than twice that → high. Initiatives with
+    neither an update nor a start date are skipped. One query; read-only, safe to re-run.
+    """
+    findings = []
+    for row in _in_flight_rows(organization, as_of, program_ids):
+        severity = _stall_severity(row, as_of)
+        if severity is None:
+            continue
+        days = days_between(row["last_activity_on"], as_of)
+        since = "no progress update" if row["last_update_on"] else "no progress update since it started"
+        identity = {
+            "initiative_id": row["id"],
+            "last_activity_on": iso(row["last_activity_on"]),
+            "severity": severity,
+        }
+        findings.append(
+            Finding(
+                kind=FlagKind.INITIATIVE_STALLED,
+                program_id=row["program_id"],
+                subject_type=SubjectType.INITIATIVE,
+                subject_id=row["id"],
+                severity=severity,
+                owner_id=row["owner_id"],
+                title=f"Initiative '{row['name']}' has had {since} for {days} days",
+                detail=(
+                    f"Status {row['status']}; last activity on {iso(row['last_activity_on'])}. "
+                    f"The program expects an update at least every {row['program__stall_after_days']} days."
+                ),
+                evidence={
+                    "initiative_id": row["id"],
+                    "initiative": row["name"],
+                    "status": row["status"],
+                    "last_update_on": iso(row["last_update_on"]),
+                    "starts_on": iso(row["starts_on"]),
+                    "last_activity_on": iso(row["last_activity_on"]),
+                    "days_since_activity": days,
+                    "stall_after_days": row["program__stall_after_days"],
+                    "high_after_days": 2 * row["program__stall_after_days"],
+                },
+                identity=identity,
+            )
+        )
+    return findings
+
+
+def detect_initiative_overdue(
+    *, organization: Organization, as_of: dt.date, program_ids: Collection[int] | None = None
+) -> list[Finding]:
+    """Initiatives past their due date and not done or cancelled.
+
+    due_on before as_of → medium; more than 30 days past → high. One query; read-only.
+    """
+    rows = (
+        Initiative.objects.filter(scope_q(organization, program_ids), due_on__lt=as_of)
+        .exclude(status__in=CLOSED)
+        .order_by("program_id", "id")
+        .values("id", "name", "status", "owner_id", "program_id", "due_on", "percent_complete")
+    )
+    findings = []
+    for row in rows:
+        days = days_between(row["due_on"], as_of)
+        severity = Severity.HIGH if days > OVERDUE_HIGH_AFTER_DAYS else Severity.MEDIUM
+        findings.append(
+            Finding(
+                kind=FlagKind.INITIATIVE_OVERDUE,
+                program_id=row["program_id"],
+                subject_type=SubjectType.INITIATIVE,
+                subject_id=row["id"],
+                severity=severity,
+                owner_id=row["owner_id"],
+                title=f"Initiative '{row['name']}' is {days} days overdue",
+                detail=(f"Due on {iso(row['due_on'])}, still {row['status']} at {row['percent_complete']}% complete."),
+                evidence={
+                    "initiative_id": row["id"],
+                    "initiative": row["name"],
+                    "status": row["status"],
+                    "due_on": iso(row["due_on"]),
+                    "days_overdue": days,
+                    "percent_complete": row["percent_complete"],
+                    "high_after_days": OVERDUE_HIGH_AFTER_DAYS,
+                },
+                identity={"initiative_id": row["id"], "due_on": iso(row["due_on"]), "severity": severity},
+            )
+        )
+    return findings

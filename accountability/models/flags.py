@@ -84,6 +84,8 @@ class ScanRun(models.Model):
         Organization, null=True, blank=True, on_delete=models.CASCADE, related_name="scan_runs"
     )
     as_of = models.DateField()
+    # The programs the scan was limited to (admin "scan now" on a selection); null = all scanned programs.
+    program_ids = models.JSONField(null=True, blank=True)
     status = models.CharField(max_length=20, choices=ScanStatus.choices, default=ScanStatus.QUEUED)
     requested_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"

@@ -1,0 +1,199 @@
+"""Admin for the program office: tenancy scoping shared by every admin, and the programs models.
+
+`OrganizationScopedAdmin` is the mixin every cxgov admin (also the accountability admin
+modules) puts first in its bases. Staff who are not superusers see only the rows of their
+organizations, may pick only their organizations' rows in forms, and get their rights
+from their Membership role rather than from Django's permission tables:
+
+- `office` members view, add, change and delete (the program office runs the admin);
+- `executive` and `integration` members view only (an admin may widen `write_roles`,
+  e.g. executives record commitment assessments);
+- superusers keep Django's normal behaviour and see every organization.
+"""
+
+from django import forms
+from django.contrib.admin.filters import RelatedOnlyFieldListFilter
+from django.contrib.auth import get_user_model
+from django.core.exceptions import ValidationError
+from django.db import models
+
+from . import access
+from .choices import Role
+
+# Related rows whose __str__ follows a foreign key: fetch it with the choices, not per option.
+CHOICE_SELECT_RELATED: dict[str, tuple[str, ...]] = {
+    "accountability.forumsession": ("forum",),
+    "programs.progressupdate": ("initiative",),
+}
+
+
+def organization_path(model: type[models.Model]) -> str | None:
+    """The lookup from `model` to its Organization ("pk" for Organization itself), or None."""
+    queryset_class = getattr(model._default_manager, "_queryset_class", None)
+    return getattr(queryset_class, "organization_path", None)
+
+
+def organization_id_of(obj: models.Model | None) -> int | None:
+    """The id of the organization an instance belongs to, following its model's path.
+
+    Walks attributes, so a deep path (session → forum → program) may cost a query per hop
+    unless the chain was fetched with select_related; it is meant for single objects.
+    """
+    if obj is None:
+        return None
+    path = organization_path(type(obj))
+    if path is None:
+        return None
+    if path == "pk":
+        return obj.pk
+    *hops, last = path.split("__")
+    for hop in hops:
+        obj = getattr(obj, hop, None)
+        if obj is None:
+            return None
+    return getattr(obj, f"{last}_id", None)
+
+
+def _is_superuser(request) -> bool:
+    return bool(getattr(request.user, "is_superuser", False))
+
+
+class ScopedModelForm(forms.ModelForm):
+    """A model form refusing references that span organizations.
+
+    A person of one organization sponsoring another's program, or an agenda item naming
+    another tenant's metric, would leak data across the tenant boundary; the check runs for
+    superusers too, since such a row is wrong whoever writes it.
+    """
+
+    def clean(self) -> dict:
+        cleaned = super().clean()
+        found: set[int] = set()
+        for value in cleaned.values():
+            if isinstance(value, models.Model):
+                values = [value]
+            elif isinstance(value, models.QuerySet | list | tuple):
+                values = [v for v in value if isinstance(v, models.Model)]
+            else:
+                continue
+            for item in values:
+                org_id = organization_id_of(item)
+                if org_id is not None:
+                    found.add(org_id)
+        path = organization_path(type(self.instance))
+        if self.instance.pk and path and path.split("__")[0] not in cleaned:
+            own = organization_id_of(self.instance)
+            if own is not None:
+                found.add(own)
+        if len(found) > 1:
+            raise ValidationError("Every reference must belong to the same organization as this record.")
+        return cleaned
+
+
+class OrganizationScopedAdmin:
+    """Mixin for ModelAdmin and InlineModelAdmin classes of organization-owned models.
+
+    Put it first in the bases: `class FooAdmin(OrganizationScopedAdmin, admin.ModelAdmin)`.
+    It scopes querysets, choice lists, list filters and autocomplete to the user's
+    organizations and answers the permission questions from Membership roles. An admin
+    that must stay read-only still overrides `has_*_permission` itself.
+    """
+
+    # Roles that may add, change and delete through this admin (others view only).
+    write_roles: frozenset[str] = frozenset({Role.OFFICE})
+    form = ScopedModelForm
+
+    # --- permissions --------------------------------------------------------------
+    def _roles(self, request) -> dict[int, str]:
+        return access.roles(request.user)
+
+    def _write_org_ids(self, request) -> list[int]:
+        return [org for org, role in self._roles(request).items() if role in self.write_roles]
+
+    def _may_write(self, request, obj) -> bool:
+        """Write in general (obj None: in at least one organization) or on this object."""
+        if obj is None:
+            return bool(self._write_org_ids(request))
+        return self._roles(request).get(organization_id_of(obj)) in self.write_roles
+
+    def has_module_permission(self, request) -> bool:
+        if _is_superuser(request):
+            return super().has_module_permission(request)
+        return bool(self._roles(request))
+
+    def has_view_permission(self, request, obj=None) -> bool:
+        if _is_superuser(request):
+            return super().has_view_permission(request, obj)
+        roles = self._roles(request)
+        return bool(roles) if obj is None else organization_id_of(obj) in roles
+
+    def has_add_permission(self, request, *args) -> bool:
+        # ModelAdmin passes (request); InlineModelAdmin passes (request, parent obj).
+        if _is_superuser(request):
+            return super().has_add_permission(request, *args)
+        return self._may_write(request, args[0] if args else None)
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        if _is_superuser(request):
+            return super().has_change_permission(request, obj)
+        return self._may_write(request, obj)
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        if _is_superuser(request):
+            return super().has_delete_permission(request, obj)
+        return self._may_write(request, obj)
+
+    # --- rows ---------------------------------------------------------------------
+    def get_queryset(self, request):
+        queryset = super().get_queryset(request)
+        if _is_superuser(request) or not hasattr(queryset, "for_user"):
+            return queryset
+        return queryset.for_user(request.user)
+
+    def get_field_queryset(self, db, db_field, request):
+        """Choices of a foreign key or many-to-many: only rows of organizations the user writes in."""
+        queryset = super().get_field_queryset(db, db_field, request)
+        model = db_field.remote_field.model
+        if queryset is None:
+            queryset = model._default_manager.using(db).all()
+        related = CHOICE_SELECT_RELATED.get(model._meta.label_lower)
+        if related:
+            queryset = queryset.select_related(*related)
+        if _is_superuser(request):
+            return queryset
+        org_ids = self._write_org_ids(request)
+        if model is get_user_model():
+            return queryset.filter(memberships__organization_id__in=org_ids).distinct()
+        if hasattr(queryset, "for_organizations"):
+            return queryset.for_organizations(org_ids)
+        return queryset
+
+    def get_list_filter(self, request):
+        """Relation filters list only values present in the user's rows, never other tenants' names."""
+        out = []
+        for entry in super().get_list_filter(request):
+            if isinstance(entry, str) and "__" not in entry:
+                try:
+                    field = self.model._meta.get_field(entry)
+                except Exception:  # a callable's name or a custom filter: leave it alone
+                    field = None
+                if field is not None and field.is_relation:
+                    entry = (entry, RelatedOnlyFieldListFilter)
+            out.append(entry)
+        return out
+
+
+class CachedChoicesInlineMixin:
+    """For inlines: evaluate each foreign key's choices once per formset, not once per row.
+
+    A select renders its options per form; with many inline rows that is a query per row
+    and field. The list of (id, label) pairs is built once and copied into each form.
+    Validation still goes through the (scoped) queryset.
+    """
+
+    def formfield_for_foreignkey(self, db_field, request, **kwargs):
+        field = super().formfield_for_foreignkey(db_field, request, **kwargs)
+        autocomplete = db_field.name in self.get_autocomplete_fields(request)
+        if field is not None and hasattr(field, "queryset") and not autocomplete and "widget" not in kwargs:
+            field.choices = list(field.choices)
+        return field

@@ -9,9 +9,7 @@ from .choices import Direction, Health
 AT_RISK_TOLERANCE = Decimal("0.10")
 
 
-def expected_value(
-    *, baseline: Decimal, baseline_on: date, target: Decimal, target_on: date, on: date
-) -> Decimal:
+def expected_value(*, baseline: Decimal, baseline_on: date, target: Decimal, target_on: date, on: date) -> Decimal:
     """Linear interpolation from (baseline_on, baseline) to (target_on, target), held at the ends."""
     if on <= baseline_on or target_on <= baseline_on:
         return baseline if on < target_on else target

@@ -29,9 +29,7 @@ class MetricQuerySet(scoped_queryset("program__organization")):
 
 class Metric(models.Model):
     program = models.ForeignKey(Program, on_delete=models.CASCADE, related_name="metrics")
-    parent = models.ForeignKey(
-        "self", null=True, blank=True, on_delete=models.PROTECT, related_name="children"
-    )
+    parent = models.ForeignKey("self", null=True, blank=True, on_delete=models.PROTECT, related_name="children")
     name = models.CharField(max_length=200)
     description = models.TextField(blank=True)
     level = models.CharField(max_length=20, choices=Level.choices)
@@ -51,9 +49,7 @@ class Metric(models.Model):
     )
     reporting_cadence = models.CharField(max_length=20, choices=Cadence.choices, default=Cadence.MONTHLY)
     status = models.CharField(max_length=20, choices=MetricStatus.choices, default=MetricStatus.ACTIVE)
-    replaced_by = models.ForeignKey(
-        "self", null=True, blank=True, on_delete=models.SET_NULL, related_name="replaces"
-    )
+    replaced_by = models.ForeignKey("self", null=True, blank=True, on_delete=models.SET_NULL, related_name="replaces")
     created_at = models.DateTimeField(default=timezone.now)
 
     history = HistoricalRecords()
@@ -103,9 +99,7 @@ def validate_parent(metric: Metric, parent: Metric | None) -> None:
     if metric.program_id and parent.program_id != metric.program_id:
         raise ValidationError({"parent": "The parent metric must belong to the same program."})
     if metric.level and LEVEL_RANK[parent.level] < LEVEL_RANK[metric.level]:
-        raise ValidationError(
-            {"parent": f"A {metric.level} metric cannot sit under a {parent.level} metric."}
-        )
+        raise ValidationError({"parent": f"A {metric.level} metric cannot sit under a {parent.level} metric."})
     if metric.pk is None:
         return
     # Walk up from the parent; the cascade is shallow, so this is a handful of rows.
@@ -131,9 +125,7 @@ class Measurement(models.Model):
 
     class Meta:
         ordering = ["metric", "-period_end"]
-        constraints = [
-            models.UniqueConstraint(fields=["metric", "period_end"], name="measurement_one_per_period")
-        ]
+        constraints = [models.UniqueConstraint(fields=["metric", "period_end"], name="measurement_one_per_period")]
 
     def __str__(self) -> str:
         return f"{self.metric} · {self.period_end} = {self.value}"
@@ -153,7 +145,11 @@ class MetricRevision(models.Model):
     changed_at = models.DateTimeField(default=timezone.now)
     # A lazy reference, not an import: the forum that decided the change, when there was one.
     approved_in = models.ForeignKey(
-        "accountability.ForumSession", null=True, blank=True, on_delete=models.PROTECT, related_name="approved_revisions"
+        "accountability.ForumSession",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="approved_revisions",
     )
 
     objects = scoped_queryset("metric__program__organization").as_manager()

@@ -61,12 +61,9 @@ def metric_update(
     reason = (reason or "").strip()
     guarded = guarded_changes(metric, changes)
     if guarded and not reason:
-        raise ValidationError(
-            {"change_reason": f"Changing {', '.join(guarded)} needs a reason (change_reason)."}
-        )
-    if approved_in is not None:
-        if approved_in.forum.program_id != metric.program_id:
-            raise ValidationError({"approved_in": "The approving session must be a forum of this metric's program."})
+        raise ValidationError({"change_reason": f"Changing {', '.join(guarded)} needs a reason (change_reason)."})
+    if approved_in is not None and approved_in.forum.program_id != metric.program_id:
+        raise ValidationError({"approved_in": "The approving session must be a forum of this metric's program."})
     new_status = changes.get("status", metric.status)
     if new_status not in MetricStatus.values:
         raise ValidationError({"status": f"'{new_status}' is not a metric status."})
@@ -116,9 +113,7 @@ def validate_value(value) -> Decimal:
 
 
 @transaction.atomic
-def measurement_upsert(
-    *, metric: Metric, period_end: date, value, source: str = ""
-) -> tuple[Measurement, bool]:
+def measurement_upsert(*, metric: Metric, period_end: date, value, source: str = "") -> tuple[Measurement, bool]:
     """Write the value of (metric, period_end); writing it again updates it.
 
     Idempotent: the same call twice leaves one row and no extra history. A changed value

@@ -191,9 +191,7 @@ def _core_readiness_checks() -> None:
             40,
             lambda: Exists(Person.objects.filter(pk=OuterRef("customer_champion_id"), is_officer=True)),
         ),
-        readiness.ReadinessCheck(
-            "funded_first_stage", "The first roadmap stage has a budget.", 70, first_stage_funded
-        ),
+        readiness.ReadinessCheck("funded_first_stage", "The first roadmap stage has a budget.", 70, first_stage_funded),
     ]:
         readiness.register(check)
 
@@ -436,9 +434,7 @@ class CommitmentAssessment(models.Model):
     class Meta:
         ordering = ["-assessed_on", "-id"]
         constraints = [
-            models.CheckConstraint(
-                condition=Q(**{f"{q}__gte": 1}) & Q(**{f"{q}__lte": 5}), name=f"commitment_{q}_1_5"
-            )
+            models.CheckConstraint(condition=Q(**{f"{q}__gte": 1}) & Q(**{f"{q}__lte": 5}), name=f"commitment_{q}_1_5")
             for q, _ in COMMITMENT_QUESTIONS
         ]
 

@@ -57,9 +57,7 @@ def program_transition(
     if current == ProgramStatus.DRAFT and to == ProgramStatus.ACTIVE:
         unmet = locked.readiness
         if unmet and not force:
-            raise TransitionRefused(
-                {"to": ["The program is not ready to go live: " + " ".join(unmet)]}
-            )
+            raise TransitionRefused({"to": ["The program is not ready to go live: " + " ".join(unmet)]})
         if unmet and not reason:
             raise TransitionRefused({"reason": "Forcing activation past unmet readiness needs a reason."})
 

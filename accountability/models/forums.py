@@ -60,7 +60,11 @@ class Attendance(models.Model):
     person = models.ForeignKey(Person, on_delete=models.CASCADE, related_name="attendance")
     present = models.BooleanField(default=False)
     delegate = models.ForeignKey(
-        Person, null=True, blank=True, on_delete=models.SET_NULL, related_name="delegated_attendance",
+        Person,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="delegated_attendance",
         help_text="Who came instead, if someone did.",
     )
 

@@ -47,11 +47,7 @@ class WebhookDelivery(models.Model):
         ordering = ["-created_at"]
         verbose_name_plural = "webhook deliveries"
         constraints = [models.UniqueConstraint(fields=["webhook", "event_id"], name="delivery_one_per_event")]
-        indexes = [
-            models.Index(
-                fields=["next_attempt_at"], condition=Q(status="pending"), name="delivery_pending_due"
-            )
-        ]
+        indexes = [models.Index(fields=["next_attempt_at"], condition=Q(status="pending"), name="delivery_pending_due")]
 
     def __str__(self) -> str:
         return f"{self.event} → {self.webhook} ({self.status})"

@@ -2,7 +2,7 @@ import datetime as dt
 
 import factory
 
-from accountability.choices import ActionStatus, Cadence, FlagKind, Severity, SessionStatus, SubjectType
+from accountability.choices import ActionStatus, Cadence, FlagKind, SessionStatus, Severity, SubjectType
 from accountability.models import (
     ActionItem,
     AgendaItem,
@@ -44,7 +44,9 @@ class AttendanceFactory(factory.django.DjangoModelFactory):
         model = Attendance
 
     session = factory.SubFactory(ForumSessionFactory)
-    person = factory.SubFactory(PersonFactory, organization=factory.SelfAttribute("..session.forum.program.organization"))
+    person = factory.SubFactory(
+        PersonFactory, organization=factory.SelfAttribute("..session.forum.program.organization")
+    )
     present = True
 
 

@@ -103,7 +103,9 @@ class ProgramFactory(factory.django.DjangoModelFactory):
         PersonFactory, organization=factory.SelfAttribute("..organization"), title="CEO", is_officer=True
     )
     customer_champion = factory.SubFactory(
-        PersonFactory, organization=factory.SelfAttribute("..organization"), title="Chief Customer Officer",
+        PersonFactory,
+        organization=factory.SelfAttribute("..organization"),
+        title="Chief Customer Officer",
         is_officer=True,
     )
     champion_time_pct = 80

@@ -41,8 +41,10 @@ def test_an_empty_program_lists_every_condition_in_order():
         (lambda p: Program.objects.filter(pk=p.pk).update(customer_vision=""), ALL_MESSAGES[0]),
         (lambda p: Program.objects.filter(pk=p.pk).update(business_case=""), ALL_MESSAGES[1]),
         (lambda p: Program.objects.filter(pk=p.pk).update(executive_sponsor=None), ALL_MESSAGES[2]),
-        (lambda p: p.customer_champion.__class__.objects.filter(pk=p.customer_champion_id).update(is_officer=False),
-         ALL_MESSAGES[3]),
+        (
+            lambda p: p.customer_champion.__class__.objects.filter(pk=p.customer_champion_id).update(is_officer=False),
+            ALL_MESSAGES[3],
+        ),
         (lambda p: p.forums.update(active=False), ALL_MESSAGES[4]),
         (lambda p: p.metrics.update(kind="perception"), ALL_MESSAGES[5]),
         (lambda p: p.metrics.update(level="tactical"), ALL_MESSAGES[5]),

@@ -65,7 +65,13 @@ def test_unknown_status_is_refused():
 
 @pytest.mark.parametrize(
     "current, to",
-    [(S.ACTIVE, S.PAUSED), (S.PAUSED, S.ACTIVE), (S.DRAFT, S.CANCELLED), (S.ACTIVE, S.CANCELLED), (S.PAUSED, S.CANCELLED)],
+    [
+        (S.ACTIVE, S.PAUSED),
+        (S.PAUSED, S.ACTIVE),
+        (S.DRAFT, S.CANCELLED),
+        (S.ACTIVE, S.CANCELLED),
+        (S.PAUSED, S.CANCELLED),
+    ],
 )
 def test_pause_cancel_and_resume_need_a_reason(current, to):
     program = ready_program(status=current)

@@ -37,9 +37,9 @@ def day_start(day: dt.date) -> dt.datetime:
     return timezone.make_aware(dt.datetime.combine(day, dt.time.min))
 
 
-def before_end_of(day: dt.date) -> dict:
-    """Filter kwargs fragment helper: date-times on or before `day` (its whole day included)."""
-    return {"lt": day_start(day + dt.timedelta(days=1))}
+def end_of(day: dt.date) -> dt.datetime:
+    """The aware date-time at which `day` ends: date-times `< end_of(day)` fall on or before it."""
+    return day_start(day + dt.timedelta(days=1))
 
 
 def local_date(value: dt.datetime | dt.date | None) -> dt.date | None:

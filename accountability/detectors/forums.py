@@ -9,13 +9,15 @@ from collections import defaultdict
 from collections.abc import Collection
 from dataclasses import dataclass, field
 
-from django.db.models import Count, Exists, F, OuterRef, Q
+from django.db.models import Count, Exists, F, OuterRef, Q, Subquery, Window
+from django.db.models.functions import RowNumber
 
 from programs.models import Organization, Program
 
-from ..choices import SessionStatus
+from ..choices import CADENCE_DAYS, FlagKind, SessionStatus, Severity, SubjectType
+from ..findings import Finding
 from ..models import Attendance, Forum, ForumSession
-from .common import day_start, iso, local_date, scope_q
+from .common import day_start, days_between, end_of, iso, local_date, scope_q
 
 SPONSOR_WINDOW_DAYS = 180
 CANCELLED_STATUSES = (SessionStatus.CANCELLED, SessionStatus.POSTPONED)
@@ -36,7 +38,7 @@ class SponsorPresence:
 
 def _window_bounds(as_of: dt.date, days: int) -> tuple[dt.datetime, dt.datetime]:
     """Date-times whose date d satisfies as_of - days < d <= as_of."""
-    return day_start(as_of - dt.timedelta(days=days - 1)), day_start(as_of + dt.timedelta(days=1))
+    return day_start(as_of - dt.timedelta(days=days - 1)), end_of(as_of)
 
 
 def _scanned_program_ids(organization: Organization, program_ids: Collection[int] | None) -> list[int]:
@@ -113,3 +115,234 @@ def session_cancellation(
     )
     counts = {row["forum__program_id"]: (row["cancelled"], row["total"]) for row in rows}
     return {pid: counts.get(pid, (0, 0)) for pid in _scanned_program_ids(organization, program_ids)}
+
+
+# --- detectors ---------------------------------------------------------------------------
+
+LAPSED_MEDIUM_FACTOR, LAPSED_HIGH_FACTOR = 1.5, 3
+LAST_SESSIONS = 4
+CANCELLED_MIN = 2
+SPONSOR_MIN_HELD, SPONSOR_MIN_RATIO = 3, 0.5
+
+
+def _active_forums(organization: Organization, program_ids: Collection[int] | None):
+    return Forum.objects.filter(scope_q(organization, program_ids), active=True)
+
+
+def forum_owner(row: dict, prefix: str = "") -> int | None:
+    """Forum kinds are owned by the chair, or the program's champion when there is no chair."""
+    return row[f"{prefix}chair_id"] or row[f"{prefix}program__customer_champion_id"]
+
+
+def session_evidence(row: dict, **extra) -> dict:
+    return {"id": row["id"], "date": iso(local_date(row["scheduled_for"])), "status": row["status"], **extra}
+
+
+def last_sessions(
+    organization: Organization, as_of: dt.date, program_ids: Collection[int] | None, n: int, held_only: bool = False
+):
+    """The last `n` sessions dated on or before as_of of each active forum, newest first (one query)."""
+    qs = ForumSession.objects.filter(
+        scope_q(organization, program_ids, prefix="forum__program__"),
+        forum__active=True,
+        scheduled_for__lt=end_of(as_of),
+    )
+    if held_only:
+        qs = qs.filter(status=SessionStatus.HELD)
+    return qs.annotate(
+        rn=Window(RowNumber(), partition_by=[F("forum_id")], order_by=[F("scheduled_for").desc(), F("id").desc()])
+    ).filter(rn__lte=n)
+
+
+def detect_forum_lapsed(
+    *, organization: Organization, as_of: dt.date, program_ids: Collection[int] | None = None
+) -> list[Finding]:
+    """Active forums with no held session for more than 1.5× their cadence (high past 3×).
+
+    Counted from the later of started_on and the last held session dated on or before
+    as_of; a forum starting after as_of is not lapsed. Cadence days: weekly 7, biweekly
+    14, monthly 30, quarterly 91. Two queries; read-only.
+    """
+    last_held = (
+        ForumSession.objects.filter(
+            forum_id=OuterRef("pk"),
+            status=SessionStatus.HELD,
+            scheduled_for__lt=end_of(as_of),
+        )
+        .order_by("-scheduled_for")
+        .values("scheduled_for")[:1]
+    )
+    rows = (
+        _active_forums(organization, program_ids)
+        .filter(started_on__lte=as_of)
+        .annotate(last_held_at=Subquery(last_held))
+        .order_by("program_id", "id")
+        .values(
+            "id",
+            "name",
+            "cadence",
+            "started_on",
+            "chair_id",
+            "program_id",
+            "program__customer_champion_id",
+            "last_held_at",
+        )
+    )
+    lapsed = []
+    for row in rows:
+        cadence_days = CADENCE_DAYS[row["cadence"]]
+        last_held_on = local_date(row["last_held_at"])
+        anchor = max(row["started_on"], last_held_on) if last_held_on else row["started_on"]
+        days = days_between(anchor, as_of)
+        if days > LAPSED_HIGH_FACTOR * cadence_days:
+            severity = Severity.HIGH
+        elif days > LAPSED_MEDIUM_FACTOR * cadence_days:
+            severity = Severity.MEDIUM
+        else:
+            continue
+        lapsed.append((row, severity, days, cadence_days, last_held_on, anchor))
+    if not lapsed:
+        return []
+    recent: dict[int, list[dict]] = defaultdict(list)
+    for s in last_sessions(organization, as_of, program_ids, LAST_SESSIONS).values(
+        "id", "forum_id", "scheduled_for", "status"
+    ):
+        recent[s["forum_id"]].append(session_evidence(s))
+    findings = []
+    for row, severity, days, cadence_days, last_held_on, anchor in lapsed:
+        since = f"since {iso(last_held_on)}" if last_held_on else f"since it started on {iso(row['started_on'])}"
+        findings.append(
+            Finding(
+                kind=FlagKind.FORUM_LAPSED,
+                program_id=row["program_id"],
+                subject_type=SubjectType.FORUM,
+                subject_id=row["id"],
+                severity=severity,
+                owner_id=forum_owner(row),
+                title=f"Forum '{row['name']}' has not met for {days} days",
+                detail=f"No held session {since}; it is meant to meet {row['cadence']} ({cadence_days} days).",
+                evidence={
+                    "forum_id": row["id"],
+                    "forum": row["name"],
+                    "cadence": row["cadence"],
+                    "cadence_days": cadence_days,
+                    "started_on": iso(row["started_on"]),
+                    "last_held_on": iso(last_held_on),
+                    "days_since": days,
+                    "medium_after_days": LAPSED_MEDIUM_FACTOR * cadence_days,
+                    "high_after_days": LAPSED_HIGH_FACTOR * cadence_days,
+                    "sessions": recent.get(row["id"], []),
+                },
+                identity={"forum_id": row["id"], "since": iso(anchor), "severity": severity},
+            )
+        )
+    return findings
+
+
+def detect_forum_sessions_cancelled(
+    *, organization: Organization, as_of: dt.date, program_ids: Collection[int] | None = None
+) -> list[Finding]:
+    """Active forums with at least 2 of their last 4 sessions (dated on or before as_of) cancelled or postponed.
+
+    Medium. Two queries; read-only.
+    """
+    sessions: dict[int, list[dict]] = defaultdict(list)
+    for s in last_sessions(organization, as_of, program_ids, LAST_SESSIONS).values(
+        "id", "forum_id", "scheduled_for", "status"
+    ):
+        sessions[s["forum_id"]].append(session_evidence(s))
+    missed = {fid: [s for s in items if s["status"] in CANCELLED_STATUSES] for fid, items in sessions.items()}
+    flagged = {fid for fid, items in missed.items() if len(items) >= CANCELLED_MIN}
+    if not flagged:
+        return []
+    forums = (
+        _active_forums(organization, program_ids)
+        .order_by("program_id", "id")
+        .values("id", "name", "chair_id", "program_id", "program__customer_champion_id")
+    )
+    findings = []
+    for row in forums:
+        if row["id"] not in flagged:
+            continue
+        n_missed, n_last = len(missed[row["id"]]), len(sessions[row["id"]])
+        findings.append(
+            Finding(
+                kind=FlagKind.FORUM_SESSIONS_CANCELLED,
+                program_id=row["program_id"],
+                subject_type=SubjectType.FORUM,
+                subject_id=row["id"],
+                severity=Severity.MEDIUM,
+                owner_id=forum_owner(row),
+                title=f"Forum '{row['name']}': {n_missed} of its last {n_last} sessions were cancelled or postponed",
+                detail="Accountability needs the forum to actually meet.",
+                evidence={
+                    "forum_id": row["id"],
+                    "forum": row["name"],
+                    "sessions": sessions[row["id"]],
+                    "cancelled_or_postponed": n_missed,
+                    "threshold": CANCELLED_MIN,
+                    "of_last": LAST_SESSIONS,
+                },
+                identity={"forum_id": row["id"], "missed_session_ids": [s["id"] for s in missed[row["id"]]]},
+            )
+        )
+    return findings
+
+
+def detect_sponsor_disengaged(
+    *, organization: Organization, as_of: dt.date, program_ids: Collection[int] | None = None
+) -> list[Finding]:
+    """Sponsors present in person at fewer than half of at least 3 held sessions in 180 days → high.
+
+    Uses `sponsor_presence`. Owned by the organization's CEO (who must hold the sponsor to
+    account), or the sponsor when no CEO is recorded. Three queries; read-only.
+    """
+    presence = sponsor_presence(organization=organization, as_of=as_of, program_ids=program_ids)
+    disengaged = {
+        pid: p for pid, p in presence.items() if p.held >= SPONSOR_MIN_HELD and p.present / p.held < SPONSOR_MIN_RATIO
+    }
+    if not disengaged:
+        return []
+    programs = (
+        Program.objects.filter(id__in=list(disengaged))
+        .order_by("id")
+        .values("id", "name", "executive_sponsor_id", "executive_sponsor__name")
+    )
+    window_start = as_of - dt.timedelta(days=SPONSOR_WINDOW_DAYS - 1)
+    findings = []
+    for row in programs:
+        p = disengaged[row["id"]]
+        sponsor = row["executive_sponsor__name"]
+        findings.append(
+            Finding(
+                kind=FlagKind.SPONSOR_DISENGAGED,
+                program_id=row["id"],
+                subject_type=SubjectType.PROGRAM,
+                subject_id=row["id"],
+                severity=Severity.HIGH,
+                owner_id=organization.ceo_id or row["executive_sponsor_id"],
+                title=(
+                    f"Sponsor {sponsor} attended {p.present} of {p.held} forum sessions of "
+                    f"'{row['name']}' in the last {SPONSOR_WINDOW_DAYS} days"
+                ),
+                detail="Commitment shows in who turns up: a delegate does not count.",
+                evidence={
+                    "program_id": row["id"],
+                    "sponsor_id": row["executive_sponsor_id"],
+                    "sponsor": sponsor,
+                    "held": p.held,
+                    "present": p.present,
+                    "ratio": round(p.ratio, 3),
+                    "window_from": iso(window_start),
+                    "window_to": iso(as_of),
+                    "min_held": SPONSOR_MIN_HELD,
+                    "threshold_ratio": SPONSOR_MIN_RATIO,
+                    "sessions": p.sessions,
+                },
+                identity={
+                    "sponsor_id": row["executive_sponsor_id"],
+                    "sessions": [(s["id"], s["present"]) for s in p.sessions],
+                },
+            )
+        )
+    return findings

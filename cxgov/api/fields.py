@@ -1,0 +1,145 @@
+"""Serializer fields that hold the API's input rules.
+
+- `ScopedPrimaryKeyRelatedField`: a reference accepts only ids of rows the caller may
+  see (its organizations). An id of another organization is answered exactly like an id
+  that does not exist: 400, with nothing revealed about the other tenant.
+- `StrictDecimalField` / `MeasurementValueField`: finite numbers only (the parser already
+  refuses NaN/Infinity literals; strings "NaN" and "1e999" are refused here too).
+- `IsoDateField`: dates as YYYY-MM-DD and nothing else.
+"""
+
+import re
+from decimal import Decimal, InvalidOperation
+
+from django.core.exceptions import ValidationError as DjangoValidationError
+from rest_framework import serializers
+from rest_framework.relations import MANY_RELATION_KWARGS, ManyRelatedField
+
+from .scoping import related_path
+
+MAX_ID = 2**63 - 1
+_DIGITS = re.compile(r"^\d{1,19}$")
+
+
+def parse_id(data) -> int | None:
+    """An id from JSON (int or digit string), or None when it cannot be one."""
+    if isinstance(data, bool):
+        return None
+    if isinstance(data, int):
+        value = data
+    elif isinstance(data, str) and _DIGITS.match(data):
+        value = int(data)
+    else:
+        return None
+    return value if 1 <= value <= MAX_ID else None
+
+
+def _scoped(queryset, request):
+    if request is None:
+        return queryset.none()
+    queryset = queryset.for_user(request.user)
+    path = related_path(queryset.model)
+    return queryset.select_related(path) if path else queryset
+
+
+class ScopedManyRelatedField(ManyRelatedField):
+    """A list of ids loaded with one query instead of one per id."""
+
+    def to_internal_value(self, data):
+        if isinstance(data, str | dict) or not hasattr(data, "__iter__"):
+            self.fail("not_a_list", input_type=type(data).__name__)
+        data = list(data)
+        if not self.allow_empty and not data:
+            self.fail("empty")
+        child = self.child_relation
+        ids = []
+        for item in data:
+            pk = parse_id(item)
+            if pk is None:
+                child.fail("incorrect_type", data_type=type(item).__name__)
+            ids.append(pk)
+        found = {obj.pk: obj for obj in child.get_queryset().filter(pk__in=set(ids))}
+        missing = [pk for pk in ids if pk not in found]
+        if missing:
+            child.fail("does_not_exist", pk_value=missing[0])
+        return [found[pk] for pk in dict.fromkeys(ids)]
+
+
+class ScopedPrimaryKeyRelatedField(serializers.PrimaryKeyRelatedField):
+    """A reference limited to the caller's organizations (another org's id → 400)."""
+
+    @classmethod
+    def many_init(cls, *args, **kwargs):
+        list_kwargs = {"child_relation": cls(*args, **kwargs)}
+        for key in kwargs:
+            if key in MANY_RELATION_KWARGS:
+                list_kwargs[key] = kwargs[key]
+        return ScopedManyRelatedField(**list_kwargs)
+
+    def get_queryset(self):
+        queryset = super().get_queryset()
+        if not hasattr(queryset, "for_user"):
+            return queryset
+        return _scoped(queryset, self.context.get("request"))
+
+    def to_internal_value(self, data):
+        pk = parse_id(data)
+        if pk is None:
+            if isinstance(data, int) and not isinstance(data, bool):
+                self.fail("does_not_exist", pk_value=data)
+            self.fail("incorrect_type", data_type=type(data).__name__)
+        try:
+            return self.get_queryset().get(pk=pk)
+        except self.get_queryset().model.DoesNotExist:
+            self.fail("does_not_exist", pk_value=pk)
+
+
+class StrictDecimalField(serializers.DecimalField):
+    """DRF's DecimalField, refusing booleans and any non-finite value."""
+
+    def to_internal_value(self, data):
+        if isinstance(data, bool):
+            self.fail("invalid")
+        if isinstance(data, str) and len(data) > 100:
+            self.fail("max_string_length")
+        return super().to_internal_value(data)
+
+
+class MeasurementValueField(serializers.Field):
+    """A measured value: a finite number below 1e16, rounded to 4 decimal places.
+
+    Integrations send floats with more digits than we keep; rounding (as the service
+    does) is kinder than refusing 73.456789.
+    """
+
+    default_error_messages = {"invalid": "A finite number is required."}
+
+    def to_internal_value(self, data):
+        from metrics.services import validate_value
+
+        if isinstance(data, bool) or not isinstance(data, int | float | Decimal | str):
+            self.fail("invalid")
+        if isinstance(data, str) and len(data) > 100:
+            self.fail("invalid")
+        try:
+            return validate_value(data)
+        except DjangoValidationError as exc:
+            raise serializers.ValidationError(exc.message_dict.get("value", exc.messages)) from None
+        except InvalidOperation:
+            self.fail("invalid")
+
+    def to_representation(self, value):
+        return format(value, "f") if value is not None else None
+
+
+class IsoDateField(serializers.DateField):
+    """YYYY-MM-DD only (settings also restrict DATE_INPUT_FORMATS; this keeps the schema honest)."""
+
+    def __init__(self, **kwargs):
+        kwargs.setdefault("input_formats", ["%Y-%m-%d"])
+        super().__init__(**kwargs)
+
+    def to_internal_value(self, value):
+        if not isinstance(value, str):
+            self.fail("invalid", format="YYYY-MM-DD")
+        return super().to_internal_value(value)

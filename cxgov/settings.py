@@ -147,10 +147,22 @@ CELERY_TASK_TIME_LIMIT = env.int("CELERY_TASK_TIME_LIMIT", default=600)
 # Time limits must stay below the visibility timeout, or a slow task is redelivered.
 CELERY_BROKER_TRANSPORT_OPTIONS = {
     "visibility_timeout": env.int("CELERY_VISIBILITY_TIMEOUT", default=3600),
+    # How often a worker sweeps unacked messages of dead workers back into the queue
+    # (kombu defaults: every 10 s, scanning on every 10th sweep).
+    "unacked_restore_interval": env.int("CELERY_UNACKED_RESTORE_INTERVAL", default=10),
+    "unacked_restore_throttle": env.int("CELERY_UNACKED_RESTORE_THROTTLE", default=10),
 }
 CELERY_RESULT_EXPIRES = 86400
 CXGOV_SCAN_HOUR = env.int("CXGOV_SCAN_HOUR", default=5)
 CXGOV_SCAN_MINUTE = env.int("CXGOV_SCAN_MINUTE", default=0)
+# One scan per organization at a time: the Redis lock expires after TTL seconds unless its
+# holder renews it (a dead worker's lock frees itself); a second scan waits up to WAIT seconds.
+CXGOV_SCAN_LOCK_TTL = env.int("CXGOV_SCAN_LOCK_TTL", default=60)
+CXGOV_SCAN_LOCK_WAIT = env.float("CXGOV_SCAN_LOCK_WAIT", default=30.0)
+CXGOV_SCAN_SOFT_TIME_LIMIT = env.int("CXGOV_SCAN_SOFT_TIME_LIMIT", default=300)
+CXGOV_SCAN_TIME_LIMIT = env.int("CXGOV_SCAN_TIME_LIMIT", default=330)
+# Seconds slept between scan phases: a fault-injection hook for the worker-kill test; keep 0.
+CXGOV_SCAN_PHASE_DELAY = env.float("CXGOV_SCAN_PHASE_DELAY", default=0.0)
 
 # --- REST framework ---
 REST_FRAMEWORK = {

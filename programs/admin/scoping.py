@@ -1,24 +1,16 @@
-"""Admin for the program office: tenancy scoping shared by every admin, and the programs models.
-
-`OrganizationScopedAdmin` is the mixin every cxgov admin (also the accountability admin
-modules) puts first in its bases. Staff who are not superusers see only the rows of their
-organizations, may pick only their organizations' rows in forms, and get their rights
-from their Membership role rather than from Django's permission tables:
-
-- `office` members view, add, change and delete (the program office runs the admin);
-- `executive` and `integration` members view only (an admin may widen `write_roles`,
-  e.g. executives record commitment assessments);
-- superusers keep Django's normal behaviour and see every organization.
-"""
+"""Tenant scoping and role-based rights shared by every cxgov admin (see the package docstring)."""
 
 from django import forms
+from django.contrib import admin
 from django.contrib.admin.filters import RelatedOnlyFieldListFilter
+from django.contrib.admin.utils import NotRelationField, get_fields_from_path
 from django.contrib.auth import get_user_model
-from django.core.exceptions import ValidationError
+from django.core.exceptions import FieldDoesNotExist, PermissionDenied, ValidationError
 from django.db import models
+from simple_history.admin import SimpleHistoryAdmin
 
-from . import access
-from .choices import Role
+from .. import access
+from ..choices import Role
 
 # Related rows whose __str__ follows a foreign key: fetch it with the choices, not per option.
 CHOICE_SELECT_RELATED: dict[str, tuple[str, ...]] = {
@@ -54,7 +46,7 @@ def organization_id_of(obj: models.Model | None) -> int | None:
     return getattr(obj, f"{last}_id", None)
 
 
-def _is_superuser(request) -> bool:
+def is_superuser(request) -> bool:
     return bool(getattr(request.user, "is_superuser", False))
 
 
@@ -117,36 +109,36 @@ class OrganizationScopedAdmin:
         return self._roles(request).get(organization_id_of(obj)) in self.write_roles
 
     def has_module_permission(self, request) -> bool:
-        if _is_superuser(request):
+        if is_superuser(request):
             return super().has_module_permission(request)
         return bool(self._roles(request))
 
     def has_view_permission(self, request, obj=None) -> bool:
-        if _is_superuser(request):
+        if is_superuser(request):
             return super().has_view_permission(request, obj)
         roles = self._roles(request)
         return bool(roles) if obj is None else organization_id_of(obj) in roles
 
     def has_add_permission(self, request, *args) -> bool:
         # ModelAdmin passes (request); InlineModelAdmin passes (request, parent obj).
-        if _is_superuser(request):
+        if is_superuser(request):
             return super().has_add_permission(request, *args)
         return self._may_write(request, args[0] if args else None)
 
     def has_change_permission(self, request, obj=None) -> bool:
-        if _is_superuser(request):
+        if is_superuser(request):
             return super().has_change_permission(request, obj)
         return self._may_write(request, obj)
 
     def has_delete_permission(self, request, obj=None) -> bool:
-        if _is_superuser(request):
+        if is_superuser(request):
             return super().has_delete_permission(request, obj)
         return self._may_write(request, obj)
 
     # --- rows ---------------------------------------------------------------------
     def get_queryset(self, request):
         queryset = super().get_queryset(request)
-        if _is_superuser(request) or not hasattr(queryset, "for_user"):
+        if is_superuser(request) or not hasattr(queryset, "for_user"):
             return queryset
         return queryset.for_user(request.user)
 
@@ -159,7 +151,7 @@ class OrganizationScopedAdmin:
         related = CHOICE_SELECT_RELATED.get(model._meta.label_lower)
         if related:
             queryset = queryset.select_related(*related)
-        if _is_superuser(request):
+        if is_superuser(request):
             return queryset
         org_ids = self._write_org_ids(request)
         if model is get_user_model():
@@ -172,10 +164,10 @@ class OrganizationScopedAdmin:
         """Relation filters list only values present in the user's rows, never other tenants' names."""
         out = []
         for entry in super().get_list_filter(request):
-            if isinstance(entry, str) and "__" not in entry:
+            if isinstance(entry, str):
                 try:
-                    field = self.model._meta.get_field(entry)
-                except Exception:  # a callable's name or a custom filter: leave it alone
+                    field = get_fields_from_path(self.model, entry)[-1]
+                except (FieldDoesNotExist, NotRelationField):  # a custom filter's name: leave it alone
                     field = None
                 if field is not None and field.is_relation:
                     entry = (entry, RelatedOnlyFieldListFilter)
@@ -197,3 +189,49 @@ class CachedChoicesInlineMixin:
         if field is not None and hasattr(field, "queryset") and not autocomplete and "widget" not in kwargs:
             field.choices = list(field.choices)
         return field
+
+
+def cache_choices(field, queryset=None) -> None:
+    """Evaluate a model choice field's options now (optionally from a narrower queryset)."""
+    if field is None or not hasattr(field, "queryset"):
+        return
+    if queryset is not None:
+        field.__dict__.pop("_choices", None)
+        field.queryset = queryset
+    field.choices = list(field.choices)
+
+
+class ScopedHistoryAdmin(OrganizationScopedAdmin, SimpleHistoryAdmin):
+    """Scoped admin with the simple-history "History" pages, viewable but never reverted.
+
+    Reverting a snapshot would rewrite guarded fields (targets, owners) without the reason
+    and revision their services keep, so the history form is read-only.
+    """
+
+    def revert_disabled(self, request, obj=None) -> bool:
+        return True
+
+    def history_form_view(self, request, object_id, version_id, extra_context=None):
+        if request.method == "POST":
+            raise PermissionDenied("Reverting is disabled: change the record through its form.")
+        return super().history_form_view(request, object_id, version_id, extra_context)
+
+
+class ReadOnlyInline(admin.TabularInline):
+    """An inline listing append-only rows (status changes, revisions)."""
+
+    extra = 0
+    can_delete = False
+    show_change_link = False
+
+    def has_add_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False
+
+    def get_readonly_fields(self, request, obj=None):
+        return self.fields or [f.name for f in self.model._meta.fields]

@@ -1,0 +1,54 @@
+"""Admin for the program office: tenancy scoping shared by every admin, and the programs models.
+
+`OrganizationScopedAdmin` is the mixin every cxgov admin (also the accountability admin
+modules) puts first in its bases. Staff who are not superusers see only the rows of their
+organizations, may pick only their organizations' rows in forms, and get their rights
+from their Membership role rather than from Django's permission tables:
+
+- `office` members view, add, change and delete (the program office runs the admin);
+- `executive` and `integration` members view only (an admin may widen `write_roles`,
+  e.g. executives record commitment assessments);
+- superusers keep Django's normal behaviour and see every organization.
+"""
+
+from .organizations import ApiKeyAdmin, BusinessUnitAdmin, MembershipAdmin, OrganizationAdmin, PersonAdmin
+from .programs import (
+    CommitmentAssessmentAdmin,
+    InitiativeAdmin,
+    ProgramAdmin,
+    ProgramStatusChangeAdmin,
+    ProgressUpdateAdmin,
+    RoadmapStageAdmin,
+)
+from .scoping import (
+    CachedChoicesInlineMixin,
+    OrganizationScopedAdmin,
+    ReadOnlyInline,
+    ScopedHistoryAdmin,
+    ScopedModelForm,
+    cache_choices,
+    organization_id_of,
+    organization_path,
+)
+
+__all__ = [
+    "ApiKeyAdmin",
+    "BusinessUnitAdmin",
+    "CachedChoicesInlineMixin",
+    "CommitmentAssessmentAdmin",
+    "InitiativeAdmin",
+    "MembershipAdmin",
+    "OrganizationAdmin",
+    "OrganizationScopedAdmin",
+    "PersonAdmin",
+    "ProgramAdmin",
+    "ProgramStatusChangeAdmin",
+    "ProgressUpdateAdmin",
+    "ReadOnlyInline",
+    "RoadmapStageAdmin",
+    "ScopedHistoryAdmin",
+    "ScopedModelForm",
+    "cache_choices",
+    "organization_id_of",
+    "organization_path",
+]

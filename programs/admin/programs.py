@@ -1,0 +1,292 @@
+"""Admin of programs and their work: status (through the service), stages, initiatives, updates, commitment."""
+
+from django import forms
+from django.contrib import admin, messages
+from django.contrib.admin.utils import unquote
+from django.core.exceptions import PermissionDenied
+from django.shortcuts import redirect
+from django.template.response import TemplateResponse
+from django.urls import path, reverse
+from django.utils.html import format_html, format_html_join
+
+from ..choices import PROGRAM_TRANSITIONS, ProgramStatus, Role
+from ..models import CommitmentAssessment, Initiative, Program, ProgramStatusChange, ProgressUpdate, RoadmapStage
+from ..services import TransitionRefused, program_transition, progress_update_create
+from .scoping import (
+    CachedChoicesInlineMixin,
+    OrganizationScopedAdmin,
+    ReadOnlyInline,
+    ScopedHistoryAdmin,
+    cache_choices,
+)
+
+# --- Programs ------------------------------------------------------------------
+
+
+class RoadmapStageInline(OrganizationScopedAdmin, admin.TabularInline):
+    model = RoadmapStage
+    fields = ("sequence", "name", "starts_on", "ends_on", "budget", "status")
+    extra = 0
+    show_change_link = True
+
+
+class InitiativeInline(OrganizationScopedAdmin, CachedChoicesInlineMixin, admin.TabularInline):
+    model = Initiative
+    fields = ("name", "stage", "owner", "status", "starts_on", "due_on", "percent_complete")
+    extra = 0
+    show_change_link = True
+
+    def get_formset(self, request, obj=None, **kwargs):
+        formset = super().get_formset(request, obj, **kwargs)
+        if obj is not None:
+            # Only this program's stages make sense here, not every stage of the organization.
+            cache_choices(formset.form.base_fields.get("stage"), obj.stages.all())
+        return formset
+
+
+class ProgramStatusChangeInline(OrganizationScopedAdmin, ReadOnlyInline):
+    model = ProgramStatusChange
+    fields = ("at", "from_status", "to_status", "reason", "forced", "committed_horizon_months", "changed_by")
+    verbose_name_plural = "status changes (use “Change status” above)"
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).select_related("changed_by")
+
+
+class ProgramTransitionForm(forms.Form):
+    to = forms.ChoiceField(label="New status")
+    reason = forms.CharField(
+        widget=forms.Textarea(attrs={"rows": 3, "cols": 60}),
+        required=False,
+        help_text="Required to pause, resume or cancel, and to force activation.",
+    )
+    force = forms.BooleanField(
+        required=False, help_text="Activate although readiness is unmet (kept in the status change, with the reason)."
+    )
+
+    def __init__(self, *args, program: Program, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        allowed = sorted(PROGRAM_TRANSITIONS[program.status])
+        self.fields["to"].choices = [(s, ProgramStatus(s).label) for s in allowed]
+
+
+@admin.register(Program)
+class ProgramAdmin(ScopedHistoryAdmin):
+    """Programs. Status moves only through `program_transition`, from the "Change status" page.
+
+    Subclass-friendly: the accountability admin extends it with risk and a scan action.
+    """
+
+    list_display = (
+        "name",
+        "organization",
+        "status",
+        "executive_sponsor",
+        "customer_champion",
+        "champion_time_pct",
+        "started_on",
+        "committed_horizon_months",
+        "budget",
+        "is_ready",
+    )
+    list_filter = ("status", "organization")
+    list_select_related = ("organization", "executive_sponsor", "customer_champion")
+    search_fields = ("name", "customer_vision", "business_case")
+    autocomplete_fields = ("executive_sponsor", "customer_champion")
+    readonly_fields = ("status_and_actions", "readiness_list", "created_at")
+    inlines = (RoadmapStageInline, InitiativeInline, ProgramStatusChangeInline)
+    fieldsets = (
+        (None, {"fields": ("organization", "name", "status_and_actions", "readiness_list")}),
+        ("Purpose", {"fields": ("customer_vision", "business_case")}),
+        ("People", {"fields": ("executive_sponsor", "customer_champion", "champion_time_pct")}),
+        (
+            "Commitment",
+            {
+                "fields": (
+                    "started_on",
+                    "committed_horizon_months",
+                    "first_results_due_on",
+                    "budget",
+                    "stall_after_days",
+                )
+            },
+        ),
+        ("Record", {"fields": ("created_at",), "classes": ("collapse",)}),
+    )
+
+    def get_queryset(self, request):
+        # Readiness is annotated in the same query, for the list column and the change page alike.
+        return super().get_queryset(request).with_readiness()
+
+    @admin.display(boolean=True, description="ready")
+    def is_ready(self, obj: Program) -> bool:
+        return not obj.readiness
+
+    @admin.display(description="status")
+    def status_and_actions(self, obj: Program) -> str:
+        if obj.pk is None:
+            return "Draft (new programs start as drafts; change the status once saved)."
+        url = reverse(f"{self.admin_site.name}:programs_program_change_status", args=[obj.pk])
+        return format_html('{} &nbsp; <a class="button" href="{}">Change status…</a>', obj.get_status_display(), url)
+
+    @admin.display(description="readiness")
+    def readiness_list(self, obj: Program) -> str:
+        if obj.pk is None:
+            return "–"
+        unmet = obj.readiness
+        if not unmet:
+            return "Ready: every condition for going live is met."
+        return format_html("<ul>{}</ul>", format_html_join("", "<li>{}</li>", ((m,) for m in unmet)))
+
+    def get_urls(self):
+        info = (self.model._meta.app_label, self.model._meta.model_name)
+        return [
+            path(
+                "<path:object_id>/change-status/",
+                self.admin_site.admin_view(self.change_status_view),
+                name="{}_{}_change_status".format(*info),
+            ),
+            *super().get_urls(),
+        ]
+
+    def change_status_view(self, request, object_id: str):
+        """GET: the allowed moves; POST: `program_transition`, its refusal shown on the form."""
+        program = self.get_object(request, unquote(object_id))
+        if program is None:
+            return self._get_obj_does_not_exist_redirect(request, self.model._meta, object_id)
+        if not self.has_change_permission(request, program):
+            raise PermissionDenied
+        form = ProgramTransitionForm(request.POST or None, program=program)
+        if request.method == "POST" and form.is_valid():
+            try:
+                change = program_transition(
+                    program=program,
+                    to=form.cleaned_data["to"],
+                    reason=form.cleaned_data["reason"],
+                    force=form.cleaned_data["force"],
+                    actor=request.user,
+                )
+            except TransitionRefused as refusal:
+                for field, errors in refusal.message_dict.items():
+                    form.add_error(field if field in form.fields else None, errors)
+                messages.error(request, "The status was not changed: " + " ".join(refusal.messages))
+            else:
+                self.log_change(request, program, f"Status {change.from_status} → {change.to_status}")
+                messages.success(request, f"{program} is now {program.get_status_display().lower()}.")
+                return redirect(reverse(f"{self.admin_site.name}:programs_program_change", args=[program.pk]))
+        context = {
+            **self.admin_site.each_context(request),
+            "title": f"Change the status of {program}",
+            "opts": self.model._meta,
+            "original": program,
+            "form": form,
+            "readiness": program.readiness,
+            "history": program.status_changes.select_related("changed_by")[:10],
+        }
+        return TemplateResponse(request, "admin/programs/program/change_status.html", context)
+
+
+@admin.register(ProgramStatusChange)
+class ProgramStatusChangeAdmin(OrganizationScopedAdmin, admin.ModelAdmin):
+    """Append-only: written by `program_transition`, never edited here."""
+
+    list_display = ("program", "from_status", "to_status", "at", "forced", "changed_by", "reason")
+    list_filter = ("to_status", "forced", "program")
+    list_select_related = ("program", "changed_by")
+    search_fields = ("program__name", "reason")
+    date_hierarchy = "at"
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False
+
+
+@admin.register(RoadmapStage)
+class RoadmapStageAdmin(ScopedHistoryAdmin):
+    list_display = ("__str__", "program", "status", "starts_on", "ends_on", "budget")
+    list_filter = ("status", "program")
+    list_select_related = ("program",)
+    search_fields = ("name", "program__name")
+    autocomplete_fields = ("program",)
+
+
+class ProgressUpdateInline(OrganizationScopedAdmin, CachedChoicesInlineMixin, admin.TabularInline):
+    model = ProgressUpdate
+    fields = ("reported_on", "rag", "percent_complete", "author", "note")
+    extra = 0
+
+
+@admin.register(Initiative)
+class InitiativeAdmin(ScopedHistoryAdmin):
+    list_display = (
+        "name",
+        "program",
+        "stage",
+        "owner",
+        "status",
+        "starts_on",
+        "due_on",
+        "percent_complete",
+        "last_update",
+    )
+    list_filter = ("status", "program")
+    list_select_related = ("program", "stage", "owner")
+    search_fields = ("name", "description", "program__name")
+    autocomplete_fields = ("program", "stage", "owner", "business_units")
+    inlines = (ProgressUpdateInline,)
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).with_last_update()
+
+    @admin.display(description="last update", ordering="last_update_on")
+    def last_update(self, obj: Initiative):
+        return obj.last_update_on
+
+
+@admin.register(ProgressUpdate)
+class ProgressUpdateAdmin(OrganizationScopedAdmin, admin.ModelAdmin):
+    list_display = ("initiative", "reported_on", "rag", "percent_complete", "author")
+    list_filter = ("rag", "initiative__program")
+    list_select_related = ("initiative", "author")
+    search_fields = ("initiative__name", "note")
+    autocomplete_fields = ("initiative", "author")
+    date_hierarchy = "reported_on"
+
+    def save_model(self, request, obj, form, change) -> None:
+        if change:
+            super().save_model(request, obj, form, change)
+            return
+        # New updates go through the service, which moves the initiative's percent along.
+        created = progress_update_create(
+            initiative=obj.initiative,
+            author=obj.author,
+            reported_on=obj.reported_on,
+            rag=obj.rag,
+            percent_complete=obj.percent_complete,
+            note=obj.note,
+        )
+        obj.pk = created.pk
+        obj._state.adding = False
+
+
+@admin.register(CommitmentAssessment)
+class CommitmentAssessmentAdmin(OrganizationScopedAdmin, admin.ModelAdmin):
+    """Executives record commitment assessments too (SPEC: Membership roles)."""
+
+    write_roles = frozenset({Role.OFFICE, Role.EXECUTIVE})
+    list_display = ("program", "assessed_on", "assessor", "score_display")
+    list_filter = ("program",)
+    list_select_related = ("program", "assessor")
+    search_fields = ("program__name", "assessor__name", "note")
+    autocomplete_fields = ("program", "assessor")
+    readonly_fields = ("score_display",)
+    date_hierarchy = "assessed_on"
+
+    @admin.display(description="score (0–100)", ordering="score")
+    def score_display(self, obj: CommitmentAssessment) -> str:
+        return "–" if obj.pk is None or obj.score is None else f"{obj.score:.0f}"

@@ -1,0 +1,400 @@
+"""The flag lifecycle: findings become raised, refreshed and resolved flags; people
+acknowledge, resolve and dismiss them.
+
+At most one live (open or acknowledged) flag exists per (kind, subject): the database
+holds that rule with a partial unique constraint, and `flags_sync` copes with another
+scan inserting the same flag at the same moment. Every person-driven move is a
+conditional update (`filter(pk=..., status__in=...).update(...)`, then the count), so two
+people acting on one flag at once cannot both succeed.
+"""
+
+import datetime as dt
+import logging
+from collections.abc import Collection, Iterable
+from dataclasses import dataclass, field
+
+from django.contrib.auth import get_user_model
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, transaction
+from django.db.models import Q
+from django.utils import timezone
+
+from programs.models import Organization
+
+from . import events
+from .choices import LIVE_FLAG_STATUSES, SEVERITY_RANK, FlagStatus
+from .findings import Finding
+from .models import Flag
+
+logger = logging.getLogger(__name__)
+
+CONDITION_CLEARED = "condition cleared"
+# Fields a rescan rewrites on a live flag (status is kept: an acknowledged flag stays acknowledged).
+REFRESH_FIELDS = [
+    "program",
+    "severity",
+    "owner",
+    "title",
+    "detail",
+    "evidence",
+    "evidence_fingerprint",
+    "last_detected_at",
+    "last_detected_on",
+]
+BULK_BATCH = 500
+
+Key = tuple[str, str, int]
+
+
+@dataclass
+class SyncResult:
+    """What one `flags_sync` did: counts and the ids of the flags concerned."""
+
+    raised_ids: list[int] = field(default_factory=list)
+    refreshed_ids: list[int] = field(default_factory=list)
+    resolved_ids: list[int] = field(default_factory=list)
+    escalated_ids: list[int] = field(default_factory=list)
+    # Findings not raised because a dismissed flag with the same evidence stands.
+    suppressed: int = 0
+
+    @property
+    def raised(self) -> int:
+        return len(self.raised_ids)
+
+    @property
+    def refreshed(self) -> int:
+        return len(self.refreshed_ids)
+
+    @property
+    def resolved(self) -> int:
+        return len(self.resolved_ids)
+
+    def __add__(self, other: "SyncResult") -> "SyncResult":
+        return SyncResult(
+            raised_ids=self.raised_ids + other.raised_ids,
+            refreshed_ids=self.refreshed_ids + other.refreshed_ids,
+            resolved_ids=self.resolved_ids + other.resolved_ids,
+            escalated_ids=self.escalated_ids + other.escalated_ids,
+            suppressed=self.suppressed + other.suppressed,
+        )
+
+
+def _key(flag: Flag) -> Key:
+    return (flag.kind, flag.subject_type, flag.subject_id)
+
+
+def _dedupe(findings: Iterable[Finding], kinds: Collection[str]) -> dict[Key, Finding]:
+    """One finding per (kind, subject); a detector that repeats itself keeps its most severe."""
+    by_key: dict[Key, Finding] = {}
+    for finding in findings:
+        if finding.kind not in kinds:
+            raise ValueError(f"finding of kind {finding.kind!r} passed to a sync of kinds {sorted(kinds)}")
+        current = by_key.get(finding.key)
+        if current is None or SEVERITY_RANK[finding.severity] > SEVERITY_RANK[current.severity]:
+            by_key[finding.key] = finding
+    return by_key
+
+
+def _subjects_q(keys: Iterable[Key]) -> Q:
+    """(kind, subject_type, subject_id) in keys, as one OR per (kind, subject_type) with an IN list."""
+    grouped: dict[tuple[str, str], list[int]] = {}
+    for kind, subject_type, subject_id in keys:
+        grouped.setdefault((kind, subject_type), []).append(subject_id)
+    q = Q(pk__in=[])
+    for (kind, subject_type), ids in grouped.items():
+        q |= Q(kind=kind, subject_type=subject_type, subject_id__in=ids)
+    return q
+
+
+def _apply(flag: Flag, finding: Finding, now: dt.datetime, as_of: dt.date) -> str | None:
+    """Copy a finding onto a live flag; returns the previous severity when it went up."""
+    previous = flag.severity
+    flag.program_id = finding.program_id
+    flag.severity = finding.severity
+    flag.owner_id = finding.owner_id
+    flag.title = finding.title[:300]
+    flag.detail = finding.detail
+    flag.evidence = finding.evidence
+    flag.evidence_fingerprint = finding.fingerprint
+    flag.last_detected_at = now
+    flag.last_detected_on = as_of
+    if SEVERITY_RANK.get(finding.severity, 0) > SEVERITY_RANK.get(previous, 0):
+        return previous
+    return None
+
+
+def _new_flag(organization: Organization, finding: Finding, now: dt.datetime, as_of: dt.date) -> Flag:
+    return Flag(
+        organization=organization,
+        program_id=finding.program_id,
+        kind=finding.kind,
+        severity=finding.severity,
+        subject_type=finding.subject_type,
+        subject_id=finding.subject_id,
+        owner_id=finding.owner_id,
+        title=finding.title[:300],
+        detail=finding.detail,
+        evidence=finding.evidence,
+        evidence_fingerprint=finding.fingerprint,
+        status=FlagStatus.OPEN,
+        first_detected_at=now,
+        last_detected_at=now,
+        first_detected_on=as_of,
+        last_detected_on=as_of,
+    )
+
+
+def _insert(
+    organization: Organization, new: list[tuple[Finding, Flag]], now: dt.datetime, as_of: dt.date
+) -> tuple[list[Flag], list[tuple[Flag, str | None]]]:
+    """Insert new flags; returns (created, refreshed-instead) with escalation info for the latter.
+
+    The common case is one bulk insert. If another scan inserted one of the same
+    (kind, subject) flags meanwhile, the partial unique index refuses the batch; we then
+    go row by row, each in its own savepoint, and refresh the row the other scan created
+    instead of duplicating it.
+    """
+    if not new:
+        return [], []
+    try:
+        with transaction.atomic():
+            created = Flag.objects.bulk_create([flag for _, flag in new], batch_size=BULK_BATCH)
+        return created, []
+    except IntegrityError:
+        logger.info("flags_sync: a concurrent scan raised some of the same flags; merging row by row")
+    created, taken_over = [], []
+    for finding, flag in new:
+        flag.pk = None
+        try:
+            with transaction.atomic():
+                flag.save(force_insert=True)
+            created.append(flag)
+        except IntegrityError:
+            existing = (
+                Flag.objects.select_for_update()
+                .filter(
+                    kind=finding.kind,
+                    subject_type=finding.subject_type,
+                    subject_id=finding.subject_id,
+                    status__in=LIVE_FLAG_STATUSES,
+                )
+                .first()
+            )
+            if existing is None:  # the other row went away again; nothing stands in the way now
+                flag.save(force_insert=True)
+                created.append(flag)
+                continue
+            escalated_from = _apply(existing, finding, now, as_of)
+            existing.save(update_fields=[*REFRESH_FIELDS])
+            taken_over.append((existing, escalated_from))
+    return created, taken_over
+
+
+@transaction.atomic
+def flags_sync(
+    *,
+    organization: Organization,
+    findings: list[Finding],
+    kinds: Collection[str],
+    as_of: dt.date,
+    program_ids: Collection[int] | None = None,
+    scan_run=None,
+) -> SyncResult:
+    """Turn a scan's findings for `kinds` into raised, refreshed and resolved flags.
+
+    - A finding whose (kind, subject) has a live flag refreshes it: severity, owner, title,
+      detail, evidence, fingerprint and last detection; the status (open/acknowledged) stays.
+    - Otherwise, if the latest flag of that (kind, subject) was dismissed with the same
+      evidence fingerprint, nothing happens (dismissed stays dismissed until the evidence
+      changes); else a new open flag is raised (an earlier resolved one stays as history).
+    - A live flag of `kinds` in scope (the organization, narrowed to `program_ids` if
+      given) that no finding matches is resolved: no resolver, note "condition cleared".
+
+    Events (`flag_raised`, `flag_escalated`, `flag_resolved`) are sent after commit.
+    Safe to re-run: the same findings again only refresh `last_detected_*`. Safe to run
+    concurrently with itself: the live flags in scope are locked, and a flag raised by a
+    concurrent sync at the same moment is refreshed rather than duplicated. A fixed number
+    of queries whatever the number of findings (bulk statements, batched).
+    """
+    kinds = set(kinds)
+    now = timezone.now()
+    result = SyncResult()
+    if not kinds:
+        return result
+    by_key = _dedupe(findings, kinds)
+
+    scope = Flag.objects.filter(organization=organization, kind__in=kinds, status__in=LIVE_FLAG_STATUSES)
+    if program_ids is not None:
+        scope = scope.filter(program_id__in=list(program_ids))
+    # Locking the live rows in id order serialises concurrent syncs on the same flags without deadlock.
+    live = {_key(flag): flag for flag in scope.select_for_update().order_by("id")}
+    # A finding can concern a program outside `program_ids`; its live flag is refreshed, never resolved.
+    missing = [k for k in by_key if k not in live]
+    if missing:
+        extra = Flag.objects.select_for_update().filter(_subjects_q(missing), status__in=LIVE_FLAG_STATUSES)
+        for flag in extra.order_by("id"):
+            live.setdefault(_key(flag), flag)
+        missing = [k for k in by_key if k not in live]
+
+    # The latest closed flag of each new (kind, subject): a dismissal blocks re-raising the same evidence.
+    latest_closed: dict[Key, tuple[int, str, str]] = {}
+    if missing:
+        closed = (
+            Flag.objects.filter(_subjects_q(missing))
+            .exclude(status__in=LIVE_FLAG_STATUSES)
+            .values_list("id", "kind", "subject_type", "subject_id", "status", "evidence_fingerprint")
+        )
+        for pk, kind, subject_type, subject_id, status, fingerprint in closed:
+            key = (kind, subject_type, subject_id)
+            if key not in latest_closed or pk > latest_closed[key][0]:
+                latest_closed[key] = (pk, status, fingerprint)
+
+    to_refresh: list[Flag] = []
+    escalations: list[tuple[Flag, str]] = []
+    for key, flag in live.items():
+        finding = by_key.get(key)
+        if finding is None:
+            continue
+        previous = _apply(flag, finding, now, as_of)
+        to_refresh.append(flag)
+        if previous:
+            escalations.append((flag, previous))
+
+    new: list[tuple[Finding, Flag]] = []
+    for key in missing:
+        finding = by_key[key]
+        closed_flag = latest_closed.get(key)
+        if closed_flag and closed_flag[1] == FlagStatus.DISMISSED and closed_flag[2] == finding.fingerprint:
+            result.suppressed += 1
+            continue
+        new.append((finding, _new_flag(organization, finding, now, as_of)))
+
+    # Only rows of the scope query can be stale: the extra rows above all have a finding.
+    stale = [flag for key, flag in live.items() if key not in by_key]
+
+    if to_refresh:
+        Flag.objects.bulk_update(to_refresh, REFRESH_FIELDS, batch_size=BULK_BATCH)
+    created, taken_over = _insert(organization, new, now, as_of)
+    for flag, previous in taken_over:
+        to_refresh.append(flag)
+        if previous:
+            escalations.append((flag, previous))
+    if stale:
+        Flag.objects.filter(pk__in=[f.pk for f in stale], status__in=LIVE_FLAG_STATUSES).update(
+            status=FlagStatus.RESOLVED, resolved_at=now, resolved_by=None, resolution_note=CONDITION_CLEARED
+        )
+        for flag in stale:
+            flag.status, flag.resolved_at, flag.resolved_by, flag.resolution_note = (
+                FlagStatus.RESOLVED,
+                now,
+                None,
+                CONDITION_CLEARED,
+            )
+
+    result.raised_ids = [f.pk for f in created]
+    result.refreshed_ids = [f.pk for f in to_refresh]
+    result.resolved_ids = [f.pk for f in stale]
+    result.escalated_ids = [f.pk for f, _ in escalations]
+    _send_events(created, escalations, stale)
+    logger.debug(
+        "flags_sync org=%s scan=%s kinds=%d: %d raised, %d refreshed, %d resolved",
+        organization.pk,
+        getattr(scan_run, "pk", None),
+        len(kinds),
+        result.raised,
+        result.refreshed,
+        result.resolved,
+    )
+    return result
+
+
+def _send_events(created: list[Flag], escalations: list[tuple[Flag, str]], resolved: list[Flag]) -> None:
+    def send() -> None:
+        for flag in created:
+            events.flag_raised(flag)
+        for flag, previous in escalations:
+            events.flag_escalated(flag, previous)
+        for flag in resolved:
+            events.flag_resolved(flag)
+
+    if created or escalations or resolved:
+        transaction.on_commit(send)
+
+
+# --- Moves made by people -------------------------------------------------------------
+
+
+def _user_or_none(actor):
+    """API-key principals and anonymous callers are not Users: nobody is recorded."""
+    return actor if isinstance(actor, get_user_model()) else None
+
+
+def _move(flag: Flag, *, allowed_from: Collection[str], verb: str, **values) -> Flag:
+    """Apply `values` only if the flag is still in one of `allowed_from`; refuse otherwise."""
+    updated = Flag.objects.filter(pk=flag.pk, status__in=list(allowed_from)).update(**values)
+    if updated != 1:
+        current = Flag.objects.filter(pk=flag.pk).values_list("status", flat=True).first()
+        if current is None:
+            raise ValidationError("This flag no longer exists.")
+        raise ValidationError(f"A flag that is {current} cannot be {verb}.", code="invalid_transition")
+    for name, value in values.items():
+        setattr(flag, name, value)
+    return flag
+
+
+@transaction.atomic
+def flag_acknowledge(*, flag: Flag, actor) -> Flag:
+    """Someone owns the problem: open → acknowledged. Refused from any other status.
+
+    Rescans keep the flag acknowledged while the condition lasts. Not idempotent by
+    design: acknowledging twice is refused with a clear message.
+    """
+    return _move(
+        flag,
+        allowed_from=[FlagStatus.OPEN],
+        verb="acknowledged",
+        status=FlagStatus.ACKNOWLEDGED,
+        acknowledged_at=timezone.now(),
+        acknowledged_by=_user_or_none(actor),
+    )
+
+
+@transaction.atomic
+def flag_resolve(*, flag: Flag, actor, note: str = "") -> Flag:
+    """A person says the problem is fixed: open/acknowledged → resolved, with an optional note.
+
+    If a later scan still finds the condition it raises a new flag (the resolution is
+    kept as history). Sends `flag_resolved` after commit.
+    """
+    flag = _move(
+        flag,
+        allowed_from=LIVE_FLAG_STATUSES,
+        verb="resolved",
+        status=FlagStatus.RESOLVED,
+        resolved_at=timezone.now(),
+        resolved_by=_user_or_none(actor),
+        resolution_note=(note or "").strip(),
+    )
+    transaction.on_commit(lambda: events.flag_resolved(flag))
+    return flag
+
+
+@transaction.atomic
+def flag_dismiss(*, flag: Flag, actor, reason: str) -> Flag:
+    """A person decides the flag does not call for action: open/acknowledged → dismissed.
+
+    The reason is required. The same (kind, subject) is not raised again until its
+    evidence fingerprint changes (a new revision, a new missed session...).
+    """
+    reason = (reason or "").strip()
+    if not reason:
+        raise ValidationError({"reason": "Say why this flag is dismissed."})
+    return _move(
+        flag,
+        allowed_from=LIVE_FLAG_STATUSES,
+        verb="dismissed",
+        status=FlagStatus.DISMISSED,
+        resolved_at=timezone.now(),
+        resolved_by=_user_or_none(actor),
+        resolution_note=reason,
+    )

@@ -1,0 +1,439 @@
+"""Early-bail risk (SPEC section 3): one scored RiskAssessment per scanned program.
+
+Each factor of the spec's table is a small function of facts gathered set-wise for all
+programs at once (a fixed number of queries whatever the organization's size). Weights
+come from `settings.CXGOV_RISK_WEIGHTS`. Counting conventions are in docs/engine.md.
+"""
+
+import calendar
+import datetime as dt
+from collections import defaultdict
+from collections.abc import Collection
+from dataclasses import dataclass
+
+from django.conf import settings
+from django.db import transaction
+from django.db.models import F, Window
+from django.db.models.functions import RowNumber
+
+from programs.choices import ProgramStatus
+from programs.models import CommitmentAssessment, Organization, Person, Program, ProgramStatusChange, RoadmapStage
+
+from . import events
+from .choices import LIVE_FLAG_STATUSES, FlagKind, RiskLevel, SubjectType, risk_level
+from .detectors.common import day_start, iso, local_date, scope_q
+from .detectors.forums import session_cancellation, sponsor_presence
+from .detectors.initiatives import stalled_initiatives
+from .findings import Finding
+from .models import Flag, RiskAssessment
+
+CHANGE_WINDOW_DAYS = 180  # champion_turnover and budget_cut look back this far
+SPONSOR_MIN_HELD = 3  # as sponsor_disengaged: fewer held sessions say nothing about presence
+SHORT_HORIZON_MONTHS = 36
+CHAMPION_MIN_TIME_PCT = 50
+EVIDENCE_LIST_MAX = 20  # long lists in evidence are cut to their latest items
+
+
+def add_months(day: dt.date, months: int) -> dt.date:
+    """The same day `months` later, held to the month's last day (Jan 31 + 1 month = Feb 28/29)."""
+    year, month0 = divmod(day.month - 1 + months, 12)
+    year += day.year
+    return dt.date(year, month0 + 1, min(day.day, calendar.monthrange(year, month0 + 1)[1]))
+
+
+@dataclass
+class _Facts:
+    """Everything the factors need, gathered for all programs of the scan at once."""
+
+    as_of: dt.date
+    first_activation: dict[int, dict]
+    presence: dict
+    cancellation: dict[int, tuple[int, int]]
+    stalled: dict[int, tuple[int, int]]
+    champion_changes: dict[int, list[dict]]
+    budget_cuts: dict[int, list[dict]]
+    negotiated: dict[int, list[int]]
+    commitment: dict[int, list[dict]]
+
+
+def _weights() -> dict[str, int]:
+    return settings.CXGOV_RISK_WEIGHTS
+
+
+def _factor(code: str, points: int, evidence: dict) -> dict:
+    return {"code": code, "points": int(points), "evidence": evidence}
+
+
+# --- Gathering (each a fixed number of queries for all programs) ------------------------
+
+
+def _first_activations(program_ids: list[int], end: dt.datetime) -> dict[int, dict]:
+    rows = (
+        ProgramStatusChange.objects.filter(program_id__in=program_ids, to_status=ProgramStatus.ACTIVE, at__lt=end)
+        .order_by("program_id", "at", "id")
+        .values("program_id", "at", "committed_horizon_months")
+    )
+    first: dict[int, dict] = {}
+    for row in rows:
+        first.setdefault(row["program_id"], row)
+    return first
+
+
+def _consecutive_changes(rows, group_key: str, start: dt.datetime):
+    """Pairs (before, after) of consecutive history rows of one record, `after` inside the window."""
+    previous = None
+    for row in rows:
+        if previous is not None and previous[group_key] == row[group_key] and row["history_date"] >= start:
+            yield previous, row
+        previous = row
+
+
+def _history_facts(program_ids: list[int], start: dt.datetime, end: dt.datetime):
+    """Champion changes and budget cuts in the window, from the simple-history tables (3 queries)."""
+    program_rows = (
+        Program.history.model.objects.filter(id__in=program_ids, history_date__lt=end)
+        .order_by("id", "history_date", "history_id")
+        .values("id", "history_date", "history_type", "customer_champion_id", "budget")
+    )
+    champion_changes: dict[int, list[dict]] = defaultdict(list)
+    budget_cuts: dict[int, list[dict]] = defaultdict(list)
+    people: set[int] = set()
+    for before, after in _consecutive_changes(program_rows, "id", start):
+        old, new = before["customer_champion_id"], after["customer_champion_id"]
+        # Naming a first champion is an appointment, not turnover; losing or replacing one is.
+        if old is not None and new != old:
+            champion_changes[after["id"]].append({"on": iso(local_date(after["history_date"])), "from": old, "to": new})
+            people.update(p for p in (old, new) if p)
+        if _lowered(before["budget"], after["budget"]):
+            budget_cuts[after["id"]].append(_cut("program", before, after))
+    stage_rows = (
+        RoadmapStage.history.model.objects.filter(program_id__in=program_ids, history_date__lt=end)
+        .order_by("id", "history_date", "history_id")
+        .values("id", "program_id", "sequence", "name", "history_date", "history_type", "budget")
+    )
+    for before, after in _consecutive_changes(stage_rows, "id", start):
+        if after["history_type"] != "-" and _lowered(before["budget"], after["budget"]):
+            budget_cuts[after["program_id"]].append(_cut("stage", before, after))
+    names = dict(Person.objects.filter(pk__in=people).values_list("id", "name")) if people else {}
+    for changes in champion_changes.values():
+        for change in changes:
+            change["from_name"] = names.get(change["from"])
+            change["to_name"] = names.get(change["to"])
+    return champion_changes, budget_cuts
+
+
+def _lowered(old, new) -> bool:
+    """A budget went down; clearing a budget that existed counts as cutting it to nothing."""
+    return old is not None and (new is None or new < old)
+
+
+def _cut(what: str, before: dict, after: dict) -> dict:
+    cut = {
+        "what": what,
+        "on": iso(local_date(after["history_date"])),
+        "from": str(before["budget"]),
+        "to": None if after["budget"] is None else str(after["budget"]),
+    }
+    if what == "stage":
+        cut.update(stage_id=after["id"], stage=after["name"], sequence=after["sequence"])
+    return cut
+
+
+def _negotiated_flags(program_ids: list[int]) -> dict[int, list[int]]:
+    rows = Flag.objects.filter(
+        program_id__in=program_ids,
+        kind=FlagKind.METRIC_NEGOTIATED_AWAY,
+        subject_type=SubjectType.METRIC,
+        status__in=LIVE_FLAG_STATUSES,
+    ).values_list("program_id", "subject_id")
+    out: dict[int, list[int]] = defaultdict(list)
+    for program_id, metric_id in rows:
+        out[program_id].append(metric_id)
+    return out
+
+
+def _last_two_commitments(program_ids: list[int], as_of: dt.date) -> dict[int, list[dict]]:
+    rows = (
+        CommitmentAssessment.objects.filter(program_id__in=program_ids, assessed_on__lte=as_of)
+        .annotate(
+            rank=Window(RowNumber(), partition_by=[F("program_id")], order_by=[F("assessed_on").desc(), F("id").desc()])
+        )
+        .filter(rank__lte=2)
+        .order_by("program_id", "rank")
+        .values("id", "program_id", "assessed_on", "score")
+    )
+    out: dict[int, list[dict]] = defaultdict(list)
+    for row in rows:
+        out[row["program_id"]].append(row)
+    return out
+
+
+def _gather(organization: Organization, as_of: dt.date, program_ids: list[int]) -> _Facts:
+    end = day_start(as_of + dt.timedelta(days=1))
+    start = day_start(as_of - dt.timedelta(days=CHANGE_WINDOW_DAYS - 1))
+    champion_changes, budget_cuts = _history_facts(program_ids, start, end)
+    return _Facts(
+        as_of=as_of,
+        first_activation=_first_activations(program_ids, end),
+        presence=sponsor_presence(organization=organization, as_of=as_of, program_ids=program_ids),
+        cancellation=session_cancellation(organization=organization, as_of=as_of, days=90, program_ids=program_ids),
+        stalled=stalled_initiatives(organization=organization, as_of=as_of, program_ids=program_ids),
+        champion_changes=champion_changes,
+        budget_cuts=budget_cuts,
+        negotiated=_negotiated_flags(program_ids),
+        commitment=_last_two_commitments(program_ids, as_of),
+    )
+
+
+# --- Factors ---------------------------------------------------------------------------------
+
+
+def _factors(program: Program, facts: _Facts) -> list[dict]:
+    w = _weights()
+    as_of = facts.as_of
+    out: list[dict] = []
+    pid = program.pk
+
+    if program.status == ProgramStatus.PAUSED:
+        out.append(_factor("program_paused", w["program_paused"], {"status": program.status}))
+
+    activation = facts.first_activation.get(pid)
+    shortened = activation is not None and program.committed_horizon_months < activation["committed_horizon_months"]
+    if shortened:
+        out.append(
+            _factor(
+                "horizon_shortened",
+                w["horizon_shortened"],
+                {
+                    "committed_horizon_months": program.committed_horizon_months,
+                    "at_activation_months": activation["committed_horizon_months"],
+                    "activated_on": iso(local_date(activation["at"])),
+                },
+            )
+        )
+    elif program.committed_horizon_months < SHORT_HORIZON_MONTHS:
+        out.append(
+            _factor(
+                "short_horizon",
+                w["short_horizon"],
+                {"committed_horizon_months": program.committed_horizon_months, "minimum": SHORT_HORIZON_MONTHS},
+            )
+        )
+
+    if program.started_on:
+        if as_of <= add_months(program.started_on, 12):
+            out.append(
+                _factor(
+                    "early_phase", w["early_phase_12"], {"started_on": iso(program.started_on), "within_months": 12}
+                )
+            )
+        elif as_of <= add_months(program.started_on, 24):
+            out.append(
+                _factor(
+                    "early_phase", w["early_phase_24"], {"started_on": iso(program.started_on), "within_months": 24}
+                )
+            )
+
+    presence = facts.presence.get(pid)
+    if presence is not None and presence.held >= SPONSOR_MIN_HELD:
+        # Integer comparisons: 1 of 2 present is exactly 50%, which is not "under 50%".
+        points = 0
+        if presence.present * 2 < presence.held:
+            points = w["sponsor_absent_50"]
+        elif presence.present * 4 < presence.held * 3:
+            points = w["sponsor_absent_75"]
+        if points:
+            missed = [s for s in presence.sessions if not s["present"]]
+            out.append(
+                _factor(
+                    "sponsor_absent",
+                    points,
+                    {
+                        "sponsor_id": program.executive_sponsor_id,
+                        "held": presence.held,
+                        "present": presence.present,
+                        "presence_pct": round(100 * presence.present / presence.held, 1),
+                        "window_days": 180,
+                        "missed": missed[-EVIDENCE_LIST_MAX:],
+                    },
+                )
+            )
+
+    cancelled, scheduled = facts.cancellation.get(pid, (0, 0))
+    if scheduled and cancelled * 10 >= scheduled * 4:
+        out.append(
+            _factor(
+                "forums_cancelled",
+                w["forums_cancelled"],
+                {
+                    "cancelled_or_postponed": cancelled,
+                    "scheduled": scheduled,
+                    "cancelled_pct": round(100 * cancelled / scheduled, 1),
+                    "window_days": 90,
+                },
+            )
+        )
+
+    champion = program.customer_champion
+    if champion is None or not champion.is_officer:
+        out.append(
+            _factor(
+                "champion_weak",
+                w["champion_weak_not_officer"],
+                {
+                    "champion_id": program.customer_champion_id,
+                    "reason": "missing" if champion is None else "not_officer",
+                },
+            )
+        )
+    elif program.champion_time_pct < CHAMPION_MIN_TIME_PCT:
+        out.append(
+            _factor(
+                "champion_weak",
+                w["champion_weak_time"],
+                {"champion_id": champion.pk, "reason": "part_time", "champion_time_pct": program.champion_time_pct},
+            )
+        )
+
+    if changes := facts.champion_changes.get(pid):
+        out.append(_factor("champion_turnover", w["champion_turnover"], {"changes": changes[-EVIDENCE_LIST_MAX:]}))
+
+    if cuts := facts.budget_cuts.get(pid):
+        out.append(_factor("budget_cut", w["budget_cut"], {"cuts": cuts[-EVIDENCE_LIST_MAX:]}))
+
+    if metric_ids := facts.negotiated.get(pid):
+        points = min(w["metrics_negotiated_each"] * len(metric_ids), w["metrics_negotiated_max"])
+        out.append(
+            _factor("metrics_negotiated", points, {"open_flags": len(metric_ids), "metric_ids": sorted(metric_ids)})
+        )
+
+    stalled, in_flight = facts.stalled.get(pid, (0, 0))
+    if in_flight and stalled * 10 >= in_flight * 3:
+        out.append(
+            _factor(
+                "work_stalled",
+                w["work_stalled"],
+                {"stalled": stalled, "in_flight": in_flight, "stalled_pct": round(100 * stalled / in_flight, 1)},
+            )
+        )
+
+    commitments = facts.commitment.get(pid, [])
+    if len(commitments) == 2:
+        latest, before = commitments
+        # ≥ 15% below: latest ≤ 85% of the one before (a float tolerance for the stored mean × 20).
+        if latest["score"] <= before["score"] * 0.85 + 1e-9:
+            out.append(
+                _factor(
+                    "commitment_declining",
+                    w["commitment_declining"],
+                    {
+                        "latest": {"assessed_on": iso(latest["assessed_on"]), "score": round(latest["score"], 1)},
+                        "previous": {"assessed_on": iso(before["assessed_on"]), "score": round(before["score"], 1)},
+                        "drop_pct": round(100 * (before["score"] - latest["score"]) / before["score"], 1),
+                    },
+                )
+            )
+
+    due = program.first_results_due_on
+    if program.started_on and due and due < add_months(program.started_on, 12):
+        out.append(
+            _factor(
+                "results_expected_early",
+                w["results_expected_early"],
+                {"started_on": iso(program.started_on), "first_results_due_on": iso(due), "minimum_months": 12},
+            )
+        )
+    return out
+
+
+# --- The service -----------------------------------------------------------------------------
+
+
+def _known_levels(program_ids: list[int], as_of: dt.date) -> dict[int, str]:
+    """The level listeners were last told, per program: today's row if a scan wrote it, else the latest before."""
+    rows = (
+        RiskAssessment.objects.filter(program_id__in=program_ids, as_of__lte=as_of)
+        .annotate(rank=Window(RowNumber(), partition_by=[F("program_id")], order_by=[F("as_of").desc()]))
+        .filter(rank=1)
+        .values_list("program_id", "level")
+    )
+    return dict(rows)
+
+
+@transaction.atomic
+def assess_risk(
+    *, organization: Organization, as_of: dt.date, program_ids: Collection[int] | None = None, scan_run=None
+) -> list[RiskAssessment]:
+    """Score every scanned program of `organization` (or of `program_ids`) on `as_of`.
+
+    Writes one RiskAssessment per program, upserted on (program, as_of): a rescan of the
+    same day rewrites it. Score = sum of the factors' points, capped at 100; level from
+    `risk_level`. Reads live `metric_negotiated_away` flags, so call it after the scan's
+    flags sync. Sends `risk_level_changed` after commit when the level differs from the
+    last one recorded (a first assessment at `low` is not a change). Safe to re-run; a
+    fixed number of queries whatever the number of programs.
+    """
+    programs = list(
+        Program.objects.filter(scope_q(organization, program_ids, prefix=""))
+        .select_related("organization", "customer_champion")
+        .order_by("id")
+    )
+    if not programs:
+        return []
+    ids = [p.pk for p in programs]
+    facts = _gather(organization, as_of, ids)
+    known = _known_levels(ids, as_of)
+
+    assessments = []
+    for program in programs:
+        factors = _factors(program, facts)
+        score = min(100, sum(f["points"] for f in factors))
+        assessments.append(
+            RiskAssessment(
+                program=program, as_of=as_of, score=score, level=risk_level(score), factors=factors, scan_run=scan_run
+            )
+        )
+    RiskAssessment.objects.bulk_create(
+        assessments,
+        update_conflicts=True,
+        unique_fields=["program", "as_of"],
+        update_fields=["score", "level", "factors", "scan_run"],
+    )
+
+    changed = []
+    for assessment in assessments:
+        previous = known.get(assessment.program_id)
+        if assessment.level != previous and not (previous is None and assessment.level == RiskLevel.LOW):
+            changed.append((assessment, previous))
+    if changed:
+        transaction.on_commit(lambda: [events.risk_level_changed(a, p) for a, p in changed])
+    return assessments
+
+
+def early_bail_findings(assessments: list[RiskAssessment]) -> list[Finding]:
+    """An `early_bail_risk` finding for each assessment at level high or critical.
+
+    Owner: the organization's CEO if set, else the program's sponsor. The fingerprint
+    holds the level and the factor codes, so a dismissal lasts until one of those changes.
+    """
+    findings = []
+    for a in assessments:
+        if a.level not in (RiskLevel.HIGH, RiskLevel.CRITICAL):
+            continue
+        program = a.program
+        codes = [f["code"] for f in a.factors]
+        findings.append(
+            Finding(
+                kind=FlagKind.EARLY_BAIL_RISK,
+                program_id=program.pk,
+                subject_type=SubjectType.PROGRAM,
+                subject_id=program.pk,
+                severity=a.level,
+                owner_id=program.organization.ceo_id or program.executive_sponsor_id,
+                title=f"Program '{program.name}' is at {a.level} risk of being abandoned ({a.score}/100)",
+                detail="Factors: " + ", ".join(f"{f['code']} ({f['points']})" for f in a.factors) + ".",
+                evidence={"as_of": iso(a.as_of), "score": a.score, "level": a.level, "factors": a.factors},
+                identity={"level": a.level, "factors": sorted(codes)},
+            )
+        )
+    return findings

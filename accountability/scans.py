@@ -1,0 +1,185 @@
+"""The governance scan of one organization: detectors → flags → risk → early-bail flags.
+
+`scan_organization` is the plain function every entry point shares (the management
+command, the Celery task behind the API and the admin action). `scan_queue` records a
+queued ScanRun and hands it to a worker once the caller's transaction commits.
+"""
+
+import datetime as dt
+import logging
+import time
+from collections.abc import Collection
+
+from celery.exceptions import SoftTimeLimitExceeded
+from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.db import transaction
+from django.utils import timezone
+
+from programs.models import Organization
+
+from .choices import FlagKind, ScanStatus
+from .detectors import DETECTORS
+from .flags import SyncResult, flags_sync
+from .locks import ScanLocked, organization_scan_lock
+from .models import ScanRun
+from .risk import assess_risk, early_bail_findings
+
+logger = logging.getLogger(__name__)
+
+FINISHED_STATUSES = (ScanStatus.SUCCEEDED, ScanStatus.FAILED)
+
+__all__ = ["FINISHED_STATUSES", "ScanLocked", "scan_organization", "scan_queue"]
+
+
+def _error(where: str, exc: BaseException) -> dict:
+    return {"where": where, "error": f"{type(exc).__name__}: {exc}"[:1000], "at": timezone.now().isoformat()}
+
+
+def _pause() -> None:
+    # Fault injection for the worker-kill test (0 in every real configuration).
+    if settings.CXGOV_SCAN_PHASE_DELAY:
+        time.sleep(settings.CXGOV_SCAN_PHASE_DELAY)
+
+
+def _run_detectors(organization, as_of, program_ids, errors: list[dict]) -> tuple[list, set[str]]:
+    """Every detector's findings, and the kinds whose detector ran cleanly.
+
+    A failing detector costs its own kind only: it is left out of the sync (its live
+    flags are neither refreshed nor resolved) and named in the ScanRun's errors.
+    """
+    findings, ok_kinds = [], set()
+    for kind, detector in DETECTORS.items():
+        _pause()
+        try:
+            with transaction.atomic():  # a savepoint: a database error here must not poison the scan
+                findings.extend(detector(organization=organization, as_of=as_of, program_ids=program_ids))
+        except SoftTimeLimitExceeded:
+            raise
+        except Exception as exc:
+            logger.exception("detector %s failed for organization %s", kind, organization.pk)
+            errors.append(_error(f"detector:{kind}", exc))
+            continue
+        ok_kinds.add(kind)
+    return findings, ok_kinds
+
+
+def _scan(organization, as_of, program_ids, scan_run, errors: list[dict]):
+    findings, kinds = _run_detectors(organization, as_of, program_ids, errors)
+    result = flags_sync(
+        organization=organization,
+        findings=findings,
+        kinds=kinds,
+        as_of=as_of,
+        program_ids=program_ids,
+        scan_run=scan_run,
+    )
+    _pause()
+    # After the detector flags: the metrics_negotiated factor counts live negotiated-away flags.
+    try:
+        with transaction.atomic():
+            assessments = assess_risk(
+                organization=organization, as_of=as_of, program_ids=program_ids, scan_run=scan_run
+            )
+    except SoftTimeLimitExceeded:
+        raise
+    except Exception as exc:
+        logger.exception("risk assessment failed for organization %s", organization.pk)
+        errors.append(_error("risk", exc))
+        return result, []
+    result += flags_sync(
+        organization=organization,
+        findings=early_bail_findings(assessments),
+        kinds=[FlagKind.EARLY_BAIL_RISK],
+        as_of=as_of,
+        program_ids=program_ids,
+        scan_run=scan_run,
+    )
+    return result, assessments
+
+
+def scan_organization(
+    *,
+    organization: Organization,
+    as_of: dt.date,
+    program_ids: Collection[int] | None = None,
+    scan_run: ScanRun | None = None,
+) -> ScanRun:
+    """Run the full governance scan of `organization` on `as_of`, synchronously.
+
+    Detectors → flags_sync of their kinds → assess_risk → flags_sync of `early_bail_risk`,
+    all in one transaction (a scan killed half-way leaves nothing behind; events go out
+    after commit). Records the ScanRun (created if not given): status, started/finished
+    times, raised/refreshed/resolved counts and errors. A detector that fails is named in
+    `errors` and its kind left untouched; the run then ends `failed` though the other
+    kinds were synced. Holds the organization's scan lock: a concurrent scan waits up to
+    `CXGOV_SCAN_LOCK_WAIT` seconds, then ScanLocked is raised and the ScanRun is left
+    as it was (queued), for the caller to retry or fail.
+
+    Idempotent: the same scan twice changes nothing the second time but the flags'
+    last detection and the ScanRun row. The returned ScanRun carries, unsaved,
+    `sync_result` (SyncResult) and `assessments` (the RiskAssessments written).
+    """
+    if program_ids is None and scan_run is not None and scan_run.program_ids is not None:
+        program_ids = scan_run.program_ids
+    program_ids = sorted(set(program_ids)) if program_ids is not None else None
+    if scan_run is None:
+        scan_run = ScanRun.objects.create(organization=organization, as_of=as_of, program_ids=program_ids)
+
+    with organization_scan_lock(organization.pk, scan_run=scan_run):
+        started = timezone.now()
+        ScanRun.objects.filter(pk=scan_run.pk).update(status=ScanStatus.RUNNING, started_at=started, errors=[])
+        scan_run.status, scan_run.started_at, scan_run.errors = ScanStatus.RUNNING, started, []
+        errors: list[dict] = []
+        try:
+            with transaction.atomic():
+                result, assessments = _scan(organization, as_of, program_ids, scan_run, errors)
+                _finish(scan_run, result=result, errors=errors)
+        except BaseException as exc:  # time limits and database failures included: record, then re-raise
+            try:
+                _finish(scan_run, result=SyncResult(), errors=[*errors, _error("scan", exc)], failed=True)
+            except Exception:  # e.g. the database went away: the original error matters more
+                logger.exception("could not record the failure of scan %s", scan_run.pk)
+            raise
+    scan_run.sync_result = result
+    scan_run.assessments = assessments
+    return scan_run
+
+
+def _finish(scan_run: ScanRun, *, result: SyncResult, errors: list[dict], failed: bool = False) -> None:
+    scan_run.status = ScanStatus.FAILED if failed or errors else ScanStatus.SUCCEEDED
+    scan_run.finished_at = timezone.now()
+    scan_run.raised, scan_run.refreshed, scan_run.resolved = result.raised, result.refreshed, result.resolved
+    scan_run.errors = errors
+    scan_run.save(update_fields=["status", "finished_at", "raised", "refreshed", "resolved", "errors"])
+
+
+def scan_fail(scan_run: ScanRun, message: str) -> ScanRun:
+    """Close a scan that will not run (e.g. the lock stayed taken): failed, with the reason."""
+    scan_run.errors = [*scan_run.errors, {"where": "lock", "error": message, "at": timezone.now().isoformat()}]
+    scan_run.status = ScanStatus.FAILED
+    scan_run.finished_at = timezone.now()
+    scan_run.save(update_fields=["status", "finished_at", "errors"])
+    return scan_run
+
+
+@transaction.atomic
+def scan_queue(
+    *, organization: Organization, as_of: dt.date, actor=None, program_ids: Collection[int] | None = None
+) -> ScanRun:
+    """Record a queued ScanRun and send `scan_organization_task` once the transaction commits.
+
+    Used by the API (`POST scans/`, answered 202) and the admin action. `actor` is a User
+    or anything else (an API-key principal), which is recorded as nobody. Each call
+    queues a new run; the task itself is idempotent.
+    """
+    from .tasks import scan_organization_task
+
+    run = ScanRun.objects.create(
+        organization=organization,
+        as_of=as_of,
+        requested_by=actor if isinstance(actor, get_user_model()) else None,
+        program_ids=sorted(set(program_ids)) if program_ids is not None else None,
+    )
+    scan_organization_task.delay_on_commit(run.pk)
+    return run

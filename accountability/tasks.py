@@ -1,0 +1,90 @@
+"""Celery tasks of the governance scan: thin wrappers around `accountability.scans`.
+
+`acks_late` and `reject_on_worker_lost` come from settings (CELERY_TASK_*), and are
+repeated on the scan task for clarity: a scan whose worker dies is redelivered, and
+because the scan is one transaction and idempotent, the redelivery completes it with no
+duplicate and no lost flag.
+"""
+
+import datetime as dt
+import logging
+
+from celery import shared_task
+from django.conf import settings
+from django.db import transaction
+from django.utils import timezone
+
+from programs.models import Organization
+
+from .choices import ScanStatus
+from .locks import ScanLocked
+from .models import ScanRun
+from .scans import FINISHED_STATUSES, scan_fail, scan_organization
+
+logger = logging.getLogger(__name__)
+
+LOCK_RETRY_COUNTDOWN = 30  # seconds before retrying a scan that found its organization locked
+LOCK_MAX_RETRIES = 20  # then give up (about 10 minutes of another scan holding the lock)
+FAN_OUT_DEDUP = dt.timedelta(hours=6)  # the daily entry's `expires`: a backlog does not queue twice
+
+
+@shared_task(
+    bind=True,
+    name="accountability.tasks.scan_organization_task",
+    acks_late=True,
+    reject_on_worker_lost=True,
+    soft_time_limit=settings.CXGOV_SCAN_SOFT_TIME_LIMIT,
+    time_limit=settings.CXGOV_SCAN_TIME_LIMIT,
+    max_retries=LOCK_MAX_RETRIES,
+)
+def scan_organization_task(self, scan_run_id: int) -> dict | None:
+    """Run the scan a ScanRun describes (organization, as_of, program_ids).
+
+    Returns early when the run is gone or already finished, so a duplicate or
+    redelivered message is harmless; a run left `running` by a dead worker is run again.
+    If another scan of the organization holds the lock, retries later (the run stays
+    queued); after the last retry the run is marked failed.
+    """
+    run = ScanRun.objects.select_related("organization").filter(pk=scan_run_id).first()
+    if run is None or run.status in FINISHED_STATUSES or run.organization is None:
+        return None
+    try:
+        run = scan_organization(organization=run.organization, as_of=run.as_of, scan_run=run)
+    except ScanLocked as exc:
+        if self.request.retries >= self.max_retries:
+            scan_fail(run, f"{exc} Gave up after {self.request.retries} retries.")
+            return {"scan_run": run.pk, "status": run.status}
+        raise self.retry(exc=exc, countdown=LOCK_RETRY_COUNTDOWN)
+    return {
+        "scan_run": run.pk,
+        "status": run.status,
+        "raised": run.raised,
+        "refreshed": run.refreshed,
+        "resolved": run.resolved,
+    }
+
+
+@shared_task(name="accountability.tasks.scan_all_organizations_task", soft_time_limit=120, time_limit=180)
+def scan_all_organizations_task(as_of: str | None = None) -> int:
+    """Beat's daily entry: one queued ScanRun and one `scan_organization_task` per organization.
+
+    `as_of` is YYYY-MM-DD (default: today). An organization that already has a queued or
+    running scan for that date, created in the last 6 hours, is skipped, so a duplicate
+    beat message does not double the work. Returns how many scans were queued.
+    """
+    day = dt.date.fromisoformat(as_of) if as_of else timezone.localdate()
+    busy = set(
+        ScanRun.objects.filter(
+            as_of=day,
+            status__in=[ScanStatus.QUEUED, ScanStatus.RUNNING],
+            created_at__gte=timezone.now() - FAN_OUT_DEDUP,
+            organization__isnull=False,
+        ).values_list("organization_id", flat=True)
+    )
+    org_ids = list(Organization.objects.exclude(pk__in=busy).order_by("id").values_list("id", flat=True))
+    with transaction.atomic():
+        runs = ScanRun.objects.bulk_create([ScanRun(organization_id=pk, as_of=day) for pk in org_ids])
+        for run in runs:
+            scan_organization_task.delay_on_commit(run.pk)
+    logger.info("queued %d organization scans as of %s (%d already queued)", len(runs), day, len(busy))
+    return len(runs)

@@ -3,22 +3,84 @@
 `accountability.flags` and `accountability.risk` call these from
 `transaction.on_commit`; the notifications module turns them into emails and webhook
 deliveries.
+
+Each hook is cheap: it writes the pending webhook deliveries (frozen payload, one event
+id) and queues Celery tasks; the HTTP requests and the emails happen in the tasks. A
+hook never raises: the transaction is already committed, and an exception from one
+`on_commit` callback would stop the callbacks after it (the other flags' events). The
+error is logged and the hourly sweep retries what was recorded.
+
+Which event goes where (docs/webhooks.md):
+- flag raised: webhook `flag.raised` (any severity, `previous_severity` null); email to
+  owner and champion when high or critical.
+- flag escalated: webhook `flag.raised` again with `previous_severity` set (the flag's
+  severity was raised); email when the new severity is high or critical.
+- flag resolved: webhook `flag.resolved`.
+- risk level changed: webhook `risk.level_changed`.
 """
 
+import logging
+from collections.abc import Callable
+
+from .choices import WebhookEvent
 from .models import Flag, RiskAssessment
+
+logger = logging.getLogger(__name__)
+
+
+def _safely(what: str, fn: Callable[[], object]) -> None:
+    try:
+        fn()
+    except Exception:  # see the module docstring: never break the other on_commit callbacks
+        logger.exception("notification for %s failed", what)
+
+
+def _flag_webhook(flag: Flag, event: str, previous_severity: str | None = None) -> None:
+    from .notifications import deliveries, webhooks
+
+    deliveries.enqueue_event(
+        organization_id=flag.organization_id,
+        event=event,
+        data=lambda: webhooks.flag_data(flag, previous_severity=previous_severity),
+    )
+
+
+def _flag_email(flag: Flag, previous_severity: str | None) -> None:
+    from .notifications import emails, tasks
+
+    if emails.should_email(flag.severity, previous_severity):
+        tasks.send_flag_email_task.delay(flag.id, flag.severity, previous_severity)
 
 
 def flag_raised(flag: Flag) -> None:
     """A new flag was opened."""
+    _safely(f"flag {flag.pk} raised (webhook)", lambda: _flag_webhook(flag, WebhookEvent.FLAG_RAISED))
+    _safely(f"flag {flag.pk} raised (email)", lambda: _flag_email(flag, None))
 
 
 def flag_escalated(flag: Flag, previous_severity: str) -> None:
     """A live flag's severity went up on a rescan."""
+    _safely(
+        f"flag {flag.pk} escalated (webhook)",
+        lambda: _flag_webhook(flag, WebhookEvent.FLAG_RAISED, previous_severity),
+    )
+    _safely(f"flag {flag.pk} escalated (email)", lambda: _flag_email(flag, previous_severity))
 
 
 def flag_resolved(flag: Flag) -> None:
     """A flag was resolved (by a scan or a person)."""
+    _safely(f"flag {flag.pk} resolved (webhook)", lambda: _flag_webhook(flag, WebhookEvent.FLAG_RESOLVED))
 
 
 def risk_level_changed(assessment: RiskAssessment, previous_level: str | None) -> None:
     """A program's early-bail risk level differs from its previous assessment's."""
+    from .notifications import deliveries, webhooks
+
+    _safely(
+        f"risk assessment {assessment.pk} level changed (webhook)",
+        lambda: deliveries.enqueue_event(
+            organization_id=assessment.program.organization_id,
+            event=WebhookEvent.RISK_LEVEL_CHANGED,
+            data=lambda: webhooks.risk_data(assessment, previous_level=previous_level),
+        ),
+    )

@@ -6,6 +6,9 @@ variable named `router`.
 
 from rest_framework.routers import DefaultRouter
 
+from accountability.api.webhooks import WebhookViewSet
+
 router = DefaultRouter(trailing_slash=True)
+router.register("webhooks", WebhookViewSet, basename="webhook")
 
 urlpatterns = router.urls

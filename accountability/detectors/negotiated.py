@@ -55,6 +55,11 @@ def _int(text: str | None) -> int | None:
         return None
 
 
+def _number(value: Decimal | None) -> str | None:
+    """A plain, normalised number for evidence ("66.1", not "66.1000" or "6.61E+1")."""
+    return None if value is None else format(value.normalize(), "f")
+
+
 def _revision_evidence(rev: dict) -> dict:
     return {
         "id": rev["id"],
@@ -131,9 +136,9 @@ def _target_loosened(h: _History) -> dict | None:
         "target_loosened",
         severity,
         loosening,
-        target_at_start=h.at_start("target"),
-        target_now=h.on_as_of("target"),
-        baseline=_as_text(baseline),
+        target_at_start=_number(old),
+        target_now=_number(current),
+        baseline=_number(baseline),
         direction=direction,
         size_pct=None if size is None else float(round(size * 100, 1)),
         loosening_revisions=len(loosening),
@@ -242,8 +247,8 @@ def _target_not_ambitious(h: _History) -> dict | None:
         "target_not_ambitious",
         Severity.HIGH,
         setting,
-        target=_as_text(target),
-        baseline=_as_text(baseline),
+        target=_number(target),
+        baseline=_number(baseline),
         direction=h.metric["direction"],
     )
 

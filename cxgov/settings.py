@@ -196,6 +196,22 @@ SPECTACULAR_SETTINGS = {
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
 }
+    # One named enum per vocabulary (several models have a `status` or a `level`).
+    "ENUM_NAME_OVERRIDES": {
+        "ProgramStatusEnum": "programs.choices.ProgramStatus",
+        "StageStatusEnum": "programs.choices.StageStatus",
+        "InitiativeStatusEnum": "programs.choices.InitiativeStatus",
+        "MetricStatusEnum": "metrics.choices.MetricStatus",
+        "MetricLevelEnum": "metrics.choices.Level",
+        "MetricKindEnum": "metrics.choices.Kind",
+        "SessionStatusEnum": "accountability.choices.SessionStatus",
+        "ActionStatusEnum": "accountability.choices.ActionStatus",
+        "FlagStatusEnum": "accountability.choices.FlagStatus",
+        "FlagKindEnum": "accountability.choices.FlagKind",
+        "ScanStatusEnum": "accountability.choices.ScanStatus",
+        "RiskLevelEnum": "accountability.choices.RiskLevel",
+        "DeliveryStatusEnum": "accountability.choices.DeliveryStatus",
+    },
 
 # --- Governance rules: thresholds and risk weights (the spec's defaults) ---
 CXGOV_RISK_WEIGHTS = {

@@ -12,6 +12,7 @@ import re
 from decimal import Decimal, InvalidOperation
 
 from django.core.exceptions import ValidationError as DjangoValidationError
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 from rest_framework.relations import MANY_RELATION_KWARGS, ManyRelatedField
 
@@ -105,6 +106,12 @@ class StrictDecimalField(serializers.DecimalField):
         return super().to_internal_value(data)
 
 
+@extend_schema_field(
+    {
+        "oneOf": [{"type": "number"}, {"type": "string", "format": "decimal"}],
+        "description": "A finite number below 1e16 (JSON number or numeric string); answered as a string.",
+    }
+)
 class MeasurementValueField(serializers.Field):
     """A measured value: a finite number below 1e16, rounded to 4 decimal places.
 

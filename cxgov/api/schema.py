@@ -42,7 +42,7 @@ class AutoSchema(BaseAutoSchema):
             codes += ["400", "413", "409"]
         elif self.method == "DELETE":
             codes += ["409"]
-        elif self.method == "GET" and (self._is_list_view() or self.view.filter_backends):
+        elif self.method == "GET" and (self._is_list_view() or getattr(self.view, "filterset_class", None)):
             codes += ["400"]
         if has_lookup:
             codes.append("404")

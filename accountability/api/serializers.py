@@ -1,0 +1,247 @@
+"""Serializers of forums, meeting records, escalations, flags, scans and risk."""
+
+from rest_framework import serializers
+
+from cxgov.api.fields import IsoDateField, ScopedPrimaryKeyRelatedField
+from cxgov.api.serializers import ScopedModelSerializer
+from metrics.choices import Health
+from programs.api.serializers import check_date_order, check_same_program
+from programs.models import Organization
+
+from ..choices import RiskLevel
+from ..models import ActionItem, AgendaItem, Attendance, Escalation, Flag, Forum, ForumSession, ScanRun
+
+
+class ForumSerializer(ScopedModelSerializer):
+    create_only_fields = ("program",)
+
+    class Meta:
+        model = Forum
+        fields = [
+            "id",
+            "program",
+            "name",
+            "purpose",
+            "cadence",
+            "started_on",
+            "chair",
+            "members",
+            "dedicated",
+            "metrics_reviewed",
+            "active",
+        ]
+
+    def validate(self, attrs):
+        attrs = super().validate(attrs)
+        program = attrs.get("program") or getattr(self.instance, "program", None)
+        foreign = [m.pk for m in attrs.get("metrics_reviewed", []) if m.program_id != program.pk]
+        if foreign:
+            raise serializers.ValidationError(
+                {"metrics_reviewed": [f"Metric {foreign[0]} belongs to another program."]}
+            )
+        return attrs
+
+
+class ForumSessionSerializer(ScopedModelSerializer):
+    organization_from = "forum"
+    create_only_fields = ("forum",)
+
+    class Meta:
+        model = ForumSession
+        fields = ["id", "forum", "scheduled_for", "status", "notes"]
+
+
+class AttendanceSerializer(ScopedModelSerializer):
+    organization_from = "session"
+    create_only_fields = ("session", "person")
+
+    class Meta:
+        model = Attendance
+        fields = ["id", "session", "person", "present", "delegate"]
+
+    def validate(self, attrs):
+        attrs = super().validate(attrs)
+        person = attrs.get("person") or getattr(self.instance, "person", None)
+        if attrs.get("delegate") is not None and attrs["delegate"] == person:
+            raise serializers.ValidationError({"delegate": ["A delegate is someone who came instead of the person."]})
+        return attrs
+
+
+class AgendaItemSerializer(ScopedModelSerializer):
+    organization_from = "session"
+    create_only_fields = ("session",)
+
+    class Meta:
+        model = AgendaItem
+        fields = ["id", "session", "title", "metric", "initiative", "customer_item", "outcome"]
+
+    def validate(self, attrs):
+        attrs = super().validate(attrs)
+        session = attrs.get("session") or self.instance.session
+        program_id = session.forum.program_id
+        errors = {}
+        for name in ("metric", "initiative"):
+            value = attrs.get(name)
+            if value is not None and value.program_id != program_id:
+                errors[name] = [f"{value._meta.verbose_name.capitalize()} {value.pk} belongs to another program."]
+        if errors:
+            raise serializers.ValidationError(errors)
+        return attrs
+
+
+class ActionItemSerializer(ScopedModelSerializer):
+    create_only_fields = ("program",)
+
+    class Meta:
+        model = ActionItem
+        fields = ["id", "program", "session", "owner", "description", "due_on", "status", "completed_on"]
+
+    def validate(self, attrs):
+        attrs = super().validate(attrs)
+        session = attrs.get("session")
+        program = attrs.get("program") or self.instance.program
+        if session is not None and session.forum.program_id != program.pk:
+            raise serializers.ValidationError({"session": [f"Forum session {session.pk} belongs to another program."]})
+        return attrs
+
+
+class EscalationSerializer(ScopedModelSerializer):
+    """A stalled initiative or a metric taken to the sponsor: exactly one subject."""
+
+    create_only_fields = ("program",)
+
+    class Meta:
+        model = Escalation
+        fields = [
+            "id",
+            "program",
+            "initiative",
+            "metric",
+            "raised_by",
+            "raised_to",
+            "raised_on",
+            "resolved_on",
+            "decision",
+        ]
+
+    def validate(self, attrs):
+        check_date_order(attrs, self.instance, "raised_on", "resolved_on")
+        initiative = attrs.get("initiative", getattr(self.instance, "initiative", None))
+        metric = attrs.get("metric", getattr(self.instance, "metric", None))
+        if (initiative is None) == (metric is None):
+            raise serializers.ValidationError(
+                {"non_field_errors": ["Name exactly one subject: an initiative or a metric."]}
+            )
+        attrs = super().validate(attrs)
+        check_same_program(self, attrs, "initiative", "metric")
+        return attrs
+
+
+class FlagSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Flag
+        fields = [
+            "id",
+            "organization",
+            "program",
+            "kind",
+            "severity",
+            "subject_type",
+            "subject_id",
+            "owner",
+            "title",
+            "detail",
+            "evidence",
+            "status",
+            "first_detected_at",
+            "last_detected_at",
+            "first_detected_on",
+            "last_detected_on",
+            "acknowledged_at",
+            "acknowledged_by",
+            "resolved_at",
+            "resolved_by",
+            "resolution_note",
+        ]
+        read_only_fields = fields
+
+
+class FlagResolveSerializer(serializers.Serializer):
+    note = serializers.CharField(required=False, allow_blank=True, max_length=5000, default="")
+
+
+class FlagDismissSerializer(serializers.Serializer):
+    reason = serializers.CharField(max_length=5000, help_text="Why the flag does not call for action (required).")
+
+
+class ScanRunSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = ScanRun
+        fields = [
+            "id",
+            "organization",
+            "as_of",
+            "status",
+            "requested_by",
+            "created_at",
+            "started_at",
+            "finished_at",
+            "raised",
+            "refreshed",
+            "resolved",
+            "errors",
+        ]
+        read_only_fields = fields
+
+
+class ScanRequestSerializer(serializers.Serializer):
+    organization = ScopedPrimaryKeyRelatedField(
+        queryset=Organization.objects.all(),
+        required=False,
+        help_text="The organization to scan (id); optional with an API key or a single membership.",
+    )
+    as_of = IsoDateField(required=False, help_text="The scan's date (YYYY-MM-DD); default today.")
+
+
+class RiskPointSerializer(serializers.Serializer):
+    as_of = serializers.DateField()
+    score = serializers.IntegerField(min_value=0, max_value=100)
+    level = serializers.ChoiceField(choices=RiskLevel.choices)
+    factors = serializers.JSONField(help_text="The factors that fired: code, points and evidence.")
+
+
+class RiskSerializer(serializers.Serializer):
+    """The latest assessment (all null before the first scan) and, on request, the series."""
+
+    program = serializers.IntegerField()
+    as_of = serializers.DateField(allow_null=True)
+    score = serializers.IntegerField(allow_null=True)
+    level = serializers.ChoiceField(choices=RiskLevel.choices, allow_null=True)
+    factors = serializers.JSONField()
+    history = RiskPointSerializer(many=True, allow_null=True, help_text="Oldest first; only with ?history=1.")
+
+
+class OwnerSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    name = serializers.CharField()
+
+
+class MetricTreeNodeSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    name = serializers.CharField()
+    level = serializers.CharField()
+    kind = serializers.CharField()
+    status = serializers.CharField()
+    unit = serializers.CharField()
+    direction = serializers.CharField()
+    owner = OwnerSerializer(allow_null=True)
+    health = serializers.ChoiceField(choices=Health.choices)
+    latest_value = serializers.DecimalField(max_digits=20, decimal_places=4, allow_null=True)
+    latest_period_end = serializers.DateField(allow_null=True)
+    baseline = serializers.DecimalField(max_digits=20, decimal_places=4, allow_null=True)
+    target = serializers.DecimalField(max_digits=20, decimal_places=4, allow_null=True)
+    target_on = serializers.DateField(allow_null=True)
+
+
+# The cascade is recursive: each node's children are nodes.
+MetricTreeNodeSerializer._declared_fields["children"] = MetricTreeNodeSerializer(many=True)

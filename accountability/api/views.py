@@ -1,0 +1,171 @@
+"""API viewsets of forums and meeting records, escalations, flags and scans."""
+
+import datetime as dt
+
+from django.utils import timezone
+from drf_spectacular.utils import OpenApiResponse, extend_schema
+from rest_framework import status
+from rest_framework.decorators import action
+from rest_framework.response import Response
+
+from cxgov.api.permissions import OFFICE, OFFICE_EXECUTIVE, OFFICE_INTEGRATION, require_role_in
+from cxgov.api.viewsets import ScopedModelViewSet, ScopedReadOnlyViewSet
+
+from .. import filtersets
+from ..models import ActionItem, AgendaItem, Attendance, Escalation, Flag, Forum, ForumSession, ScanRun
+from . import serializers
+
+# Integrations keep meeting records in sync: they may write sessions, attendance,
+# agenda items and action items (SPEC §2, Membership).
+MEETING_RECORDS = {"write": OFFICE_INTEGRATION}
+
+
+class ForumViewSet(ScopedModelViewSet):
+    queryset = Forum.objects.all()
+    serializer_class = serializers.ForumSerializer
+    filterset_class = filtersets.ForumFilterSet
+    ordering_fields = ["id", "name", "started_on", "cadence"]
+    ordering = ["program_id", "name", "id"]
+    prefetch_related = ["members", "metrics_reviewed"]
+
+
+class ForumSessionViewSet(ScopedModelViewSet):
+    queryset = ForumSession.objects.all()
+    serializer_class = serializers.ForumSessionSerializer
+    filterset_class = filtersets.ForumSessionFilterSet
+    ordering_fields = ["id", "scheduled_for", "status"]
+    ordering = ["-scheduled_for", "-id"]
+    role_rules = MEETING_RECORDS
+
+
+class AttendanceViewSet(ScopedModelViewSet):
+    queryset = Attendance.objects.all()
+    serializer_class = serializers.AttendanceSerializer
+    filterset_class = filtersets.AttendanceFilterSet
+    ordering_fields = ["id", "session", "person"]
+    ordering = ["session_id", "id"]
+    role_rules = MEETING_RECORDS
+
+
+class AgendaItemViewSet(ScopedModelViewSet):
+    queryset = AgendaItem.objects.all()
+    serializer_class = serializers.AgendaItemSerializer
+    filterset_class = filtersets.AgendaItemFilterSet
+    ordering_fields = ["id", "session", "outcome"]
+    ordering = ["session_id", "id"]
+    role_rules = MEETING_RECORDS
+
+
+class ActionItemViewSet(ScopedModelViewSet):
+    queryset = ActionItem.objects.all()
+    serializer_class = serializers.ActionItemSerializer
+    filterset_class = filtersets.ActionItemFilterSet
+    ordering_fields = ["id", "due_on", "status", "completed_on"]
+    ordering = ["due_on", "id"]
+    role_rules = MEETING_RECORDS
+
+
+class EscalationViewSet(ScopedModelViewSet):
+    queryset = Escalation.objects.all()
+    serializer_class = serializers.EscalationSerializer
+    filterset_class = filtersets.EscalationFilterSet
+    ordering_fields = ["id", "raised_on", "resolved_on"]
+    ordering = ["-raised_on", "id"]
+
+
+_FLAG_MOVE_RESPONSES = {200: serializers.FlagSerializer}
+
+
+class FlagViewSet(ScopedReadOnlyViewSet):
+    """Flags are raised and refreshed by scans; people acknowledge, resolve or dismiss them."""
+
+    queryset = Flag.objects.all()
+    serializer_class = serializers.FlagSerializer
+    filterset_class = filtersets.FlagFilterSet
+    ordering_fields = ["id", "severity", "kind", "status", "first_detected_at", "last_detected_at", "resolved_at"]
+    ordering = ["-last_detected_at", "-id"]
+    role_rules = {"acknowledge": OFFICE_EXECUTIVE, "resolve": OFFICE, "dismiss": OFFICE}
+
+    def _moved(self, flag) -> Response:
+        return Response(self.get_serializer(flag).data)
+
+    @extend_schema(
+        summary="Acknowledge a flag (open → acknowledged): someone owns the problem",
+        request=None,
+        responses=_FLAG_MOVE_RESPONSES,
+        filters=False,
+    )
+    @action(detail=True, methods=["post"])
+    def acknowledge(self, request, pk=None):
+        from accountability.flags import flag_acknowledge
+
+        return self._moved(flag_acknowledge(flag=self.get_object(), actor=self.actor))
+
+    @extend_schema(
+        summary="Resolve a flag (open/acknowledged → resolved), with an optional note",
+        request=serializers.FlagResolveSerializer,
+        responses=_FLAG_MOVE_RESPONSES,
+        filters=False,
+    )
+    @action(detail=True, methods=["post"])
+    def resolve(self, request, pk=None):
+        from accountability.flags import flag_resolve
+
+        flag = self.get_object()
+        body = serializers.FlagResolveSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        return self._moved(flag_resolve(flag=flag, actor=self.actor, note=body.validated_data["note"]))
+
+    @extend_schema(
+        summary="Dismiss a flag (open/acknowledged → dismissed); the reason is required",
+        request=serializers.FlagDismissSerializer,
+        responses=_FLAG_MOVE_RESPONSES,
+        filters=False,
+    )
+    @action(detail=True, methods=["post"])
+    def dismiss(self, request, pk=None):
+        from accountability.flags import flag_dismiss
+
+        flag = self.get_object()
+        body = serializers.FlagDismissSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        return self._moved(flag_dismiss(flag=flag, actor=self.actor, reason=body.validated_data["reason"]))
+
+
+class ScanRunViewSet(ScopedReadOnlyViewSet):
+    """Queue a governance scan of one organization and follow its status."""
+
+    queryset = ScanRun.objects.all()
+    serializer_class = serializers.ScanRunSerializer
+    filterset_class = filtersets.ScanRunFilterSet
+    ordering_fields = ["id", "as_of", "created_at", "finished_at"]
+    ordering = ["-created_at", "-id"]
+    role_rules = {"create": OFFICE}
+
+    @extend_schema(
+        summary="Queue a governance scan (office only)",
+        request=serializers.ScanRequestSerializer,
+        responses={202: OpenApiResponse(serializers.ScanRunSerializer, description="Queued; poll its status.")},
+    )
+    def create(self, request, *args, **kwargs):
+        from accountability.scans import scan_queue
+
+        body = serializers.ScanRequestSerializer(data=request.data, context=self.get_serializer_context())
+        body.is_valid(raise_exception=True)
+        organization = body.validated_data.get("organization") or self._only_organization()
+        require_role_in(request.user, organization.pk, OFFICE)
+        as_of: dt.date = body.validated_data.get("as_of") or timezone.localdate()
+        run = scan_queue(organization=organization, as_of=as_of, actor=self.actor)
+        run.refresh_from_db()
+        return Response(serializers.ScanRunSerializer(run).data, status=status.HTTP_202_ACCEPTED)
+
+    def _only_organization(self):
+        from rest_framework.exceptions import ValidationError
+
+        from programs.access import organization_ids
+        from programs.models import Organization
+
+        ids = organization_ids(self.request.user)
+        if ids is None or len(ids) != 1:
+            raise ValidationError({"organization": ["Name the organization (id): you belong to several."]})
+        return Organization.objects.get(pk=ids[0])

@@ -1,0 +1,119 @@
+"""django-filter classes for accountability, shared by the API and the dashboard."""
+
+from django_filters import rest_framework as filters
+
+from cxgov.api.filters import IdFilter, choices, date_range
+
+from .choices import (
+    ActionStatus,
+    AgendaOutcome,
+    Cadence,
+    FlagKind,
+    FlagStatus,
+    ScanStatus,
+    SessionStatus,
+    Severity,
+    SubjectType,
+)
+from .models import ActionItem, AgendaItem, Attendance, Escalation, Flag, Forum, ForumSession, ScanRun
+
+
+class ForumFilterSet(filters.FilterSet):
+    program = IdFilter(field_name="program_id")
+    chair = IdFilter(field_name="chair_id")
+    member = IdFilter(field_name="members", label="Forums this person is a member of")
+    cadence = choices(Cadence)
+
+    class Meta:
+        model = Forum
+        fields = ["program", "chair", "member", "cadence", "active", "dedicated"]
+
+
+class ForumSessionFilterSet(filters.FilterSet):
+    forum = IdFilter(field_name="forum_id")
+    program = IdFilter(field_name="forum__program_id")
+    status = choices(SessionStatus)
+    scheduled_for_after, scheduled_for_before = date_range("scheduled_for", on_date=True)
+
+    class Meta:
+        model = ForumSession
+        fields = ["forum", "program", "status"]
+
+
+class AttendanceFilterSet(filters.FilterSet):
+    session = IdFilter(field_name="session_id")
+    forum = IdFilter(field_name="session__forum_id")
+    person = IdFilter(field_name="person_id")
+    delegate = IdFilter(field_name="delegate_id")
+
+    class Meta:
+        model = Attendance
+        fields = ["session", "forum", "person", "delegate", "present"]
+
+
+class AgendaItemFilterSet(filters.FilterSet):
+    session = IdFilter(field_name="session_id")
+    forum = IdFilter(field_name="session__forum_id")
+    metric = IdFilter(field_name="metric_id")
+    initiative = IdFilter(field_name="initiative_id")
+    outcome = choices(AgendaOutcome)
+
+    class Meta:
+        model = AgendaItem
+        fields = ["session", "forum", "metric", "initiative", "outcome", "customer_item"]
+
+
+class ActionItemFilterSet(filters.FilterSet):
+    program = IdFilter(field_name="program_id")
+    session = IdFilter(field_name="session_id")
+    owner = IdFilter(field_name="owner_id")
+    status = choices(ActionStatus)
+    due_on_after, due_on_before = date_range("due_on")
+
+    class Meta:
+        model = ActionItem
+        fields = ["program", "session", "owner", "status"]
+
+
+class EscalationFilterSet(filters.FilterSet):
+    program = IdFilter(field_name="program_id")
+    initiative = IdFilter(field_name="initiative_id")
+    metric = IdFilter(field_name="metric_id")
+    raised_by = IdFilter(field_name="raised_by_id")
+    raised_to = IdFilter(field_name="raised_to_id")
+    open = filters.BooleanFilter(field_name="resolved_on", lookup_expr="isnull", label="Only unresolved escalations")
+    raised_on_after, raised_on_before = date_range("raised_on")
+
+    class Meta:
+        model = Escalation
+        fields = ["program", "initiative", "metric", "raised_by", "raised_to", "open"]
+
+
+class FlagFilterSet(filters.FilterSet):
+    program = IdFilter(field_name="program_id")
+    owner = IdFilter(field_name="owner_id")
+    kind = choices(FlagKind)
+    severity = choices(Severity)
+    status = choices(FlagStatus)
+    subject_type = choices(SubjectType)
+    subject_id = IdFilter(field_name="subject_id")
+    live = filters.BooleanFilter(method="filter_live", label="Only open or acknowledged flags (true) or only closed")
+    first_detected_on_after, first_detected_on_before = date_range("first_detected_on")
+    last_detected_on_after, last_detected_on_before = date_range("last_detected_on")
+    resolved_at_after, resolved_at_before = date_range("resolved_at", on_date=True)
+
+    class Meta:
+        model = Flag
+        fields = ["program", "owner", "kind", "severity", "status", "subject_type", "subject_id", "live"]
+
+    def filter_live(self, queryset, name, value):
+        return queryset.live() if value else queryset.exclude(pk__in=queryset.live().values("pk"))
+
+
+class ScanRunFilterSet(filters.FilterSet):
+    status = choices(ScanStatus)
+    as_of_after, as_of_before = date_range("as_of")
+
+    class Meta:
+        model = ScanRun
+        fields = ["status"]

@@ -1,0 +1,123 @@
+"""API viewsets of the metrics domain."""
+
+from drf_spectacular.utils import OpenApiResponse, extend_schema
+from rest_framework import serializers, status
+from rest_framework.decorators import action
+from rest_framework.response import Response
+
+from cxgov.api.permissions import OFFICE, OFFICE_INTEGRATION
+from cxgov.api.viewsets import ScopedModelViewSet
+from metrics import filtersets
+from metrics.models import Exemption, Measurement, Metric, MetricRevision
+
+from . import bulk
+from .serializers import ExemptionSerializer, MeasurementSerializer, MetricRevisionSerializer, MetricSerializer
+
+
+class MetricViewSet(ScopedModelViewSet):
+    queryset = Metric.objects.all()
+    serializer_class = MetricSerializer
+    filterset_class = filtersets.MetricFilterSet
+    ordering_fields = [
+        "id",
+        "name",
+        "level",
+        "kind",
+        "target_on",
+        "incentive_weight",
+        "created_at",
+        "latest_period_end",
+    ]
+    ordering = ["program_id", "name", "id"]
+
+    def annotate_queryset(self, queryset):
+        return queryset.with_latest()
+
+    def get_serializer_context(self):
+        return {**super().get_serializer_context(), "actor": self.actor}
+
+    def destroy_object(self, instance) -> None:
+        from metrics.services import metric_delete
+
+        metric_delete(metric=instance)
+
+    @extend_schema(
+        summary="Revisions of a metric's guarded fields (read-only, newest first)",
+        responses=MetricRevisionSerializer(many=True),
+        filters=False,
+    )
+    @action(detail=True, methods=["get"], filterset_class=filtersets.MetricRevisionFilterSet, ordering_fields=[])
+    def revisions(self, request, pk=None):
+        metric = self.get_object()
+        queryset = self.filter_queryset(MetricRevision.objects.filter(metric=metric).order_by("-changed_at", "-id"))
+        page = self.paginate_queryset(queryset)
+        return self.get_paginated_response(MetricRevisionSerializer(page, many=True).data)
+
+
+class BulkItemSerializer(serializers.Serializer):
+    """Schema of one bulk item (validation itself is in `metrics.api.bulk`)."""
+
+    metric = serializers.IntegerField(min_value=1)
+    period_end = serializers.DateField()
+    value = serializers.DecimalField(max_digits=20, decimal_places=4, coerce_to_string=False)
+    source = serializers.CharField(max_length=200, required=False, allow_blank=True)
+
+
+class BulkResultSerializer(serializers.Serializer):
+    created = serializers.IntegerField()
+    updated = serializers.IntegerField()
+    unchanged = serializers.IntegerField()
+
+
+class MeasurementViewSet(ScopedModelViewSet):
+    queryset = Measurement.objects.all()
+    serializer_class = MeasurementSerializer
+    filterset_class = filtersets.MeasurementFilterSet
+    ordering_fields = ["id", "period_end", "recorded_at", "value"]
+    ordering = ["metric_id", "-period_end"]
+    role_rules = {
+        "create": OFFICE_INTEGRATION,
+        "update": OFFICE_INTEGRATION,
+        "partial_update": OFFICE_INTEGRATION,
+        "bulk": OFFICE_INTEGRATION,
+        "destroy": OFFICE,
+    }
+
+    @extend_schema(
+        summary="Record a measurement (upsert on metric and period_end)",
+        responses={
+            201: OpenApiResponse(MeasurementSerializer, description="Created."),
+            200: OpenApiResponse(MeasurementSerializer, description="Updated (or unchanged)."),
+        },
+    )
+    def create(self, request, *args, **kwargs):
+        serializer = self.get_serializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        self.perform_create(serializer)
+        code = status.HTTP_201_CREATED if serializer.created else status.HTTP_200_OK
+        return Response(serializer.data, status=code)
+
+    @extend_schema(
+        summary="Upsert up to 10,000 measurements, all or nothing",
+        description=(
+            'A JSON list (or `{"items": [...]}`) of `{metric, period_end, value, source}`. All items are '
+            "validated first; any error answers 400 with the errors keyed by item index, e.g. "
+            '`{"items": {"3": {"value": ["A finite number is required."]}}}`, and nothing is written.'
+        ),
+        request=BulkItemSerializer(many=True),
+        responses={200: BulkResultSerializer},
+        filters=False,
+    )
+    @action(detail=False, methods=["post"], pagination_class=None, filterset_class=None)
+    def bulk(self, request):
+        rows = bulk.validate(request.data, request.user)
+        result = bulk.write(rows, actor=self.actor)
+        return Response(BulkResultSerializer(result).data, status=status.HTTP_200_OK)
+
+
+class ExemptionViewSet(ScopedModelViewSet):
+    queryset = Exemption.objects.all()
+    serializer_class = ExemptionSerializer
+    filterset_class = filtersets.ExemptionFilterSet
+    ordering_fields = ["id", "starts_on", "ends_on", "created_at"]
+    ordering = ["-starts_on", "-id"]

@@ -1,0 +1,188 @@
+"""Serializers of the programs domain. Field names are the model's (SPEC §2)."""
+
+from drf_spectacular.utils import extend_schema_field
+from rest_framework import serializers
+
+from cxgov.api.fields import ScopedPrimaryKeyRelatedField
+from cxgov.api.serializers import ScopedModelSerializer
+from programs.choices import COMMITMENT_QUESTIONS
+from programs.models import (
+    BusinessUnit,
+    CommitmentAssessment,
+    Initiative,
+    Organization,
+    Person,
+    Program,
+    ProgressUpdate,
+    RoadmapStage,
+)
+
+PERCENT = {"min_value": 0, "max_value": 100}
+
+
+def organization_field() -> ScopedPrimaryKeyRelatedField:
+    return ScopedPrimaryKeyRelatedField(
+        queryset=Organization.objects.all(),
+        required=False,
+        help_text="On create: the organization (id). Optional with an API key or a single membership.",
+    )
+
+
+class OrgLevelSerializer(ScopedModelSerializer):
+    organization_from = "organization"
+    create_only_fields = ("organization",)
+
+
+def check_same_program(serializer: ScopedModelSerializer, attrs: dict, *names: str) -> None:
+    """Each named reference (stage, session, metric...) must belong to the row's program."""
+    program = attrs.get("program") or getattr(serializer.instance, "program", None)
+    if program is None:
+        return
+    errors = {}
+    for name in names:
+        value = attrs.get(name)
+        if value is not None and value.program_id != program.pk:
+            errors[name] = [f"{value._meta.verbose_name.capitalize()} {value.pk} belongs to another program."]
+    if errors:
+        raise serializers.ValidationError(errors)
+
+
+def check_date_order(attrs: dict, instance, start: str, end: str) -> None:
+    starts = attrs.get(start, getattr(instance, start, None))
+    ends = attrs.get(end, getattr(instance, end, None))
+    if starts and ends and ends < starts:
+        raise serializers.ValidationError({end: [f"{end} cannot be before {start}."]})
+
+
+class PersonSerializer(OrgLevelSerializer):
+    organization = organization_field()
+
+    class Meta:
+        model = Person
+        fields = ["id", "organization", "name", "email", "title", "is_officer", "reports_to", "active", "user"]
+        read_only_fields = ["user"]
+        validators = []
+
+    def validate(self, attrs):
+        attrs = super().validate(attrs)
+        if self.instance is not None and attrs.get("reports_to") == self.instance:
+            raise serializers.ValidationError({"reports_to": ["A person cannot report to themselves."]})
+        return attrs
+
+
+class BusinessUnitSerializer(OrgLevelSerializer):
+    organization = organization_field()
+
+    class Meta:
+        model = BusinessUnit
+        fields = ["id", "organization", "name"]
+        # (organization, name) is checked once the organization is resolved (check_constraints).
+        validators = []
+
+
+class ProgramSerializer(OrgLevelSerializer):
+    """Program fields; `status` changes only through `programs/{id}/transition/`."""
+
+    organization = organization_field()
+    readiness = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Program
+        fields = [
+            "id",
+            "organization",
+            "name",
+            "customer_vision",
+            "business_case",
+            "executive_sponsor",
+            "customer_champion",
+            "champion_time_pct",
+            "status",
+            "started_on",
+            "committed_horizon_months",
+            "first_results_due_on",
+            "budget",
+            "stall_after_days",
+            "created_at",
+            "readiness",
+        ]
+        read_only_fields = ["status", "created_at"]
+        extra_kwargs = {
+            "champion_time_pct": PERCENT,
+            "committed_horizon_months": {"min_value": 1, "max_value": 1200},
+            "stall_after_days": {"min_value": 1, "max_value": 3650},
+            "budget": {"min_value": 0},
+        }
+
+    @extend_schema_field(serializers.ListField(child=serializers.CharField()))
+    def get_readiness(self, obj: Program) -> list[str]:
+        return obj.readiness
+
+
+class StageSerializer(ScopedModelSerializer):
+    create_only_fields = ("program",)
+
+    class Meta:
+        model = RoadmapStage
+        fields = ["id", "program", "sequence", "name", "expectations", "starts_on", "ends_on", "budget", "status"]
+        extra_kwargs = {"budget": {"min_value": 0}, "sequence": {"min_value": 1}}
+
+    def validate(self, attrs):
+        check_date_order(attrs, self.instance, "starts_on", "ends_on")
+        return super().validate(attrs)
+
+
+class InitiativeSerializer(ScopedModelSerializer):
+    create_only_fields = ("program",)
+    last_update_on = serializers.DateField(read_only=True, allow_null=True)
+
+    class Meta:
+        model = Initiative
+        fields = [
+            "id",
+            "program",
+            "stage",
+            "name",
+            "description",
+            "owner",
+            "business_units",
+            "status",
+            "starts_on",
+            "due_on",
+            "percent_complete",
+            "last_update_on",
+        ]
+        extra_kwargs = {"percent_complete": PERCENT}
+
+    def validate(self, attrs):
+        check_date_order(attrs, self.instance, "starts_on", "due_on")
+        attrs = super().validate(attrs)
+        check_same_program(self, attrs, "stage")
+        return attrs
+
+
+class ProgressUpdateSerializer(ScopedModelSerializer):
+    """Appended through `progress_update_create`; the initiative takes the latest percent."""
+
+    organization_from = "initiative"
+
+    class Meta:
+        model = ProgressUpdate
+        fields = ["id", "initiative", "author", "reported_on", "rag", "percent_complete", "note", "created_at"]
+        read_only_fields = ["created_at"]
+        extra_kwargs = {"percent_complete": PERCENT}
+
+    def create(self, validated_data):
+        from programs.services import progress_update_create
+
+        return progress_update_create(**validated_data)
+
+
+class CommitmentAssessmentSerializer(ScopedModelSerializer):
+    create_only_fields = ("program",)
+
+    class Meta:
+        model = CommitmentAssessment
+        fields = ["id", "program", "assessed_on", "assessor", *[q for q, _ in COMMITMENT_QUESTIONS], "score", "note"]
+        read_only_fields = ["score"]
+        extra_kwargs = {q: {"min_value": 1, "max_value": 5} for q, _ in COMMITMENT_QUESTIONS}

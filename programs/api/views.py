@@ -1,0 +1,63 @@
+"""API viewsets of the programs domain (programs themselves: accountability/api/programs.py,
+because their risk and metric tree come from the apps above this one)."""
+
+from cxgov.api.permissions import OFFICE, OFFICE_EXECUTIVE, OFFICE_INTEGRATION
+from cxgov.api.viewsets import ScopedCreateReadViewSet, ScopedModelViewSet
+from programs import filtersets
+from programs.models import BusinessUnit, CommitmentAssessment, Initiative, Person, ProgressUpdate, RoadmapStage
+
+from . import serializers
+
+
+class PersonViewSet(ScopedModelViewSet):
+    queryset = Person.objects.all()
+    serializer_class = serializers.PersonSerializer
+    filterset_class = filtersets.PersonFilterSet
+    ordering_fields = ["id", "name", "title"]
+    ordering = ["name", "id"]
+
+
+class BusinessUnitViewSet(ScopedModelViewSet):
+    queryset = BusinessUnit.objects.all()
+    serializer_class = serializers.BusinessUnitSerializer
+    filterset_class = filtersets.BusinessUnitFilterSet
+    ordering_fields = ["id", "name"]
+    ordering = ["name", "id"]
+
+
+class StageViewSet(ScopedModelViewSet):
+    queryset = RoadmapStage.objects.all()
+    serializer_class = serializers.StageSerializer
+    filterset_class = filtersets.StageFilterSet
+    ordering_fields = ["id", "sequence", "starts_on", "ends_on", "budget"]
+    ordering = ["program_id", "sequence"]
+
+
+class InitiativeViewSet(ScopedModelViewSet):
+    queryset = Initiative.objects.all()
+    serializer_class = serializers.InitiativeSerializer
+    filterset_class = filtersets.InitiativeFilterSet
+    ordering_fields = ["id", "name", "status", "starts_on", "due_on", "percent_complete", "last_update_on"]
+    ordering = ["program_id", "due_on", "id"]
+    prefetch_related = ["business_units"]
+
+    def annotate_queryset(self, queryset):
+        return queryset.with_last_update()
+
+
+class ProgressUpdateViewSet(ScopedCreateReadViewSet):
+    queryset = ProgressUpdate.objects.all()
+    serializer_class = serializers.ProgressUpdateSerializer
+    filterset_class = filtersets.ProgressUpdateFilterSet
+    ordering_fields = ["id", "reported_on", "created_at"]
+    ordering = ["-reported_on", "-id"]
+    role_rules = {"create": OFFICE_INTEGRATION, "destroy": OFFICE}
+
+
+class CommitmentAssessmentViewSet(ScopedModelViewSet):
+    queryset = CommitmentAssessment.objects.all()
+    serializer_class = serializers.CommitmentAssessmentSerializer
+    filterset_class = filtersets.CommitmentAssessmentFilterSet
+    ordering_fields = ["id", "assessed_on", "score"]
+    ordering = ["-assessed_on", "-id"]
+    role_rules = {"create": OFFICE_EXECUTIVE}

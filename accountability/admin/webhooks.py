@@ -29,6 +29,7 @@ SECRET_MIN_LENGTH = 16
 
 
 class WebhookForm(ScopedModelForm):
+    url = forms.URLField(max_length=500, assume_scheme="https", help_text="http(s) URL that receives the events.")
     secret = forms.CharField(
         required=False,
         max_length=200,

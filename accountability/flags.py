@@ -88,7 +88,7 @@ def _dedupe(findings: Iterable[Finding], kinds: Collection[str]) -> dict[Key, Fi
     by_key: dict[Key, Finding] = {}
     for finding in findings:
         if finding.kind not in kinds:
-            raise ValueError(f"finding of kind {finding.kind!r} passed to a sync of kinds {sorted(kinds)}")
+            raise ValueError(f"finding of kind {str(finding.kind)!r} passed to a sync of kinds {sorted(kinds)}")
         current = by_key.get(finding.key)
         if current is None or SEVERITY_RANK[finding.severity] > SEVERITY_RANK[current.severity]:
             by_key[finding.key] = finding
@@ -216,7 +216,7 @@ def flags_sync(
     concurrent sync at the same moment is refreshed rather than duplicated. A fixed number
     of queries whatever the number of findings (bulk statements, batched).
     """
-    kinds = set(kinds)
+    kinds = {str(kind) for kind in kinds}
     now = timezone.now()
     result = SyncResult()
     if not kinds:

@@ -1,0 +1,73 @@
+"""`python manage.py run_governance_scan [--org SLUG] [--as-of YYYY-MM-DD]`."""
+
+import datetime as dt
+
+from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.utils import timezone
+
+from accountability.locks import ScanLocked
+from accountability.models import Flag
+from accountability.scans import scan_organization
+from programs.models import Organization
+
+
+def _date(value: str) -> dt.date:
+    try:
+        return dt.date.fromisoformat(value)
+    except ValueError:
+        raise CommandError(f"--as-of must be a date as YYYY-MM-DD, not {value!r}.")
+
+
+class Command(BaseCommand):
+    help = (
+        "Run the governance scan synchronously (the same code the workers run) for one or every "
+        "organization, and print what was raised, refreshed and resolved, and each program's risk."
+    )
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument("--org", metavar="SLUG", help="Only this organization (default: all).")
+        parser.add_argument("--as-of", metavar="YYYY-MM-DD", help="The scan date (default: today).")
+
+    def handle(self, *args, org: str | None = None, as_of: str | None = None, **options) -> None:
+        day = _date(as_of) if as_of else timezone.localdate()
+        organizations = Organization.objects.order_by("name")
+        if org:
+            organizations = organizations.filter(slug=org)
+            if not organizations.exists():
+                known = ", ".join(Organization.objects.order_by("slug").values_list("slug", flat=True)[:20])
+                raise CommandError(f"No organization with slug {org!r}. Known: {known or 'none'}.")
+        failed = 0
+        for organization in organizations:
+            try:
+                run = scan_organization(organization=organization, as_of=day)
+            except ScanLocked as exc:
+                failed += 1
+                self.stderr.write(f"{organization.name} ({organization.slug}): skipped. {exc}")
+                continue
+            failed += run.status != "succeeded"
+            self._report(organization, run)
+        if failed:
+            raise CommandError(f"{failed} organization scan(s) did not succeed; see above.")
+
+    def _report(self, organization: Organization, run) -> None:
+        result = run.sync_result
+        seconds = (run.finished_at - run.started_at).total_seconds()
+        self.stdout.write(
+            self.style.MIGRATE_HEADING(f"{organization.name} ({organization.slug})")
+            + f" — scan #{run.pk} as of {run.as_of}: {run.status} in {seconds:.2f} s"
+        )
+        self.stdout.write(f"  {run.raised} raised, {run.refreshed} refreshed, {run.resolved} resolved")
+        raised = (
+            Flag.objects.filter(pk__in=result.raised_ids)
+            .select_related("program")
+            .order_by("program__name", "kind", "id")
+        )
+        for flag in raised:
+            self.stdout.write(f"  + [{flag.severity}] {flag.kind}: {flag.title}")
+        for error in run.errors:
+            self.stdout.write(self.style.ERROR(f"  ! {error['where']}: {error['error']}"))
+        for assessment in sorted(run.assessments, key=lambda a: a.program.name):
+            factors = ", ".join(f"{f['code']} {f['points']}" for f in assessment.factors) or "no factor"
+            self.stdout.write(
+                f"  risk {assessment.program.name}: {assessment.score}/100 {assessment.level} ({factors})"
+            )

@@ -1,0 +1,11 @@
+from django.urls import path
+
+from . import views
+
+app_name = "dashboard"
+
+urlpatterns = [
+    path("", views.portfolio, name="portfolio"),
+    path("programs/<int:pk>/", views.program, name="program"),
+    path("flags/<int:pk>/", views.flag, name="flag"),
+]

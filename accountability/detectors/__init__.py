@@ -47,6 +47,7 @@ def run_detectors(
     *, organization: Organization, as_of: dt.date, program_ids: Collection[int] | None = None
 ) -> list[Finding]:
     """Every detector's findings for `organization` on `as_of`, in registry order. Read-only."""
+    program_ids = None if program_ids is None else list(program_ids)
     findings: list[Finding] = []
     for detector in DETECTORS.values():
         findings.extend(detector(organization=organization, as_of=as_of, program_ids=program_ids))

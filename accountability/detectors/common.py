@@ -32,6 +32,19 @@ def scope_q(organization: Organization, program_ids: Collection[int] | None, pre
     return q
 
 
+def metric_owner(row: dict) -> int | None:
+    """Who must act on a metric finding: its owner, or the program's champion when the metric
+    has no active owner (somebody must be named; metric_unowned flags the gap itself)."""
+    if row["owner_id"] is not None and row["owner__active"]:
+        return row["owner_id"]
+    return row["program__customer_champion_id"]
+
+
+def id_list(program_ids: Collection[int] | None) -> list[int] | None:
+    """Materialise `program_ids` once, so a generator serves every query of a detector."""
+    return None if program_ids is None else list(program_ids)
+
+
 def day_start(day: dt.date) -> dt.datetime:
     """The aware date-time at which `day` begins in the project time zone."""
     return timezone.make_aware(dt.datetime.combine(day, dt.time.min))

@@ -17,7 +17,7 @@ from programs.models import Organization, Program
 from ..choices import CADENCE_DAYS, FlagKind, SessionStatus, Severity, SubjectType
 from ..findings import Finding
 from ..models import Attendance, Forum, ForumSession
-from .common import day_start, days_between, end_of, iso, local_date, scope_q
+from .common import day_start, days_between, end_of, id_list, iso, local_date, scope_q
 
 SPONSOR_WINDOW_DAYS = 180
 CANCELLED_STATUSES = (SessionStatus.CANCELLED, SessionStatus.POSTPONED)
@@ -56,6 +56,7 @@ def sponsor_presence(
     scanned program in scope has an entry (held 0 without a sponsor or sessions).
     Two queries, read-only.
     """
+    program_ids = id_list(program_ids)
     start, end = _window_bounds(as_of, SPONSOR_WINDOW_DAYS)
     sponsor = OuterRef("forum__program__executive_sponsor_id")
     is_member = Exists(Forum.members.through.objects.filter(forum_id=OuterRef("forum_id"), person_id=sponsor))
@@ -102,6 +103,7 @@ def session_cancellation(
     `scheduled` counts every session in the window whatever its status. Every scanned
     program in scope has an entry ((0, 0) without sessions). Two queries, read-only.
     """
+    program_ids = id_list(program_ids)
     start, end = _window_bounds(as_of, days)
     rows = (
         ForumSession.objects.filter(
@@ -163,6 +165,7 @@ def detect_forum_lapsed(
     as_of; a forum starting after as_of is not lapsed. Cadence days: weekly 7, biweekly
     14, monthly 30, quarterly 91. Two queries; read-only.
     """
+    program_ids = id_list(program_ids)
     last_held = (
         ForumSession.objects.filter(
             forum_id=OuterRef("pk"),
@@ -246,6 +249,7 @@ def detect_forum_sessions_cancelled(
 
     Medium. Two queries; read-only.
     """
+    program_ids = id_list(program_ids)
     sessions: dict[int, list[dict]] = defaultdict(list)
     for s in last_sessions(organization, as_of, program_ids, LAST_SESSIONS).values(
         "id", "forum_id", "scheduled_for", "status"

@@ -11,7 +11,7 @@ from programs.models import Initiative, Organization, Program, ProgressUpdate
 
 from ..choices import FlagKind, Severity, SubjectType
 from ..findings import Finding
-from .common import days_between, iso, scope_q
+from .common import days_between, id_list, iso, scope_q
 
 IN_FLIGHT = (InitiativeStatus.IN_PROGRESS, InitiativeStatus.BLOCKED)
 CLOSED = (InitiativeStatus.DONE, InitiativeStatus.CANCELLED)
@@ -70,6 +70,7 @@ def stalled_initiatives(
     `initiative_stalled` would flag (any severity). Every scanned program in scope has an
     entry ((0, 0) without in-flight work). Two queries, read-only.
     """
+    program_ids = id_list(program_ids)
     counts: dict[int, list[int]] = {}
     for row in _in_flight_rows(organization, as_of, program_ids):
         entry = counts.setdefault(row["program_id"], [0, 0])

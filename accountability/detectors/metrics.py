@@ -12,7 +12,7 @@ from programs.models import Organization
 
 from ..choices import FlagKind, Severity, SubjectType
 from ..findings import Finding
-from .common import days_between, iso, local_date, scope_q
+from .common import days_between, iso, local_date, metric_owner, scope_q
 
 STALE_LOW_PERIODS = 2
 STALE_MEDIUM_PERIODS = 4
@@ -75,7 +75,17 @@ def detect_metric_not_cascaded(
     rows = list(
         Metric.objects.filter(scope_q(organization, program_ids))
         .order_by("id")
-        .values("id", "parent_id", "level", "status", "name", "program_id", "owner_id")
+        .values(
+            "id",
+            "parent_id",
+            "level",
+            "status",
+            "name",
+            "program_id",
+            "owner_id",
+            "owner__active",
+            "program__customer_champion_id",
+        )
     )
     children: dict[int, list[dict]] = defaultdict(list)
     for row in rows:
@@ -108,7 +118,7 @@ def detect_metric_not_cascaded(
                 subject_type=SubjectType.METRIC,
                 subject_id=row["id"],
                 severity=Severity.MEDIUM,
-                owner_id=row["owner_id"],
+                owner_id=metric_owner(row),
                 title=f"Strategic metric '{row['name']}' is not cascaded down to an operational metric",
                 detail=("No active operational metric sits under it, so nobody at the front line is measured on it."),
                 evidence={
@@ -140,7 +150,17 @@ def detect_metric_stale(
         Metric.objects.filter(scope_q(organization, program_ids), status=MetricStatus.ACTIVE)
         .annotate(latest_period_end=Subquery(latest))
         .order_by("program_id", "id")
-        .values("id", "name", "program_id", "owner_id", "reporting_cadence", "created_at", "latest_period_end")
+        .values(
+            "id",
+            "name",
+            "program_id",
+            "owner_id",
+            "owner__active",
+            "program__customer_champion_id",
+            "reporting_cadence",
+            "created_at",
+            "latest_period_end",
+        )
     )
     findings = []
     for row in rows:
@@ -165,7 +185,7 @@ def detect_metric_stale(
                 subject_type=SubjectType.METRIC,
                 subject_id=row["id"],
                 severity=severity,
-                owner_id=row["owner_id"],
+                owner_id=metric_owner(row),
                 title=title,
                 detail=f"It is reported {row['reporting_cadence']} ({cadence_days} days); the latest value is due.",
                 evidence={

@@ -26,7 +26,7 @@ from programs.models import Organization
 
 from ..choices import FlagKind, Severity, SubjectType
 from ..findings import Finding
-from .common import day_start, highest, iso, local_date, scope_q, step_down
+from .common import day_start, highest, iso, local_date, metric_owner, scope_q, step_down
 
 WINDOW_DAYS = 365
 FIELDS = ("target", "target_on", "incentive_weight", "status")
@@ -324,6 +324,8 @@ def detect_metric_negotiated_away(
             "name",
             "program_id",
             "owner_id",
+            "owner__active",
+            "program__customer_champion_id",
             "kind",
             "level",
             "direction",
@@ -361,7 +363,7 @@ def detect_metric_negotiated_away(
                 subject_type=SubjectType.METRIC,
                 subject_id=metric["id"],
                 severity=severity,
-                owner_id=metric["owner_id"],
+                owner_id=metric_owner(metric),
                 title=f"Metric '{metric['name']}' was negotiated away: {labels}",
                 detail=f"Within the {WINDOW_DAYS} days up to {iso(as_of)}.",
                 evidence={

@@ -174,3 +174,13 @@ def test_stale_identity_ignores_day_count_but_not_severity(organization, program
     [medium] = run(detect_metric_stale, organization, as_of=ago(-60))
     assert low.fingerprint == still_low.fingerprint
     assert medium.severity == Severity.MEDIUM and medium.fingerprint != low.fingerprint
+
+
+@pytest.mark.parametrize("owner_active", [None, False])
+def test_metric_findings_without_active_owner_go_to_the_champion(organization, program, owner_active):
+    owner = None if owner_active is None else PersonFactory(organization=organization, active=False)
+    metric = MetricFactory(program=program, level=Level.STRATEGIC, owner=owner, created_at=at(ago(200)))
+    for detector in (detect_metric_stale, detect_metric_not_cascaded):
+        [finding] = run(detector, organization)
+        assert finding.subject_id == metric.id
+        assert finding.owner_id == program.customer_champion_id

@@ -1,5 +1,7 @@
 """Cross-cutting detector rules: the registry, scoping, constant query counts, a healthy program."""
 
+import json
+
 import pytest
 
 from accountability.choices import FlagKind
@@ -27,7 +29,9 @@ def test_troubled_program_trips_every_kind(organization):
     assert {f.program_id for f in findings} == {program.id}
     for finding in findings:
         assert finding.title
-        assert finding.fingerprint  # evidence/identity is JSON-serialisable
+        assert finding.owner_id is not None  # someone is always named (the metric here has no owner)
+        json.dumps(finding.evidence)  # stored as-is in Flag.evidence: plain JSON, no Decimal or date
+        assert finding.fingerprint
 
 
 @pytest.mark.parametrize("status", [ProgramStatus.DRAFT, ProgramStatus.COMPLETED, ProgramStatus.CANCELLED])
@@ -56,6 +60,8 @@ def test_program_ids_restricts_the_scan(organization):
     assert {f.program_id for f in only_second} == {second.id}
     assert {f.kind for f in only_second} == ALL_KINDS
     assert run_detectors(organization=organization, as_of=AS_OF, program_ids=[]) == []
+    from_generator = run_detectors(organization=organization, as_of=AS_OF, program_ids=(p for p in [second.id]))
+    assert {f.kind for f in from_generator} == ALL_KINDS
     both = run_detectors(organization=organization, as_of=AS_OF)
     assert {f.program_id for f in both} == {first.id, second.id}
 

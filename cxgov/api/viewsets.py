@@ -18,6 +18,7 @@ checked.
 from django.contrib.auth.models import AnonymousUser
 from django.db import transaction
 from rest_framework import mixins, viewsets
+from rest_framework.generics import get_object_or_404
 
 from .permissions import RolePermission, allowed_roles, require_role_in
 from .scoping import organization_id_of, related_path
@@ -51,6 +52,17 @@ class ScopedViewSetMixin:
         if self.prefetch_related:
             queryset = queryset.prefetch_related(*self.prefetch_related)
         return self.annotate_queryset(queryset)
+
+    def get_object(self):
+        """The object among the caller's organizations (404 otherwise), role checked.
+
+        Unlike DRF's default, list filters are not applied: a detail URL names one row, and
+        an action's own filterset (e.g. revisions) applies to what it lists, not to it.
+        """
+        lookup_url_kwarg = self.lookup_url_kwarg or self.lookup_field
+        obj = get_object_or_404(self.get_queryset(), **{self.lookup_field: self.kwargs[lookup_url_kwarg]})
+        self.check_object_permissions(self.request, obj)
+        return obj
 
     def organization_id_of(self, obj) -> int | None:
         return organization_id_of(obj)

@@ -46,10 +46,16 @@ class MetricViewSet(ScopedModelViewSet):
         responses=MetricRevisionSerializer(many=True),
         filters=False,
     )
-    @action(detail=True, methods=["get"], filterset_class=filtersets.MetricRevisionFilterSet, ordering_fields=[])
+    @action(
+        detail=True,
+        methods=["get"],
+        filterset_class=filtersets.MetricRevisionFilterSet,
+        ordering_fields=["id", "changed_at"],
+        ordering=["-changed_at", "-id"],
+    )
     def revisions(self, request, pk=None):
         metric = self.get_object()
-        queryset = self.filter_queryset(MetricRevision.objects.filter(metric=metric).order_by("-changed_at", "-id"))
+        queryset = self.filter_queryset(MetricRevision.objects.filter(metric=metric))
         page = self.paginate_queryset(queryset)
         return self.get_paginated_response(MetricRevisionSerializer(page, many=True).data)
 

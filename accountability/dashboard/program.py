@@ -8,7 +8,7 @@ initiatives, forums or sessions. Read-only, safe to re-run.
 
 import datetime as dt
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 
@@ -23,6 +23,7 @@ from metrics.models import Measurement, Metric, MetricRevision
 from programs.models import Initiative, Program, RoadmapStage
 
 from ..choices import SessionStatus
+from ..filtersets import FlagFilterSet
 from ..models import Attendance, Flag, Forum, ForumSession, RiskAssessment
 from . import charts
 from .evidence import render_evidence
@@ -173,6 +174,8 @@ class ProgramDetail:
     risk_factors: list[dict]
     risk_chart: SafeString
     flags: list[FlagRow]
+    flags_filtered: bool
+    flag_filters_valid: bool
     stalled: list[StalledInitiative]
     in_flight_count: int
     forums: list[ForumBlock]
@@ -301,15 +304,18 @@ def _risk(program: Program, as_of: dt.date) -> tuple[list[dict], list[dict]]:
     return history, factors
 
 
-def _flags(program: Program, as_of: dt.date) -> list[FlagRow]:
-    """Live flags, most severe and oldest first, with owner: one query."""
-    flags = (
-        Flag.objects.live()
-        .filter(program=program)
-        .select_related("owner")
-        .annotate(rank=severity_rank())
-        .order_by("-rank", "first_detected_on", "id")
-    )
+def _flags(program: Program, as_of: dt.date, filters: Mapping | None) -> tuple[list[FlagRow], bool]:
+    """Live flags, most severe and oldest first, with owner: one query.
+
+    `filters` are query parameters of the API's FlagFilterSet (`severity`, `kind`, `owner`,
+    …); invalid ones are ignored and reported by the second value (False)."""
+    live = Flag.objects.live().filter(program=program)
+    valid = True
+    if filters:
+        filterset = FlagFilterSet(filters, queryset=live)
+        valid = filterset.is_valid()
+        live = filterset.qs if valid else live
+    flags = live.select_related("owner").annotate(rank=severity_rank()).order_by("-rank", "first_detected_on", "id")
     return [
         FlagRow(
             id=f.id,
@@ -326,7 +332,7 @@ def _flags(program: Program, as_of: dt.date) -> list[FlagRow]:
             evidence_html=render_evidence(f.evidence),
         )
         for f in flags
-    ]
+    ], valid
 
 
 def _stalled(program: Program, as_of: dt.date) -> tuple[list[StalledInitiative], int]:
@@ -400,10 +406,13 @@ def _sponsor_state(session: ForumSession, rows: Iterable[Attendance], sponsor_id
     return "absent"  # no attendance row for a held session: not recorded as present
 
 
-def program_detail(*, organization_ids: Iterable[int] | None, program_id: int, as_of: dt.date) -> ProgramDetail:
+def program_detail(
+    *, organization_ids: Iterable[int] | None, program_id: int, as_of: dt.date, flag_filters: Mapping | None = None
+) -> ProgramDetail:
     """The whole program page. About twenty queries whatever the program's size.
 
-    Raises Program.DoesNotExist for a program outside `organization_ids`.
+    Raises Program.DoesNotExist for a program outside `organization_ids`. `flag_filters`
+    narrow the flags section with the API's FlagFilterSet parameters.
     """
     program = (
         scoped_programs(organization_ids)
@@ -414,6 +423,7 @@ def program_detail(*, organization_ids: Iterable[int] | None, program_id: int, a
     roots, metric_count = _metric_tree(program, as_of)
     history, factors = _risk(program, as_of)
     stalled, in_flight = _stalled(program, as_of)
+    flags, filters_valid = _flags(program, as_of, flag_filters)
     stages = list(
         RoadmapStage.objects.filter(program=program)
         .annotate(initiative_count=Count("initiatives"))
@@ -428,7 +438,9 @@ def program_detail(*, organization_ids: Iterable[int] | None, program_id: int, a
         risk_history=history,
         risk_factors=factors,
         risk_chart=charts.risk_chart(history, title=f"Early-bail risk score of {program.name}"),
-        flags=_flags(program, as_of),
+        flags=flags,
+        flags_filtered=bool(flag_filters) and filters_valid,
+        flag_filters_valid=filters_valid,
         stalled=stalled,
         in_flight_count=in_flight,
         forums=_forums(program, as_of),

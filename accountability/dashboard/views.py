@@ -66,11 +66,28 @@ def portfolio(request: HttpRequest) -> HttpResponse:
 @login_required
 def program(request: HttpRequest, pk: int) -> HttpResponse:
     as_of, notice = parse_as_of(request)
+    # Everything but as_of narrows the flags section, with the API's FlagFilterSet parameters.
+    flag_filters = request.GET.copy()
+    flag_filters.pop("as_of", None)
     try:
-        detail = program_detail(organization_ids=organization_ids(request.user), program_id=pk, as_of=as_of)
+        detail = program_detail(
+            organization_ids=organization_ids(request.user), program_id=pk, as_of=as_of, flag_filters=flag_filters
+        )
     except Program.DoesNotExist:
         raise Http404("No such program.")
-    return render(request, "dashboard/program.html", _context(request, as_of, notice, detail=detail, card=detail.card))
+    as_of_param = "" if as_of == timezone.localdate() else f"as_of={as_of.isoformat()}&"
+    return render(
+        request,
+        "dashboard/program.html",
+        _context(
+            request,
+            as_of,
+            notice,
+            detail=detail,
+            card=detail.card,
+            severe_only_query=f"?{as_of_param}severity=critical&severity=high",
+        ),
+    )
 
 
 @login_required

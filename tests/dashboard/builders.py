@@ -50,7 +50,9 @@ def _monthly(metric, as_of: dt.date, values: list[str]) -> None:
         MeasurementFactory(metric=metric, period_end=as_of - dt.timedelta(days=10 + 30 * i), value=Decimal(value))
 
 
-def build_program(organization, as_of: dt.date, *, name: str | None = None, calm: bool = False):
+def build_program(
+    organization, as_of: dt.date, *, name: str | None = None, calm: bool = False, future_assessment: bool = True
+):
     """A program 13 months and a bit into a 60-month horizon, with a full cascade.
 
     calm=True builds the same shape with low risk and no flag (a card that needs no attention).
@@ -118,7 +120,8 @@ def build_program(organization, as_of: dt.date, *, name: str | None = None, calm
         ],
     )
     # A risk assessment after as_of must not count.
-    RiskAssessmentFactory(program=program, as_of=as_of + dt.timedelta(days=5), score=99, level="critical")
+    if future_assessment:
+        RiskAssessmentFactory(program=program, as_of=as_of + dt.timedelta(days=5), score=99, level="critical")
 
     flags = []
     if not calm:

@@ -221,3 +221,15 @@ def test_member_of_two_organizations_sees_both(client, organization, other_organ
     ProgramFactory(organization=other_organization)
     client.force_login(user)
     assert client.get("/dashboard/").content.decode().count("data-program-id=") == 2
+
+
+def test_program_flags_filter_with_the_api_filterset(exec_client, organization):
+    program = build_program(organization, AS_OF)["program"]
+    url = f"/dashboard/programs/{program.id}/{Q}"
+    html = exec_client.get(url + "&severity=critical&severity=high").content.decode()
+    assert html.count('<tr id="flag-') == 3
+    assert "Showing 3 matching flags" in html
+    html = exec_client.get(url).content.decode()
+    assert html.count('<tr id="flag-') == 5 and "Critical and high only (3)" in html
+    html = exec_client.get(url + "&severity=bogus").content.decode()
+    assert html.count('<tr id="flag-') == 5 and "Some filters were not understood" in html

@@ -61,7 +61,7 @@ def envelope(*, event: str, organization, data: dict, event_id: uuid.UUID | None
         {
             "id": str(event_id or uuid.uuid4()),
             "event": event,
-            "created_at": (created_at or timezone.now()).isoformat(),
+            "created_at": created_at or timezone.now(),
             "organization": {"id": organization.id, "slug": organization.slug, "name": organization.name},
             "data": data,
         }

@@ -433,3 +433,45 @@ def test_redirects_are_not_followed(program):
 def test_sign_matches_a_hand_computed_hmac():
     body = b'{"event":"flag.raised","id":"' + str(uuid.UUID(int=1)).encode() + b'"}'
     assert webhooks.sign("k" * 16, body) == "sha256=" + hmac.new(b"k" * 16, body, hashlib.sha256).hexdigest()
+
+
+# --- The example in docs/webhooks.md ----------------------------------------------------------
+
+
+def test_the_documented_receiver_works(program, capsys):
+    import re
+    import threading
+    import urllib.error
+    import urllib.request
+    from http.server import HTTPServer
+    from pathlib import Path
+
+    doc = (Path(__file__).resolve().parents[2] / "docs" / "webhooks.md").read_text()
+    code = re.search(r"<!-- example:start -->\n```python\n(.*?)```\n<!-- example:end -->", doc, re.S).group(1)
+    example: dict = {"__name__": "cxgov_docs_example"}
+    exec(compile(code, "docs/webhooks.md", "exec"), example)  # the documented code, as written
+
+    server = HTTPServer(("127.0.0.1", 0), example["CxgovWebhook"])
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        url = f"http://127.0.0.1:{server.server_address[1]}/"
+        WebhookFactory(organization=program.organization, url=url, secret=example["SECRET"].decode())
+        flag = FlagFactory(program=program, severity=Severity.CRITICAL, title="Sponsor absent from 4 of 6 sessions")
+
+        events.flag_raised(flag)
+
+        delivery = WebhookDelivery.objects.get()
+        assert delivery.status == DeliveryStatus.DELIVERED
+        assert delivery.attempts.get().status_code == 204
+        assert example["seen_event_ids"] == {str(delivery.event_id)}
+        assert "CRITICAL: Sponsor absent from 4 of 6 sessions -> https://cxgov.example.com/" in capsys.readouterr().out
+
+        forged = urllib.request.Request(
+            url, data=b'{"id": "x"}', headers={"X-Cxgov-Signature": "sha256=" + "0" * 64}, method="POST"
+        )
+        with pytest.raises(urllib.error.HTTPError) as refused:
+            urllib.request.urlopen(forged, timeout=5)
+        assert refused.value.code == 401
+    finally:
+        server.shutdown()
+        server.server_close()

@@ -4,14 +4,14 @@ import datetime as dt
 from collections import defaultdict
 from collections.abc import Collection
 
-from django.db.models import Count, F, OuterRef, Q, Subquery, Window
-from django.db.models.functions import Coalesce, RowNumber
+from django.db.models import Count, Exists, F, OuterRef, Q, Window
+from django.db.models.functions import RowNumber
 
 from programs.models import Organization
 
 from ..choices import AgendaOutcome, FlagKind, SessionStatus, Severity, SubjectType
 from ..findings import Finding
-from ..models import AgendaItem, Attendance, ForumSession
+from ..models import AgendaItem, Attendance, Forum, ForumSession
 from .common import end_of, iso, local_date, scope_q
 from .forums import forum_owner, last_sessions, session_evidence
 
@@ -108,16 +108,10 @@ def detect_forum_attendance_falling(
     Attendance of a held session = members of the forum present in person (Attendance.present
     for a person in forum.members). Average of the last 3 held sessions < 60% of the average
     of the first 3 (held sessions dated on or before as_of) → medium; no flag when the first
-    three average 0. One query; read-only.
+    three average 0. Two queries; read-only.
     """
-    present_members = (
-        Attendance.objects.filter(session_id=OuterRef("pk"), present=True, person__forums=OuterRef("forum_id"))
-        .values("session_id")
-        .annotate(n=Count("id"))
-        .values("n")
-    )
     partition = [F("forum_id")]
-    rows = (
+    sampled = (
         ForumSession.objects.filter(
             scope_q(organization, program_ids, prefix="forum__program__"),
             forum__active=True,
@@ -128,12 +122,12 @@ def detect_forum_attendance_falling(
             first_rn=Window(RowNumber(), partition_by=partition, order_by=[F("scheduled_for").asc(), F("id").asc()]),
             last_rn=Window(RowNumber(), partition_by=partition, order_by=[F("scheduled_for").desc(), F("id").desc()]),
             held=Window(Count("id"), partition_by=partition),
-            present_members=Coalesce(Subquery(present_members), 0),
         )
         .filter(held__gte=ATTENDANCE_MIN_HELD)
         .filter(Q(first_rn__lte=ATTENDANCE_SAMPLE) | Q(last_rn__lte=ATTENDANCE_SAMPLE))
-        .order_by("forum_id", "scheduled_for", "id")
-        .values(
+    )
+    rows = list(
+        sampled.order_by("forum_id", "scheduled_for", "id").values(
             "id",
             "scheduled_for",
             "status",
@@ -145,9 +139,24 @@ def detect_forum_attendance_falling(
             "first_rn",
             "last_rn",
             "held",
-            "present_members",
         )
     )
+    if not rows:
+        return []
+    # Counted only for the sampled sessions (at most 6 per forum), not for every held session.
+    is_member = Exists(
+        Forum.members.through.objects.filter(forum_id=OuterRef("session__forum_id"), person_id=OuterRef("person_id"))
+    )
+    present = dict(
+        Attendance.objects.filter(session_id__in=sampled.values("id"), present=True)
+        .filter(is_member)
+        .values("session_id")
+        .annotate(n=Count("id"))
+        .order_by()
+        .values_list("session_id", "n")
+    )
+    for row in rows:
+        row["present_members"] = present.get(row["id"], 0)
     by_forum: dict[int, list[dict]] = defaultdict(list)
     for row in rows:
         by_forum[row["forum_id"]].append(row)

@@ -19,6 +19,8 @@ from collections import defaultdict
 from collections.abc import Collection
 from decimal import Decimal, InvalidOperation
 
+from django.db.models import Exists, F, OuterRef, Q
+
 from metrics.choices import Direction, Kind, MetricStatus
 from metrics.models import Exemption, Metric, MetricRevision
 from metrics.services import _as_text
@@ -101,6 +103,10 @@ class _History:
     def on_as_of(self, field: str) -> str | None:
         later = self.later.get(field)
         return later[0]["old_value"] if later else _as_text(self.metric[field])
+
+    def target_on_as_of(self) -> Decimal | None:
+        later = self.later.get("target")
+        return _decimal(later[0]["old_value"]) if later else self.metric["target"]
 
     def at_start(self, field: str) -> str | None:
         revs = self.in_window.get(field)
@@ -235,7 +241,7 @@ def _exemption_granted(h: _History, exemptions: list[dict]) -> dict | None:
 def _target_not_ambitious(h: _History) -> dict | None:
     if h.on_as_of("status") != MetricStatus.ACTIVE:
         return None
-    baseline, target = h.metric["baseline"], _decimal(h.on_as_of("target"))
+    baseline, target = h.metric["baseline"], h.target_on_as_of()
     if baseline is None or target is None:
         return None
     flat = target <= baseline if h.metric["direction"] == Direction.INCREASE else target >= baseline
@@ -316,8 +322,20 @@ def detect_metric_negotiated_away(
         .values("id", "metric_id", "person_id", "person__name", "reason", "starts_on", "ends_on", "granted_by_id")
     ):
         exemptions[ex["metric_id"]].append(ex)
+    # Only metrics that can have a reason: a guarded revision since the window opened, or
+    # (active) an exemption on as_of or a flat target. Anything else needs no Python work.
+    revised = Exists(
+        MetricRevision.objects.filter(
+            metric_id=OuterRef("pk"), field__in=FIELDS, changed_at__gte=day_start(window_start)
+        )
+    )
+    exempted = Exists(Exemption.objects.active_on(as_of).filter(metric_id=OuterRef("pk")))
+    flat = Q(direction=Direction.INCREASE, target__lte=F("baseline")) | Q(
+        direction=Direction.DECREASE, target__gte=F("baseline")
+    )
     metrics = (
         Metric.objects.filter(scope_q(organization, program_ids))
+        .filter(revised | (Q(status=MetricStatus.ACTIVE) & (exempted | flat)))
         .order_by("program_id", "id")
         .values(
             "id",

@@ -11,7 +11,8 @@ incentive weights as integers, status codes).
 "Value in force on as_of" of a guarded field = the old_value of the first revision made
 after as_of, else the metric's current value, so a scan with a past as_of sees what was
 in force that day. "Value at the start of the window" = the old_value of the first
-revision in the window, else the value in force on as_of.
+revision in the window, else the value in force on as_of. Targets and deadlines are
+compared with that value, or with the first one set in the window when it was empty.
 """
 
 import datetime as dt
@@ -112,6 +113,15 @@ class _History:
         revs = self.in_window.get(field)
         return revs[0]["old_value"] if revs else self.on_as_of(field)
 
+    def reference(self, field: str) -> str | None:
+        """The value to compare against: in force at the start of the window, or, when the
+        field was empty then, the first value it was given in the window (set at 70 in March,
+        cut to 60 in May is still a cut)."""
+        start = self.at_start(field)
+        if start not in (None, ""):
+            return start
+        return next((r["new_value"] for r in self.in_window.get(field, []) if r["new_value"] not in (None, "")), None)
+
 
 def _easier(direction: str, old: Decimal | None, new: Decimal | None) -> bool:
     if old is None:
@@ -126,7 +136,7 @@ def _target_loosened(h: _History) -> dict | None:
     if not revs:
         return None
     direction, baseline = h.metric["direction"], h.metric["baseline"]
-    old, current = _decimal(h.at_start("target")), _decimal(h.on_as_of("target"))
+    old, current = _decimal(h.reference("target")), _decimal(h.on_as_of("target"))
     if not _easier(direction, old, current):
         return None
     loosening = [r for r in revs if _easier(direction, _decimal(r["old_value"]), _decimal(r["new_value"]))]
@@ -155,7 +165,7 @@ def _deadline_extended(h: _History) -> dict | None:
     revs = h.in_window.get("target_on")
     if not revs:
         return None
-    old, current = _date(h.at_start("target_on")), _date(h.on_as_of("target_on"))
+    old, current = _date(h.reference("target_on")), _date(h.on_as_of("target_on"))
     if old is None:
         return None
     days = None if current is None else (current - old).days

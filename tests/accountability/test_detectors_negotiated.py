@@ -135,6 +135,21 @@ def test_loosened_then_restored_is_not_loosened(organization, program):
     assert run(detect_metric_negotiated_away, organization) == []
 
 
+def test_target_set_then_cut_within_the_window_is_loosened(organization, program):
+    metric = change(increasing(program, target=None), 90, target=Decimal("70"))
+    change(metric, 30, target=Decimal("66"))
+    reason = reasons(only_finding(organization))["target_loosened"]
+    assert (reason["target_at_start"], reason["target_now"]) == ("70", "66")
+    assert (reason["severity"], reason["loosening_revisions"]) == (Severity.MEDIUM, 1)
+
+
+def test_deadline_set_then_pushed_within_the_window(organization, program):
+    metric = change(increasing(program, target_on=None), 90, target_on=dt.date(2025, 12, 31))
+    change(metric, 30, target_on=dt.date(2026, 4, 30))
+    reason = reasons(only_finding(organization))["deadline_extended"]
+    assert (reason["extended_by_days"], reason["severity"]) == (120, Severity.MEDIUM)
+
+
 def test_removing_the_target_is_high(organization, program):
     change(increasing(program), 30, target=None)
     reason = reasons(only_finding(organization))["target_loosened"]

@@ -1,0 +1,305 @@
+"""Admin of the governance scan's output: flags (with their actions), scan runs, risk
+assessments; and the Program admin extended with the latest risk and "Run a governance
+scan now". Every action goes through the same services as the API."""
+
+import json
+from collections import defaultdict
+
+from django import forms
+from django.contrib import admin, messages
+from django.core.exceptions import ValidationError
+from django.db.models import OuterRef, Subquery
+from django.template.response import TemplateResponse
+from django.utils import timezone
+from django.utils.html import format_html, format_html_join
+
+from programs import access
+from programs.admin import OrganizationScopedAdmin, ProgramAdmin
+from programs.choices import Role
+from programs.models import Program
+
+from ..flags import flag_acknowledge, flag_dismiss, flag_resolve
+from ..models import Flag, RiskAssessment, ScanRun
+from ..scans import scan_queue
+
+ACKNOWLEDGE_ROLES = frozenset({Role.OFFICE, Role.EXECUTIVE})
+RESOLVE_ROLES = frozenset({Role.OFFICE})
+SCAN_ROLES = frozenset({Role.OFFICE})
+
+
+def pretty_json(value) -> str:
+    return format_html('<pre style="white-space: pre-wrap; margin: 0">{}</pre>', json.dumps(value, indent=2))
+
+
+def _may(request, organization_id: int, roles: frozenset[str]) -> bool:
+    return access.role_in(request.user, organization_id) in roles
+
+
+class _ReadOnly:
+    """Rows written by scans only: viewable, never added, edited or deleted by hand."""
+
+    def has_add_permission(self, request, *args) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False
+
+
+class DismissForm(forms.Form):
+    reason = forms.CharField(widget=forms.Textarea(attrs={"rows": 3, "cols": 80}), help_text="Required.")
+
+
+@admin.register(Flag)
+class FlagAdmin(_ReadOnly, OrganizationScopedAdmin, admin.ModelAdmin):
+    list_display = ("title", "kind", "severity", "status", "program", "owner", "last_detected_at")
+    list_filter = ("status", "severity", "kind", "program")
+    list_select_related = ("program", "owner")
+    search_fields = ("title", "detail", "program__name", "owner__name")
+    date_hierarchy = "last_detected_at"
+    actions = ("acknowledge_flags", "resolve_flags", "dismiss_flags")
+    fields = (
+        "title",
+        "kind",
+        "severity",
+        "status",
+        "organization",
+        "program",
+        "subject",
+        "owner",
+        "detail",
+        "evidence_pretty",
+        "first_detected_at",
+        "last_detected_at",
+        "first_detected_on",
+        "last_detected_on",
+        "acknowledged_at",
+        "acknowledged_by",
+        "resolved_at",
+        "resolved_by",
+        "resolution_note",
+    )
+    readonly_fields = fields
+
+    def get_queryset(self, request):
+        # `for_user` scoping comes from OrganizationScopedAdmin for non-superusers.
+        return super().get_queryset(request).select_related("organization", "acknowledged_by", "resolved_by")
+
+    @admin.display(description="evidence")
+    def evidence_pretty(self, obj: Flag) -> str:
+        return pretty_json(obj.evidence)
+
+    @admin.display(description="subject")
+    def subject(self, obj: Flag) -> str:
+        return f"{obj.get_subject_type_display()} #{obj.subject_id}"
+
+    # Actions: who may do what is checked per flag (a user's role differs by organization).
+    def has_acknowledge_permission(self, request) -> bool:
+        return request.user.is_superuser or any(r in ACKNOWLEDGE_ROLES for r in access.roles(request.user).values())
+
+    def has_resolve_permission(self, request) -> bool:
+        return request.user.is_superuser or any(r in RESOLVE_ROLES for r in access.roles(request.user).values())
+
+    def _apply(self, request, queryset, roles, verb: str, move) -> None:
+        done, refused = 0, []
+        for flag in queryset:
+            if not _may(request, flag.organization_id, roles):
+                refused.append(f"{flag.title}: your role may not do this in {flag.organization}")
+                continue
+            try:
+                move(flag)
+            except ValidationError as exc:
+                refused.append(f"{flag.title}: {' '.join(exc.messages)}")
+            else:
+                done += 1
+        if done:
+            self.message_user(request, f"{done} flag(s) {verb}.", messages.SUCCESS)
+        if refused:
+            self.message_user(request, f"{len(refused)} not {verb}: " + "; ".join(refused[:10]), messages.WARNING)
+
+    @admin.action(description="Acknowledge the selected flags", permissions=["acknowledge"])
+    def acknowledge_flags(self, request, queryset) -> None:
+        self._apply(
+            request, queryset, ACKNOWLEDGE_ROLES, "acknowledged", lambda f: flag_acknowledge(flag=f, actor=request.user)
+        )
+
+    @admin.action(description="Resolve the selected flags", permissions=["resolve"])
+    def resolve_flags(self, request, queryset) -> None:
+        note = f"Resolved in the admin by {request.user.get_username()}"
+        self._apply(
+            request, queryset, RESOLVE_ROLES, "resolved", lambda f: flag_resolve(flag=f, actor=request.user, note=note)
+        )
+
+    @admin.action(description="Dismiss the selected flags (asks for a reason)", permissions=["resolve"])
+    def dismiss_flags(self, request, queryset):
+        form = DismissForm(request.POST if "reason" in request.POST else None)
+        if form.is_bound and form.is_valid():
+            reason = form.cleaned_data["reason"]
+            self._apply(
+                request,
+                queryset,
+                RESOLVE_ROLES,
+                "dismissed",
+                lambda f: flag_dismiss(flag=f, actor=request.user, reason=reason),
+            )
+            return None
+        context = {
+            **self.admin_site.each_context(request),
+            "title": "Dismiss flags",
+            "opts": self.model._meta,
+            "flags": queryset,
+            "form": form,
+            "action": "dismiss_flags",
+            "action_checkbox_name": admin.helpers.ACTION_CHECKBOX_NAME,
+        }
+        return TemplateResponse(request, "admin/accountability/flag/dismiss_flags.html", context)
+
+
+@admin.register(ScanRun)
+class ScanRunAdmin(_ReadOnly, OrganizationScopedAdmin, admin.ModelAdmin):
+    list_display = (
+        "__str__",
+        "organization",
+        "as_of",
+        "status",
+        "raised",
+        "refreshed",
+        "resolved",
+        "duration",
+        "requested_by",
+        "created_at",
+    )
+    list_filter = ("status", "organization")
+    list_select_related = ("organization", "requested_by")
+    date_hierarchy = "created_at"
+    fields = (
+        "organization",
+        "as_of",
+        "program_ids",
+        "status",
+        "requested_by",
+        "created_at",
+        "started_at",
+        "finished_at",
+        "duration",
+        "raised",
+        "refreshed",
+        "resolved",
+        "errors_pretty",
+    )
+    readonly_fields = fields
+
+    @admin.display(description="duration")
+    def duration(self, obj: ScanRun) -> str:
+        if obj.started_at and obj.finished_at:
+            return f"{(obj.finished_at - obj.started_at).total_seconds():.1f} s"
+        return "–"
+
+    @admin.display(description="errors")
+    def errors_pretty(self, obj: ScanRun) -> str:
+        return pretty_json(obj.errors) if obj.errors else "none"
+
+
+def factors_table(factors: list[dict]) -> str:
+    if not factors:
+        return "No risk factor."
+    rows = format_html_join(
+        "",
+        "<tr><td>{}</td><td>{}</td><td>{}</td></tr>",
+        ((f["code"], f["points"], pretty_json(f.get("evidence", {}))) for f in factors),
+    )
+    return format_html("<table><tr><th>factor</th><th>points</th><th>evidence</th></tr>{}</table>", rows)
+
+
+@admin.register(RiskAssessment)
+class RiskAssessmentAdmin(_ReadOnly, OrganizationScopedAdmin, admin.ModelAdmin):
+    list_display = ("program", "as_of", "score", "level", "factor_codes")
+    list_filter = ("level", "program")
+    list_select_related = ("program",)
+    search_fields = ("program__name",)
+    date_hierarchy = "as_of"
+    fields = ("program", "as_of", "score", "level", "factors_display", "scan_run", "created_at")
+    readonly_fields = fields
+
+    @admin.display(description="factors")
+    def factor_codes(self, obj: RiskAssessment) -> str:
+        return ", ".join(f"{f['code']} {f['points']}" for f in obj.factors) or "–"
+
+    @admin.display(description="factors")
+    def factors_display(self, obj: RiskAssessment) -> str:
+        return factors_table(obj.factors)
+
+
+class RiskProgramAdmin(ProgramAdmin):
+    """The programs admin plus the latest early-bail risk and a "scan now" action."""
+
+    list_display = (*ProgramAdmin.list_display, "risk_score", "risk_level")
+    readonly_fields = (*ProgramAdmin.readonly_fields, "latest_risk")
+    fieldsets = (
+        *ProgramAdmin.fieldsets[:1],
+        ("Early-bail risk", {"fields": ("latest_risk",)}),
+        *ProgramAdmin.fieldsets[1:],
+    )
+    actions = ("run_scan_now",)
+
+    def get_queryset(self, request):
+        latest = RiskAssessment.objects.filter(program=OuterRef("pk")).order_by("-as_of")
+        return (
+            super()
+            .get_queryset(request)
+            .annotate(
+                latest_risk_score=Subquery(latest.values("score")[:1]),
+                latest_risk_level=Subquery(latest.values("level")[:1]),
+            )
+        )
+
+    @admin.display(description="risk", ordering="latest_risk_score")
+    def risk_score(self, obj: Program):
+        return "–" if obj.latest_risk_score is None else obj.latest_risk_score
+
+    @admin.display(description="risk level", ordering="latest_risk_level")
+    def risk_level(self, obj: Program) -> str:
+        return obj.latest_risk_level or "not assessed"
+
+    @admin.display(description="latest assessment")
+    def latest_risk(self, obj: Program) -> str:
+        assessment = obj.risk_assessments.order_by("-as_of").first() if obj.pk else None
+        if assessment is None:
+            return "Not assessed yet: run a governance scan."
+        return format_html(
+            "<strong>{} / 100 — {}</strong> as of {}{}",
+            assessment.score,
+            assessment.get_level_display(),
+            assessment.as_of,
+            factors_table(assessment.factors),
+        )
+
+    def has_scan_permission(self, request) -> bool:
+        return request.user.is_superuser or any(r in SCAN_ROLES for r in access.roles(request.user).values())
+
+    @admin.action(description="Run a governance scan now", permissions=["scan"])
+    def run_scan_now(self, request, queryset) -> None:
+        """Queue one scan per organization, limited to the selected programs (as of today)."""
+        by_org: dict = defaultdict(list)
+        for program in queryset.select_related("organization"):
+            by_org[program.organization].append(program.pk)
+        today = timezone.localdate()
+        for organization, program_ids in by_org.items():
+            if not _may(request, organization.pk, SCAN_ROLES):
+                self.message_user(
+                    request, f"Not queued for {organization}: your role may not run scans there.", messages.WARNING
+                )
+                continue
+            run = scan_queue(organization=organization, as_of=today, actor=request.user, program_ids=program_ids)
+            self.message_user(
+                request,
+                f"Scan #{run.pk} of {organization} queued for {len(program_ids)} program(s), as of {today}. "
+                "Draft, completed and cancelled programs are not scanned.",
+                messages.SUCCESS,
+            )
+
+
+admin.site.unregister(Program)
+admin.site.register(Program, RiskProgramAdmin)

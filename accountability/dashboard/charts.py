@@ -110,7 +110,7 @@ def metric_chart(metric, points: Sequence[tuple[dt.date, Decimal]], revisions: S
     The x-axis runs from the baseline (or first value) to as_of, or on to the target date
     when it falls within the coming year.
     """
-    width, height = 320, 112
+    width, height = 400, 120
     unit = metric.unit or ""
     first = [d for d in (metric.baseline_on, points[0][0] if points else None) if d]
     start = min(first) if first else as_of - dt.timedelta(days=365)
@@ -148,8 +148,10 @@ def metric_chart(metric, points: Sequence[tuple[dt.date, Decimal]], revisions: S
         x = _f(scale.x(as_of))
         parts.append(
             f'<line x1="{x}" y1="{_f(scale.top)}" x2="{x}" y2="{_f(scale.bottom)}" stroke="{COLOURS["as_of"]}" '
-            f'stroke-width="1" stroke-dasharray="1 3"><title>Today, {as_of:%d %b %Y}</title></line>'
+            f'stroke-width="1" stroke-dasharray="1 3"><title>As of {as_of:%d %b %Y}</title></line>'
         )
+        if scale.left + 60 < scale.x(as_of) < scale.right - 60:  # a third tick, where it cannot collide
+            parts.append(_text(scale.x(as_of), height - 6, f"{as_of:%b %Y}", "middle"))
     if original:
         parts.append(_polyline(scale, original, COLOURS["original"], "2 3", "Original target trajectory"))
     if current:
@@ -214,7 +216,7 @@ def _date(text) -> dt.date | None:
         return None
 
 
-def _text(x: float, y: float, text: str, anchor: str, size: int = 10) -> str:
+def _text(x: float, y: float, text: str, anchor: str, size: int = 11) -> str:
     return (
         f'<text x="{_f(x)}" y="{_f(y)}" text-anchor="{anchor}" font-size="{size}" '
         f'fill="{COLOURS["text"]}">{escape(text)}</text>'

@@ -24,7 +24,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from django.conf import settings
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.utils import timezone
 
@@ -127,7 +127,11 @@ def deliver_once(delivery_id: int, *, now: dt.datetime | None = None) -> Outcome
         secret=webhook.secret, body=body, event=delivery.event, event_id=str(delivery.event_id), attempt=attempt
     )
     result = webhooks.post(webhook.url, body, headers)
-    return _record(delivery, attempt, result, now)
+    try:
+        return _record(delivery, attempt, result, now)
+    except IntegrityError:
+        # The webhook (and its deliveries) was deleted while the request was in flight.
+        return Outcome("done")
 
 
 @transaction.atomic

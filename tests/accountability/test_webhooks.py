@@ -475,3 +475,34 @@ def test_the_documented_receiver_works(program, capsys):
     finally:
         server.shutdown()
         server.server_close()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_webhook_deleted_during_the_request_ends_the_delivery_quietly():
+    import threading
+    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+    program = ProgramFactory()
+
+    class DeletesItsWebhook(BaseHTTPRequestHandler):
+        def do_POST(self):
+            self.rfile.read(int(self.headers["Content-Length"]))
+            Webhook.objects.all().delete()  # the office deletes it while cxgov waits for the answer
+            self.send_response(200)
+            self.end_headers()
+
+        def log_message(self, *args):
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), DeletesItsWebhook)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        webhook = make_webhook(program.organization, f"http://127.0.0.1:{server.server_address[1]}/")
+        delivery = WebhookDelivery.objects.create(
+            webhook=webhook, event="flag.raised", payload={"id": "x"}, next_attempt_at=timezone.now()
+        )
+        assert deliveries.deliver_once(delivery.pk).status == "done"
+    finally:
+        server.shutdown()
+        server.server_close()
+    assert WebhookDelivery.objects.count() == 0 and WebhookAttempt.objects.count() == 0

@@ -5,6 +5,7 @@ IntegrityError (a constraint caught a race) or ProtectedError (a row still refer
 None of these may become a 500.
 """
 
+from django.conf import settings
 from django.core.exceptions import RequestDataTooBig
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import IntegrityError
@@ -26,9 +27,20 @@ def django_validation_detail(exc: DjangoValidationError) -> dict | list:
     return {"detail": messages[0] if len(messages) == 1 else " ".join(messages)}
 
 
+def too_large_message(request) -> str:
+    limit = settings.DATA_UPLOAD_MAX_MEMORY_SIZE
+    try:
+        declared = int(request.META.get("CONTENT_LENGTH") or 0) if request is not None else 0
+    except ValueError:
+        declared = 0
+    if declared > limit:
+        return f"The request body is {declared:,} bytes; the limit is {limit:,} bytes."
+    return f"The request body is over the limit of {limit:,} bytes."
+
+
 def _protected_message(exc: ProtectedError | RestrictedError) -> str:
     objs = list(getattr(exc, "protected_objects", None) or getattr(exc, "restricted_objects", None) or [])
-    kinds = sorted({obj._meta.verbose_name_plural for obj in objs})
+    kinds = sorted({str(obj._meta.verbose_name_plural) for obj in objs})
     what = ", ".join(kinds) if kinds else "other records"
     return f"This record is still referenced by {what}; remove those references first (or retire/deactivate it)."
 
@@ -37,7 +49,8 @@ def exception_handler(exc, context):
     if isinstance(exc, DjangoValidationError):
         exc = exceptions.ValidationError(django_validation_detail(exc))
     elif isinstance(exc, RequestDataTooBig):
-        return Response({"detail": "The request body is too large."}, status=status.HTTP_413_REQUEST_ENTITY_TOO_LARGE)
+        # Django refuses bodies over DATA_UPLOAD_MAX_MEMORY_SIZE when DRF reads request.body.
+        return Response({"detail": too_large_message(context.get("request"))}, status=413)
     elif isinstance(exc, ProtectedError | RestrictedError):
         return Response({"detail": _protected_message(exc)}, status=status.HTTP_409_CONFLICT)
     elif isinstance(exc, IntegrityError):

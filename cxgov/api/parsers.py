@@ -26,25 +26,21 @@ def body_limit() -> int:
 class StrictJSONParser(JSONParser):
     """JSON only, NaN/Infinity refused, numbers with a point kept exact, bodies capped.
 
-    Django enforces DATA_UPLOAD_MAX_MEMORY_SIZE only on `request.body` and form parsing;
-    DRF streams JSON past it, so the cap is applied here and answers 413.
+    DRF reads JSON through `request.body`, where Django refuses a declared Content-Length
+    over DATA_UPLOAD_MAX_MEMORY_SIZE (the exception handler answers 413); the cap is
+    applied again here to what was actually read, for bodies sent without a length.
     Decimals are parsed as `Decimal` so 0.1 stays 0.1 and 1e400 is refused by the field
     (it would be a float infinity otherwise).
     """
 
     def parse(self, stream, media_type=None, parser_context=None):
+        from .exceptions import too_large_message
+
         limit = body_limit()
         request = (parser_context or {}).get("request")
-        if request is not None:
-            try:
-                declared = int(request.META.get("CONTENT_LENGTH") or 0)
-            except ValueError:
-                declared = 0
-            if declared > limit:
-                raise RequestTooLarge(f"The request body is {declared:,} bytes; the limit is {limit:,} bytes.")
         raw = stream.read(limit + 1) if stream is not None else b""
         if len(raw) > limit:
-            raise RequestTooLarge(f"The request body is over the limit of {limit:,} bytes.")
+            raise RequestTooLarge(too_large_message(request))
         try:
             text = raw.decode((parser_context or {}).get("encoding") or settings.DEFAULT_CHARSET)
             return json.loads(text, parse_constant=_reject_constant, parse_float=Decimal)

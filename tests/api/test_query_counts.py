@@ -1,0 +1,76 @@
+"""Every list endpoint runs a constant number of queries, whatever the page or data size."""
+
+import datetime as dt
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+
+from tests.factories import FlagFactory, MetricRevisionFactory, RiskAssessmentFactory
+
+from .resources import RESOURCES
+
+pytestmark = pytest.mark.django_db
+
+BIG = 105  # rows beyond a page of 100
+
+
+def _grow(resource, world, n: int) -> None:
+    """Add n rows of the resource, with their many-to-many links and annotations' inputs."""
+    for i in range(n):
+        if resource.path == "flags":
+            FlagFactory(program=world.program, subject_type="metric", subject_id=10_000 + i, kind="metric_stale")
+            continue
+        row = resource.fresh(world)
+        if resource.path == "initiatives":
+            row.business_units.add(world.business_unit)
+        elif resource.path == "forums":
+            row.members.add(world.person)
+            row.metrics_reviewed.add(world.metric)
+        elif resource.path == "programs":
+            RiskAssessmentFactory(program=row, as_of=dt.date(2024, 6, 1))
+
+
+def _count(client, path: str, page_size: int) -> int:
+    with CaptureQueriesContext(connection) as ctx:
+        response = client.get(f"/api/v1/{path}/", {"page_size": page_size})
+    assert response.status_code == 200
+    assert len(response.json()["results"]) <= page_size
+    return len(ctx.captured_queries)
+
+
+@pytest.mark.parametrize("resource", RESOURCES, ids=str)
+def test_list_query_count_is_constant(resource, world, office, django_assert_max_num_queries):
+    client = office
+    client.get("/api/v1/people/")  # the key's first use writes last_used_at once; keep it out
+    small = _count(client, resource.path, 10)
+    _grow(resource, world, BIG)
+    big_page_10 = _count(client, resource.path, 10)
+    big_page_100 = _count(client, resource.path, 100)
+    assert small == big_page_10 == big_page_100, (small, big_page_10, big_page_100)
+    # key lookup + count + page + at most two prefetches (forums: members, metrics)
+    with django_assert_max_num_queries(5):
+        client.get(f"/api/v1/{resource.path}/", {"page_size": 100})
+
+
+def test_scans_and_revisions_lists_are_constant(world, office):
+    from accountability.models import ScanRun
+
+    office.get("/api/v1/people/")
+    ScanRun.objects.create(organization=world.organization, as_of=dt.date(2023, 1, 1))
+    MetricRevisionFactory(metric=world.metric)
+    revisions = f"metrics/{world.metric.pk}/revisions"
+    small = (_count(office, "scans", 10), _count(office, revisions, 10))
+    for i in range(BIG):
+        ScanRun.objects.create(organization=world.organization, as_of=dt.date(2024, 1, 1) + dt.timedelta(days=i))
+        MetricRevisionFactory(metric=world.metric)
+    assert (_count(office, "scans", 100), _count(office, revisions, 100)) == small
+
+
+def test_session_callers_add_a_fixed_cost_only(world, office_user):
+    from .conftest import session_client
+
+    client = session_client(office_user)
+    small = _count(client, "initiatives", 10)
+    _grow(next(r for r in RESOURCES if r.path == "initiatives"), world, BIG)
+    assert _count(client, "initiatives", 100) == small

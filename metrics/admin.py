@@ -22,21 +22,21 @@ class MeasurementInline(OrganizationScopedAdmin, admin.TabularInline):
     readonly_fields = ("recorded_at",)
     ordering = ("-period_end",)
     extra = 0
+    queryset_select_related = ("metric",)
 
 
 class MetricRevisionInline(OrganizationScopedAdmin, ReadOnlyInline):
     model = MetricRevision
     fields = ("changed_at", "field", "old_value", "new_value", "reason", "approved_in", "changed_by")
     verbose_name_plural = "revisions (append-only: written when a guarded field changes)"
-
-    def get_queryset(self, request):
-        return super().get_queryset(request).select_related("changed_by", "approved_in__forum")
+    queryset_select_related = ("metric", "changed_by", "approved_in__forum")
 
 
 class ExemptionInline(OrganizationScopedAdmin, CachedChoicesInlineMixin, admin.TabularInline):
     model = Exemption
     fields = ("person", "reason", "starts_on", "ends_on", "granted_by")
     extra = 0
+    queryset_select_related = ("metric", "person")
 
 
 @admin.register(Metric)

@@ -15,6 +15,7 @@ class ForumSessionInline(OrganizationScopedAdmin, admin.TabularInline):
     fields = ("scheduled_for", "status", "notes")
     ordering = ("-scheduled_for",)
     extra = 0
+    queryset_select_related = ("forum",)
     show_change_link = True
 
 
@@ -40,6 +41,7 @@ class AttendanceInline(OrganizationScopedAdmin, CachedChoicesInlineMixin, admin.
     model = Attendance
     fields = ("person", "present", "delegate")
     extra = 0
+    queryset_select_related = ("person", "session__forum")
 
 
 class AgendaItemInline(OrganizationScopedAdmin, CachedChoicesInlineMixin, admin.TabularInline):
@@ -78,7 +80,7 @@ class ForumSessionAdmin(ScopedHistoryAdmin):
 
     def get_queryset(self, request):
         present = Count("attendance", filter=Q(attendance__present=True))
-        return super().get_queryset(request).select_related("forum").annotate(present_total=present)
+        return super().get_queryset(request).annotate(present_total=present)
 
     @admin.display(description="program", ordering="forum__program__name")
     def program(self, obj: ForumSession):

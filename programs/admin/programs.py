@@ -48,9 +48,7 @@ class ProgramStatusChangeInline(OrganizationScopedAdmin, ReadOnlyInline):
     model = ProgramStatusChange
     fields = ("at", "from_status", "to_status", "reason", "forced", "committed_horizon_months", "changed_by")
     verbose_name_plural = "status changes (use “Change status” above)"
-
-    def get_queryset(self, request):
-        return super().get_queryset(request).select_related("changed_by")
+    queryset_select_related = ("program", "changed_by")
 
 
 class ProgramTransitionForm(forms.Form):
@@ -219,6 +217,7 @@ class ProgressUpdateInline(OrganizationScopedAdmin, CachedChoicesInlineMixin, ad
     model = ProgressUpdate
     fields = ("reported_on", "rag", "percent_complete", "author", "note")
     extra = 0
+    queryset_select_related = ("initiative",)
 
 
 @admin.register(Initiative)

@@ -94,6 +94,8 @@ class OrganizationScopedAdmin:
     # Roles that may add, change and delete through this admin (others view only).
     write_roles: frozenset[str] = frozenset({Role.OFFICE})
     form = ScopedModelForm
+    # Relations every row needs (its __str__ or a column follows them), for inlines and change pages alike.
+    queryset_select_related: tuple[str, ...] = ()
 
     # --- permissions --------------------------------------------------------------
     def _roles(self, request) -> dict[int, str]:
@@ -138,6 +140,11 @@ class OrganizationScopedAdmin:
     # --- rows ---------------------------------------------------------------------
     def get_queryset(self, request):
         queryset = super().get_queryset(request)
+        # The changelist skips list_select_related once a queryset has any: so name both here.
+        listed = getattr(self, "list_select_related", ())
+        related = [*self.queryset_select_related, *(listed if isinstance(listed, list | tuple) else ())]
+        if related:
+            queryset = queryset.select_related(*related)
         if is_superuser(request) or not hasattr(queryset, "for_user"):
             return queryset
         return queryset.for_user(request.user)

@@ -216,8 +216,10 @@ def _metric_tree(program: Program, as_of: dt.date) -> tuple[list[MetricNode], in
         Metric.objects.with_latest().filter(program=program).select_related("owner", "business_unit", "replaced_by")
     )
     points: dict[int, list] = defaultdict(list)
+    # By metric ids rather than a join on the program: the (metric, period_end) index
+    # answers it even when the planner's statistics lag behind a bulk load.
     for metric_id, period_end, value in (
-        Measurement.objects.filter(metric__program=program, period_end__lte=as_of)
+        Measurement.objects.filter(metric_id__in=[m.id for m in metrics], period_end__lte=as_of)
         .order_by("metric_id", "period_end")
         .values_list("metric_id", "period_end", "value")
     ):

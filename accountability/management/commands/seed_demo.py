@@ -1,0 +1,78 @@
+"""`manage.py seed_demo [--scale N] [--if-empty] [--reset] [--allow-production]`: demo and benchmark data."""
+
+import time
+
+from django.conf import settings
+from django.core.management.base import BaseCommand, CommandError
+from django.db import transaction
+
+from accountability.demo import DEMO_CEO_USER, DEMO_OFFICE_USER, DEMO_ORG_SLUG, build_demo
+from programs.models import Organization
+
+
+class Command(BaseCommand):
+    help = (
+        "Create the demo organization (Northwind Mutual: three programs whose histories trip every flag kind, "
+        "and the office@demo / ceo@demo logins). --scale N adds about N×20 programs of benchmark data."
+    )
+
+    def add_arguments(self, parser) -> None:
+        parser.add_argument("--scale", type=int, default=0, help="Also create about N×20 programs (N ≥ 1) in bulk.")
+        parser.add_argument("--if-empty", action="store_true", help="Do nothing if the demo organization exists.")
+        parser.add_argument("--reset", action="store_true", help="Delete the demo (and scale) data first, then seed.")
+        parser.add_argument(
+            "--allow-production",
+            action="store_true",
+            help="Run although DEBUG is off (creates logins with a known password: never on a real system).",
+        )
+        parser.add_argument("--seed", type=int, default=7, help="Random seed (the data is reproducible).")
+
+    def handle(self, *args, scale: int, if_empty: bool, reset: bool, allow_production: bool, seed: int, **options):
+        if not settings.DEBUG and not allow_production:
+            raise CommandError(
+                "Refusing to seed demo data with DEBUG off: it creates logins with a known password. "
+                "Pass --allow-production only on a throwaway system."
+            )
+        if scale < 0:
+            raise CommandError("--scale must be 1 or more.")
+        exists = Organization.objects.filter(slug=DEMO_ORG_SLUG).exists()
+        if exists and if_empty:
+            self.stdout.write(f"The demo organization '{DEMO_ORG_SLUG}' exists: nothing to do (--if-empty).")
+            return
+        if exists and not reset:
+            raise CommandError(
+                f"The demo organization '{DEMO_ORG_SLUG}' already exists. Use --if-empty to keep it or --reset "
+                "to rebuild it."
+            )
+        if reset:
+            self._reset()
+
+        started = time.monotonic()
+        organization = build_demo(seed=seed)
+        self.stdout.write(
+            self.style.SUCCESS(
+                f"Seeded {organization.name} ({organization.programs.count()} programs) "
+                f"in {time.monotonic() - started:.1f} s. Logins: {DEMO_OFFICE_USER}, {DEMO_CEO_USER} "
+                "(see `manage.py demo_logins`)."
+            )
+        )
+        if scale:
+            from accountability.demo.scale import build_scale
+
+            started = time.monotonic()
+            summary = build_scale(scale=scale, seed=seed, stdout=self.stdout)
+            self.stdout.write(self.style.SUCCESS(f"Scale {scale}: {summary} in {time.monotonic() - started:.1f} s."))
+
+    def _reset(self) -> None:
+        from accountability.demo.scale import SCALE_SLUG_PREFIX
+
+        doomed = Organization.objects.filter(slug=DEMO_ORG_SLUG) | Organization.objects.filter(
+            slug__startswith=SCALE_SLUG_PREFIX
+        )
+        names = list(doomed.values_list("name", flat=True))
+        with transaction.atomic():
+            Organization.objects.filter(ceo__isnull=False, pk__in=doomed.values("pk")).update(ceo=None)
+            for organization in doomed:
+                organization.delete()
+        if names:
+            self.stdout.write(f"Deleted {', '.join(names)}.")

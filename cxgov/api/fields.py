@@ -96,7 +96,23 @@ class ScopedPrimaryKeyRelatedField(serializers.PrimaryKeyRelatedField):
 
 
 class StrictDecimalField(serializers.DecimalField):
-    """DRF's DecimalField, refusing booleans and any non-finite value."""
+    """DRF's DecimalField, refusing booleans and any non-finite value.
+
+    Values keep one whole digit of headroom below the column's size: SQLite stores
+    decimals as doubles, and a value at the very top of the range reads back rounded up
+    past `max_digits` (a 500 on every later read). The same bound applies on PostgreSQL
+    so the API means the same on both.
+    """
+
+    def __init__(self, max_digits=None, decimal_places=None, **kwargs):
+        if max_digits is not None and decimal_places is not None:
+            whole = max_digits - decimal_places
+            bound = Decimal(10) ** (whole - 1) - Decimal(10) ** -decimal_places
+            if kwargs.get("max_value") is None:
+                kwargs["max_value"] = bound
+            if kwargs.get("min_value") is None:
+                kwargs["min_value"] = -bound
+        super().__init__(max_digits, decimal_places, **kwargs)
 
     def to_internal_value(self, data):
         if isinstance(data, bool):
@@ -106,10 +122,24 @@ class StrictDecimalField(serializers.DecimalField):
         return super().to_internal_value(data)
 
 
+# A measured value keeps one whole digit of headroom below its column (see StrictDecimalField).
+MEASUREMENT_MAX = Decimal("1e15")
+
+
+def measurement_value(data) -> Decimal:
+    """`metrics.services.validate_value` (finite, 4 places) within the API's range."""
+    from metrics.services import validate_value
+
+    value = validate_value(data)
+    if abs(value) >= MEASUREMENT_MAX:
+        raise DjangoValidationError({"value": "The value is out of range (at most 15 digits before the point)."})
+    return value
+
+
 @extend_schema_field(
     {
         "oneOf": [{"type": "number"}, {"type": "string", "format": "decimal"}],
-        "description": "A finite number below 1e16 (JSON number or numeric string); answered as a string.",
+        "description": "A finite number below 1e15 (JSON number or numeric string); answered as a string.",
     }
 )
 class MeasurementValueField(serializers.Field):
@@ -122,14 +152,12 @@ class MeasurementValueField(serializers.Field):
     default_error_messages = {"invalid": "A finite number is required."}
 
     def to_internal_value(self, data):
-        from metrics.services import validate_value
-
         if isinstance(data, bool) or not isinstance(data, int | float | Decimal | str):
             self.fail("invalid")
         if isinstance(data, str) and len(data) > 100:
             self.fail("invalid")
         try:
-            return validate_value(data)
+            return measurement_value(data)
         except DjangoValidationError as exc:
             raise serializers.ValidationError(exc.message_dict.get("value", exc.messages)) from None
         except InvalidOperation:

@@ -27,10 +27,9 @@ from django.db import connection, transaction
 from django.utils import timezone
 from rest_framework import exceptions
 
-from cxgov.api.fields import parse_id
+from cxgov.api.fields import measurement_value, parse_id
 from cxgov.api.permissions import OFFICE_INTEGRATION, require_role_in
 from metrics.models import Measurement, Metric
-from metrics.services import validate_value
 
 MAX_ITEMS = 10_000
 CHANGE_REASON = "bulk ingest"
@@ -82,7 +81,7 @@ def _value(value) -> Decimal | str:
     ):
         return "A finite number is required."
     try:
-        return validate_value(value)
+        return measurement_value(value)
     except DjangoValidationError as exc:
         return exc.message_dict["value"][0]
     except InvalidOperation:

@@ -82,6 +82,10 @@ def test_one_bad_item_writes_nothing_and_names_its_index(world, office):
             {"value": ["The value is out of range (at most 16 digits before the point)."]},
         ),
         (
+            {"period_end": "2024-01-31", "value": -1_000_000_000_000_000},
+            {"value": ["The value is out of range (at most 15 digits before the point)."]},
+        ),
+        (
             {"period_end": "2024-01-31", "value": "Infinity"},
             {"value": ["The value must be a finite number (not NaN or Infinity)."]},
         ),

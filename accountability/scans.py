@@ -8,7 +8,8 @@ queued ScanRun and hands it to a worker once the caller's transaction commits.
 import datetime as dt
 import logging
 import time
-from collections.abc import Collection
+from collections.abc import Collection, Iterator
+from contextlib import contextmanager
 
 from celery.exceptions import SoftTimeLimitExceeded
 from django.conf import settings
@@ -64,20 +65,31 @@ def _run_detectors(organization, as_of, program_ids, errors: list[dict]) -> tupl
     return findings, ok_kinds
 
 
-def _scan(organization, as_of, program_ids, scan_run, errors: list[dict]):
-    findings, kinds = _run_detectors(organization, as_of, program_ids, errors)
-    result = flags_sync(
-        organization=organization,
-        findings=findings,
-        kinds=kinds,
-        as_of=as_of,
-        program_ids=program_ids,
-        scan_run=scan_run,
-    )
+@contextmanager
+def _timed(timings: dict[str, float], name: str) -> Iterator[None]:
+    started = time.perf_counter()
+    try:
+        yield
+    finally:
+        timings[name] = timings.get(name, 0.0) + time.perf_counter() - started
+
+
+def _scan(organization, as_of, program_ids, scan_run, errors: list[dict], timings: dict[str, float]):
+    with _timed(timings, "detectors"):
+        findings, kinds = _run_detectors(organization, as_of, program_ids, errors)
+    with _timed(timings, "flags"):
+        result = flags_sync(
+            organization=organization,
+            findings=findings,
+            kinds=kinds,
+            as_of=as_of,
+            program_ids=program_ids,
+            scan_run=scan_run,
+        )
     _pause()
     # After the detector flags: the metrics_negotiated factor counts live negotiated-away flags.
     try:
-        with transaction.atomic():
+        with _timed(timings, "risk"), transaction.atomic():
             assessments = assess_risk(
                 organization=organization, as_of=as_of, program_ids=program_ids, scan_run=scan_run
             )
@@ -87,14 +99,15 @@ def _scan(organization, as_of, program_ids, scan_run, errors: list[dict]):
         logger.exception("risk assessment failed for organization %s", organization.pk)
         errors.append(_error("risk", exc))
         return result, []
-    result += flags_sync(
-        organization=organization,
-        findings=early_bail_findings(assessments),
-        kinds=[FlagKind.EARLY_BAIL_RISK],
-        as_of=as_of,
-        program_ids=program_ids,
-        scan_run=scan_run,
-    )
+    with _timed(timings, "flags"):
+        result += flags_sync(
+            organization=organization,
+            findings=early_bail_findings(assessments),
+            kinds=[FlagKind.EARLY_BAIL_RISK],
+            as_of=as_of,
+            program_ids=program_ids,
+            scan_run=scan_run,
+        )
     return result, assessments
 
 
@@ -118,7 +131,8 @@ def scan_organization(
 
     Idempotent: the same scan twice changes nothing the second time but the flags'
     last detection and the ScanRun row. The returned ScanRun carries, unsaved,
-    `sync_result` (SyncResult) and `assessments` (the RiskAssessments written).
+    `sync_result` (SyncResult), `assessments` (the RiskAssessments written) and `timings`
+    (seconds spent in detectors, flags, risk, and in the commit with its events).
     """
     if program_ids is None and scan_run is not None and scan_run.program_ids is not None:
         program_ids = scan_run.program_ids
@@ -131,10 +145,14 @@ def scan_organization(
         ScanRun.objects.filter(pk=scan_run.pk).update(status=ScanStatus.RUNNING, started_at=started, errors=[])
         scan_run.status, scan_run.started_at, scan_run.errors = ScanStatus.RUNNING, started, []
         errors: list[dict] = []
+        timings: dict[str, float] = {}
         try:
             with transaction.atomic():
-                result, assessments = _scan(organization, as_of, program_ids, scan_run, errors)
+                result, assessments = _scan(organization, as_of, program_ids, scan_run, errors, timings)
                 _finish(scan_run, result=result, errors=errors)
+                committing = time.perf_counter()
+            # The commit runs the after-commit events (notifications, webhooks) of the flags.
+            timings["commit_and_events"] = time.perf_counter() - committing
         except BaseException as exc:  # time limits and database failures included: record, then re-raise
             try:
                 _finish(scan_run, result=SyncResult(), errors=[*errors, _error("scan", exc)], failed=True)
@@ -143,6 +161,7 @@ def scan_organization(
             raise
     scan_run.sync_result = result
     scan_run.assessments = assessments
+    scan_run.timings = timings
     return scan_run
 
 

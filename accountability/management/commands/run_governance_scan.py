@@ -57,6 +57,7 @@ class Command(BaseCommand):
             + f" — scan #{run.pk} as of {run.as_of}: {run.status} in {seconds:.2f} s"
         )
         self.stdout.write(f"  {run.raised} raised, {run.refreshed} refreshed, {run.resolved} resolved")
+        self.stdout.write("  time: " + ", ".join(f"{name} {seconds:.2f} s" for name, seconds in run.timings.items()))
         raised = (
             Flag.objects.filter(pk__in=result.raised_ids)
             .select_related("program")

@@ -4,7 +4,7 @@ import time
 
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
-from django.db import transaction
+from django.db.models import Q
 
 from accountability.demo import DEMO_CEO_USER, DEMO_OFFICE_USER, DEMO_ORG_SLUG, build_demo
 from programs.models import Organization
@@ -64,15 +64,11 @@ class Command(BaseCommand):
             self.stdout.write(self.style.SUCCESS(f"Scale {scale}: {summary} in {time.monotonic() - started:.1f} s."))
 
     def _reset(self) -> None:
+        from accountability.demo.purge import purge_organizations
         from accountability.demo.scale import SCALE_SLUG_PREFIX
 
-        doomed = Organization.objects.filter(slug=DEMO_ORG_SLUG) | Organization.objects.filter(
-            slug__startswith=SCALE_SLUG_PREFIX
-        )
+        doomed = Organization.objects.filter(Q(slug=DEMO_ORG_SLUG) | Q(slug__startswith=SCALE_SLUG_PREFIX))
         names = list(doomed.values_list("name", flat=True))
-        with transaction.atomic():
-            Organization.objects.filter(ceo__isnull=False, pk__in=doomed.values("pk")).update(ceo=None)
-            for organization in doomed:
-                organization.delete()
+        counts = purge_organizations(list(doomed.values_list("pk", flat=True)))
         if names:
-            self.stdout.write(f"Deleted {', '.join(names)}.")
+            self.stdout.write(f"Deleted {', '.join(names)} ({sum(counts.values()):,} rows).")

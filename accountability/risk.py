@@ -275,15 +275,14 @@ def _factors(program: Program, facts: _Facts) -> list[dict]:
         )
 
     champion = program.customer_champion
-    if champion is None or not champion.is_officer:
+    # As champion_not_officer: a champion who left (inactive) counts as missing.
+    if champion is None or not champion.active or not champion.is_officer:
+        reason = "missing" if champion is None else "inactive" if not champion.active else "not_officer"
         out.append(
             _factor(
                 "champion_weak",
                 w["champion_weak_not_officer"],
-                {
-                    "champion_id": program.customer_champion_id,
-                    "reason": "missing" if champion is None else "not_officer",
-                },
+                {"champion_id": program.customer_champion_id, "reason": reason},
             )
         )
     elif program.champion_time_pct < CHAMPION_MIN_TIME_PCT:

@@ -260,13 +260,15 @@ def test_forums_cancelled_only_counts_the_last_90_days(program):
 
 @pytest.mark.parametrize(
     ("champion", "time_pct", "expected"),
-    [("missing", 80, 15), ("not_officer", 80, 15), ("officer", 49, 10), ("officer", 50, 0)],
+    [("missing", 80, 15), ("not_officer", 80, 15), ("inactive", 80, 15), ("officer", 49, 10), ("officer", 50, 0)],
 )
 def test_champion_weak(program, champion, time_pct, expected):
     person = (
         None
         if champion == "missing"
-        else PersonFactory(organization=program.organization, is_officer=champion == "officer")
+        else PersonFactory(
+            organization=program.organization, is_officer=champion != "not_officer", active=champion != "inactive"
+        )
     )
     Program.objects.filter(pk=program.pk).update(customer_champion=person, champion_time_pct=time_pct)
     assert points(program, "champion_weak") == expected

@@ -1,9 +1,15 @@
 """Screenshots of the dashboard for the README, taken in Debian's Chromium.
 
-Run it against a running server with data (the demo: `make run`, or `seed_demo` +
-`run_governance_scan` + `runserver`):
+Run it against a running server with data. The committed screenshots are of the demo,
+with the daily scan replayed over the last six months so the risk chart has a history:
 
-    .venv/bin/python docs/take_screenshots.py --url http://127.0.0.1:8000 --user ceo --password ...
+    export DATABASE_URL=sqlite:////tmp/cxgov-shots.sqlite3
+    .venv/bin/python manage.py migrate && .venv/bin/python manage.py seed_demo
+    for d in 180 150 120 90 60 30 14 0; do
+        .venv/bin/python manage.py run_governance_scan --as-of $(date -d "-$d days" +%F)
+    done
+    .venv/bin/python manage.py runserver 127.0.0.1:8765 &
+    .venv/bin/python docs/take_screenshots.py --url http://127.0.0.1:8765 --user ceo@demo --password northwind-demo
 
 It logs in through the form, saves the portfolio and the first program that needs
 attention (the top card) at laptop width (1366 px), plus both pages at tablet width
@@ -33,7 +39,7 @@ def main() -> None:
     parser.add_argument("--user", required=True)
     parser.add_argument("--password", required=True)
     parser.add_argument("--program", type=int, help="program id (default: the top card)")
-    parser.add_argument("--max-height", type=int, default=3200, help="crop full-page shots to this many pixels")
+    parser.add_argument("--max-height", type=int, default=20000, help="crop full-page shots to this many pixels")
     args = parser.parse_args()
     OUT.mkdir(parents=True, exist_ok=True)
 

@@ -45,7 +45,10 @@ def format_number(value: Decimal | float | int | None, unit: str = "") -> str:
     text = f"{number:,.2f}".rstrip("0").rstrip(".") if number != number.to_integral() else f"{number:,.0f}"
     if not unit:
         return text
-    return f"{text}{unit}" if unit == "%" else f"{text} {unit}"
+    if unit == "%":
+        return f"{text}%"
+    # A scale such as "1–7" reads as one: "4.6 (1–7)".
+    return f"{text} ({unit})" if unit[0].isdigit() else f"{text} {unit}"
 
 
 def _f(x: float) -> str:
@@ -134,13 +137,18 @@ def metric_chart(metric, points: Sequence[tuple[dt.date, Decimal]], revisions: S
         values.append(float(metric.baseline))
     lo, hi = (min(values), max(values)) if values else (0.0, 1.0)
     pad = (hi - lo) * 0.1 or abs(hi) * 0.1 or 1.0
-    scale = _Scale((48, 8, width - 10, height - 22), start, end, lo - pad, hi + pad)
+    # Axis labels carry the unit only when it is "%": "seconds" or "USD" would not fit, and
+    # the text beside the chart says them.
+    axis_unit = "%" if unit == "%" else ""
+    hi_label, lo_label = format_number(hi, axis_unit), format_number(lo, axis_unit)
+    left = 10 + 6.5 * max(len(hi_label), len(lo_label))
+    scale = _Scale((left, 10, width - 10, height - 22), start, end, lo - pad, hi + pad)
 
     parts = [
         f'<line x1="{_f(scale.left)}" y1="{_f(scale.bottom)}" x2="{_f(scale.right)}" y2="{_f(scale.bottom)}" '
         f'stroke="{COLOURS["axis"]}"/>',
-        _text(scale.left - 4, scale.y(hi) + 4, format_number(hi, unit), "end"),
-        _text(scale.left - 4, scale.y(lo) + 4, format_number(lo, unit), "end"),
+        _text(scale.left - 4, scale.y(hi) + 4, hi_label, "end"),
+        _text(scale.left - 4, scale.y(lo) + 4, lo_label, "end"),
         _text(scale.left, height - 6, f"{start:%b %Y}", "start"),
         _text(scale.right, height - 6, f"{end:%b %Y}", "end"),
     ]
@@ -266,7 +274,7 @@ def risk_chart(history: Sequence[dict], title: str) -> SafeString:
     start, end = history[0]["as_of"], history[-1]["as_of"]
     if end <= start:
         start = end - dt.timedelta(days=1)
-    scale = _Scale((36, 8, width - 96, height - 24), start, end, 0, 100)
+    scale = _Scale((36, 22, width - 96, height - 24), start, end, 0, 100)
     parts = []
     for level, lo, hi, fill in RISK_BANDS:
         y_top, y_bottom = scale.y(hi), scale.y(lo)

@@ -182,6 +182,10 @@ class ProgramDetail:
     stages: list[RoadmapStage]
 
     @property
+    def risk_points(self) -> int:
+        return sum(int(f.get("points") or 0) for f in self.risk_factors)
+
+    @property
     def funded_total(self) -> Decimal:
         return sum((s.budget for s in self.stages if s.budget is not None), Decimal(0))
 
@@ -303,6 +307,11 @@ def _risk(program: Program, as_of: dt.date) -> tuple[list[dict], list[dict]]:
         code = str(f.get("code", ""))
         f["label"] = RISK_FACTOR_LABELS.get(code, code.replace("_", " ").capitalize())
         f["evidence_html"] = render_evidence(f.get("evidence"))
+        # A few plain facts read inline; lists of sessions or cuts fold away behind a toggle.
+        evidence = f.get("evidence") or {}
+        f["evidence_short"] = isinstance(evidence, dict) and all(
+            not isinstance(v, dict | list) for k, v in evidence.items() if not k.endswith(("_id", "_ids"))
+        )
     return history, factors
 
 

@@ -13,9 +13,10 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from cxgov.api.schema import VALIDATION_ERROR
 from programs.access import organization_ids
 
-from ..dashboard.selectors import HEALTHS, SEVERITIES, portfolio_summary
+from ..dashboard.selectors import AS_OF_MAX, AS_OF_MIN, HEALTHS, SEVERITIES, portfolio_summary
 
 
 class _CountsField(serializers.Field):
@@ -119,6 +120,11 @@ class PortfolioSerializer(serializers.Serializer):
 class AsOfSerializer(serializers.Serializer):
     as_of = serializers.DateField(required=False, input_formats=["%Y-%m-%d"])
 
+    def validate_as_of(self, value):
+        if not AS_OF_MIN <= value <= AS_OF_MAX:
+            raise serializers.ValidationError(f"Must be between {AS_OF_MIN} and {AS_OF_MAX}.")
+        return value
+
 
 class DashboardSummaryView(APIView):
     """The portfolio: one card per program of the caller's organizations, attention first."""
@@ -131,7 +137,7 @@ class DashboardSummaryView(APIView):
                 "as_of", OpenApiTypes.DATE, description="Count the 90-day windows back from this day (default today)."
             )
         ],
-        responses=PortfolioSerializer,
+        responses={200: PortfolioSerializer, 400: VALIDATION_ERROR},
         tags=["dashboard"],
     )
     def get(self, request: Request) -> Response:

@@ -30,6 +30,9 @@ from ..choices import RiskLevel, SessionStatus, Severity
 from ..models import Attendance, Flag, Forum, ForumSession, RiskAssessment
 
 WINDOW_DAYS = 90
+# as_of outside this range is refused: the windows and the risk history count years back
+# and ahead from it, and Python's dates stop at years 1 and 9999.
+AS_OF_MIN, AS_OF_MAX = dt.date(1900, 1, 1), dt.date(2999, 12, 31)
 TOP_FLAGS_PER_CARD = 3
 SEVERITIES = [Severity.CRITICAL, Severity.HIGH, Severity.MEDIUM, Severity.LOW]
 SEVERITY_RANK = {Severity.LOW: 1, Severity.MEDIUM: 2, Severity.HIGH: 3, Severity.CRITICAL: 4}

@@ -17,7 +17,7 @@ from programs.models import Organization, Program
 from ..choices import SubjectType
 from ..models import Flag
 from .program import flag_detail, program_detail
-from .selectors import portfolio_summary
+from .selectors import AS_OF_MAX, AS_OF_MIN, portfolio_summary
 
 # Where a flag's subject is shown on the program page.
 SUBJECT_ANCHORS = {
@@ -36,9 +36,12 @@ def parse_as_of(request: HttpRequest) -> tuple[dt.date, str | None]:
     if not raw:
         return today, None
     try:
-        return dt.datetime.strptime(raw, "%Y-%m-%d").date(), None
+        day = dt.datetime.strptime(raw, "%Y-%m-%d").date()
     except ValueError:
         return today, f"“{raw[:40]}” is not a date in the form YYYY-MM-DD; showing today instead."
+    if not AS_OF_MIN <= day <= AS_OF_MAX:
+        return today, f"Dates go from {AS_OF_MIN} to {AS_OF_MAX}; showing today instead."
+    return day, None
 
 
 def _context(request: HttpRequest, as_of: dt.date, notice: str | None, **extra) -> dict:

@@ -187,10 +187,23 @@ def test_api_with_an_api_key_is_scoped_to_its_organization(client, organization,
     assert [p["id"] for p in response.json()["programs"]] == [mine.id]
 
 
-def test_api_refuses_anonymous_and_bad_dates(exec_client):
-    assert Client().get("/api/v1/dashboard/").status_code in (401, 403)
-    response = exec_client.get("/api/v1/dashboard/?as_of=yesterday")
+@pytest.mark.parametrize("as_of", ["yesterday", "2025-02-30", "0001-01-01", "9999-12-31", "1899-12-31"])
+def test_api_refuses_bad_dates(exec_client, as_of):
+    response = exec_client.get(f"/api/v1/dashboard/?as_of={as_of}")
     assert response.status_code == 400 and "as_of" in response.json()
+
+
+def test_api_refuses_anonymous():
+    assert Client().get("/api/v1/dashboard/").status_code == 401
+
+
+@pytest.mark.parametrize("as_of", ["0001-01-01", "9999-12-31"])
+def test_pages_survive_extreme_dates(exec_client, organization, as_of):
+    program = build_program(organization, AS_OF)["program"]
+    for url in ("/dashboard/", f"/dashboard/programs/{program.id}/"):
+        response = exec_client.get(f"{url}?as_of={as_of}")
+        assert response.status_code == 200
+        assert "showing today instead" in response.content.decode()
 
 
 def test_api_query_count_is_constant(exec_client, organization):

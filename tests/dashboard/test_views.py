@@ -246,3 +246,17 @@ def test_program_flags_filter_with_the_api_filterset(exec_client, organization):
     assert html.count('<tr id="flag-') == 5 and "Critical and high only (3)" in html
     html = exec_client.get(url + "&severity=bogus").content.decode()
     assert html.count('<tr id="flag-') == 5 and "Some filters were not understood" in html
+
+
+@pytest.mark.parametrize(
+    "url", ["/dashboard/programs/99999999999999999999999/", "/dashboard/flags/99999999999999999999999/"]
+)
+def test_out_of_range_ids_are_not_found(exec_client, url):
+    assert exec_client.get(url).status_code == 404
+
+
+def test_bad_flag_filters_never_fail(exec_client, organization):
+    program = build_program(organization, AS_OF)["program"]
+    for query in ("owner=abc", "owner=99999999999999999999999", "kind=nope&severity=low", "live=maybe"):
+        response = exec_client.get(f"/dashboard/programs/{program.id}/{Q}&{query}")
+        assert response.status_code == 200, query

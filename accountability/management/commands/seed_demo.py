@@ -65,7 +65,7 @@ class Command(BaseCommand):
 
     def _reset(self) -> None:
         from accountability.demo.purge import purge_organizations
-        from accountability.demo.scale import SCALE_SLUG_PREFIX
+        from accountability.demo.scale_base import SCALE_SLUG_PREFIX
 
         doomed = Organization.objects.filter(Q(slug=DEMO_ORG_SLUG) | Q(slug__startswith=SCALE_SLUG_PREFIX))
         names = list(doomed.values_list("name", flat=True))

@@ -3,7 +3,7 @@
 from rest_framework import serializers
 
 from cxgov.api.fields import MeasurementValueField, ScopedPrimaryKeyRelatedField
-from cxgov.api.serializers import ScopedModelSerializer
+from cxgov.api.serializers import FastReadMixin, ScopedModelSerializer
 from metrics.choices import GUARDED_FIELDS, Health
 from metrics.models import Exemption, Measurement, Metric, MetricRevision
 from programs.api.serializers import check_date_order
@@ -101,7 +101,7 @@ class MetricSerializer(ScopedModelSerializer):
         )
 
 
-class MetricRevisionSerializer(serializers.ModelSerializer):
+class MetricRevisionSerializer(FastReadMixin, serializers.ModelSerializer):
     class Meta:
         model = MetricRevision
         fields = [

@@ -180,6 +180,7 @@ class ProgressUpdateSerializer(ScopedModelSerializer):
 
 class CommitmentAssessmentSerializer(ScopedModelSerializer):
     create_only_fields = ("program",)
+    score = serializers.FloatField(read_only=True, help_text="Mean of the nine answers × 20 (0–100).")
 
     class Meta:
         model = CommitmentAssessment

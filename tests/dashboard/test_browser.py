@@ -37,6 +37,7 @@ def browser_page():
         missing_service("Debian's chromium is not installed (/usr/bin/chromium)")
     # Playwright's sync API runs an event loop in this thread; Django's ORM calls made
     # by the test itself are still synchronous and safe.
+    previous = os.environ.get("DJANGO_ALLOW_ASYNC_UNSAFE")
     os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
     from playwright.sync_api import sync_playwright
 
@@ -62,6 +63,11 @@ def browser_page():
         finally:
             context.close()
             browser.close()
+            # Only these tests run the ORM beside Playwright's event loop; nothing else is excused.
+            if previous is None:
+                os.environ.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)
+            else:
+                os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = previous
 
 
 def _api(page, url: str) -> dict:

@@ -39,7 +39,7 @@ from tests.factories import (
 )
 
 # Upper bounds, whatever the number of rows or inline rows (measured: see docs/admin.md).
-CHANGELIST_MAX_QUERIES = 20
+CHANGELIST_MAX_QUERIES = 16
 FORM_MAX_QUERIES = 30
 
 _period = count(1)

@@ -47,3 +47,20 @@ def choices(choice_class, field_name: str | None = None) -> filters.MultipleChoi
     if field_name:
         kwargs["field_name"] = field_name
     return filters.MultipleChoiceFilter(**kwargs)
+
+
+class FilterBackend(filters.DjangoFilterBackend):
+    """django-filter's backend, skipped when the request names none of the filters.
+
+    Building a FilterSet deep-copies every filter and its form field; on an unfiltered
+    list that is pure overhead (about a millisecond per request on the flags list).
+    """
+
+    def filter_queryset(self, request, queryset, view):
+        filterset_class = self.get_filterset_class(view, queryset)
+        if filterset_class is None:
+            return queryset
+        names = filterset_class.base_filters.keys()
+        if not any(param in names for param in request.query_params):
+            return queryset
+        return super().filter_queryset(request, queryset, view)

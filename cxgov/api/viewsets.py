@@ -18,14 +18,19 @@ checked.
 from django.contrib.auth.models import AnonymousUser
 from django.db import transaction
 from rest_framework import mixins, viewsets
+from rest_framework.filters import OrderingFilter
 from rest_framework.generics import get_object_or_404
 
+from .filters import FilterBackend
+from .pagination import Pagination
 from .permissions import RolePermission, allowed_roles, require_role_in
 from .scoping import organization_id_of, related_path
 
 
 class ScopedViewSetMixin:
     permission_classes = [RolePermission]
+    filter_backends = [FilterBackend, OrderingFilter]
+    pagination_class = Pagination
     #: action → roles allowed; "write" is the default for unsafe actions (office only).
     role_rules: dict = {}
     select_related: list[str] = []

@@ -74,3 +74,28 @@ def test_session_callers_add_a_fixed_cost_only(world, office_user):
     small = _count(client, "initiatives", 10)
     _grow(next(r for r in RESOURCES if r.path == "initiatives"), world, BIG)
     assert _count(client, "initiatives", 100) == small
+
+
+def test_large_counts_are_cached_briefly_and_small_ones_are_exact(world, office, settings):
+    from django.core.cache import cache
+
+    from tests.factories import MeasurementFactory
+
+    cache.clear()
+    settings.CXGOV_API_COUNT_CACHE_MIN = 3
+    office.get("/api/v1/people/")
+    assert office.get("/api/v1/measurements/").json()["count"] == 1  # under the threshold: exact
+    MeasurementFactory(metric=world.metric, period_end=dt.date(2024, 7, 31))
+    MeasurementFactory(metric=world.metric, period_end=dt.date(2024, 8, 31))
+    assert office.get("/api/v1/measurements/").json()["count"] == 3  # now cached
+    MeasurementFactory(metric=world.metric, period_end=dt.date(2024, 9, 30))
+    with CaptureQueriesContext(connection) as ctx:
+        body = office.get("/api/v1/measurements/").json()
+    assert body["count"] == 3  # the cached count; the rows are live
+    assert len(body["results"]) == 4
+    assert not any("COUNT(" in q["sql"] for q in ctx.captured_queries)
+    filtered = office.get("/api/v1/measurements/", {"period_end_after": "2024-09-01"}).json()
+    assert filtered["count"] == 1  # another query, its own exact count
+    settings.CXGOV_API_COUNT_CACHE_SECONDS = 0
+    assert office.get("/api/v1/measurements/").json()["count"] == 4
+    cache.clear()

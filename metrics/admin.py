@@ -48,7 +48,7 @@ class MetricAdmin(ScopedHistoryAdmin):
         "name",
         "program",
         "level",
-        "kind",
+        "kind_short",
         "owner",
         "status",
         "target",
@@ -82,6 +82,10 @@ class MetricAdmin(ScopedHistoryAdmin):
                 },
             ),
         )
+
+    @admin.display(description="kind", ordering="kind")
+    def kind_short(self, obj: Metric) -> str:
+        return obj.kind.capitalize()
 
     @admin.display(description="latest", ordering="latest_value")
     def latest_value(self, obj: Metric):

@@ -134,7 +134,7 @@ class ProgramAdmin(ScopedHistoryAdmin):
         unmet = obj.readiness
         if not unmet:
             return "Ready: every condition for going live is met."
-        return format_html("<ul>{}</ul>", format_html_join("", "<li>{}</li>", ((m,) for m in unmet)))
+        return format_html_join(format_html("<br>"), "✗ {}", ((m,) for m in unmet))
 
     def get_urls(self):
         info = (self.model._meta.app_label, self.model._meta.model_name)

@@ -1,5 +1,6 @@
 """seed_demo: the Northwind Mutual story trips every flag kind, the healthy program none."""
 
+import datetime as dt
 from io import StringIO
 
 import pytest
@@ -42,6 +43,25 @@ def test_demo_trips_every_flag_kind(demo):
     assert risk[HEALTHY_PROGRAM].level == RiskLevel.LOW, risk[HEALTHY_PROGRAM].factors
     assert risk[PAUSED_PROGRAM].level == RiskLevel.CRITICAL
     assert risk[STRUGGLING_PROGRAM].level in (RiskLevel.HIGH, RiskLevel.ELEVATED)
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    "day",
+    [dt.date(2026, 1, 31), dt.date(2028, 2, 29), dt.date(2026, 3, 1), dt.date(2026, 12, 31), dt.date(2027, 7, 15)],
+    ids=str,
+)
+def test_demo_story_holds_whatever_the_day(day):
+    """Everything is placed relative to `today`: month ends and leap days must not break the story."""
+    from accountability.scans import scan_organization
+
+    organization = build_demo(today=day, users=False)
+    scan_organization(organization=organization, as_of=day)
+    flags = list(Flag.objects.filter(organization=organization).live().select_related("program"))
+    assert {f.kind for f in flags} == set(FlagKind.values)
+    assert [f.kind for f in flags if f.program.name == HEALTHY_PROGRAM] == []
+    healthy = RiskAssessment.objects.get(program__name=HEALTHY_PROGRAM, as_of=day)
+    assert (healthy.score, healthy.level) == (0, RiskLevel.LOW)
 
 
 def seed(*args) -> str:

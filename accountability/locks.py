@@ -101,7 +101,12 @@ def _db_claim(organization_id: int, scan_run: ScanRun) -> bool:
         # Write first: the row update (plus the organization row lock on PostgreSQL)
         # serialises concurrent claimers, so the check below sees the other's claim.
         Organization.objects.select_for_update().filter(pk=organization_id).exists()
-        ScanRun.objects.filter(pk=scan_run.pk).update(status=ScanStatus.RUNNING, started_at=now)
+        # A finished run is not reopened (the scan then returns it untouched).
+        claimed = (
+            ScanRun.objects.filter(pk=scan_run.pk)
+            .exclude(status__in=[ScanStatus.SUCCEEDED, ScanStatus.FAILED])
+            .update(status=ScanStatus.RUNNING, started_at=now)
+        )
         other = (
             ScanRun.objects.filter(
                 organization_id=organization_id, status=ScanStatus.RUNNING, started_at__gte=now - _db_stale_after()
@@ -112,7 +117,8 @@ def _db_claim(organization_id: int, scan_run: ScanRun) -> bool:
         if other:
             transaction.set_rollback(True)
             return False
-    scan_run.status, scan_run.started_at = ScanStatus.RUNNING, now
+    if claimed:
+        scan_run.status, scan_run.started_at = ScanStatus.RUNNING, now
     return True
 
 

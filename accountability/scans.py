@@ -141,6 +141,12 @@ def scan_organization(
         scan_run = ScanRun.objects.create(organization=organization, as_of=as_of, program_ids=program_ids)
 
     with organization_scan_lock(organization.pk, scan_run=scan_run):
+        # A duplicate delivery of this run may have waited for the lock the original held:
+        # once the original has finished, its record stands and there is nothing to redo.
+        if ScanRun.objects.filter(pk=scan_run.pk, status__in=FINISHED_STATUSES).exists():
+            scan_run.refresh_from_db()
+            scan_run.sync_result, scan_run.assessments, scan_run.timings = SyncResult(), [], {}
+            return scan_run
         started = timezone.now()
         ScanRun.objects.filter(pk=scan_run.pk).update(status=ScanStatus.RUNNING, started_at=started, errors=[])
         scan_run.status, scan_run.started_at, scan_run.errors = ScanStatus.RUNNING, started, []

@@ -403,3 +403,15 @@ def test_scan_all_defaults_to_today(organization, django_capture_on_commit_callb
     with django_capture_on_commit_callbacks(execute=False):
         scan_all_organizations_task.apply().get()
     assert ScanRun.objects.get().as_of == timezone.localdate()
+
+
+def test_a_duplicate_delivery_that_waited_for_the_lock_does_not_redo_a_finished_run(organization):
+    troubled_program(organization)
+    run = scan(organization)
+    raised = run.raised
+
+    again = scan_organization(organization=organization, as_of=AS_OF, scan_run=run)
+
+    again.refresh_from_db()
+    assert (again.status, again.raised, again.refreshed) == (ScanStatus.SUCCEEDED, raised, 0)
+    assert ScanRun.objects.count() == 1

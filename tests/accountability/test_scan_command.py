@@ -38,9 +38,9 @@ def test_it_prints_counts_each_raised_flag_and_the_risk_per_program(acme):
     assert run_row.as_of == AS_OF and run_row.status == "succeeded"
     assert f"Acme (acme) — scan #{run_row.pk} as of 2025-06-15: succeeded" in output
     assert f"{run_row.raised} raised, 0 refreshed, 0 resolved" in output
-    assert "+ [high] initiative_overdue: Initiative 'Fix billing' is 106 days overdue" in output
+    assert "+ [high] initiative_overdue (Customer First): Initiative 'Fix billing' is 106 days overdue" in output
     for flag in Flag.objects.all():
-        assert f"[{flag.severity}] {flag.kind}: {flag.title}" in output
+        assert f"[{flag.severity}] {flag.kind} (Customer First): {flag.title}" in output
     assert "risk Customer First: 45/100 elevated (program_paused 35, work_stalled 10)" in output
 
 

@@ -64,7 +64,7 @@ class Command(BaseCommand):
             .order_by("program__name", "kind", "id")
         )
         for flag in raised:
-            self.stdout.write(f"  + [{flag.severity}] {flag.kind}: {flag.title}")
+            self.stdout.write(f"  + [{flag.severity}] {flag.kind} ({flag.program.name}): {flag.title}")
         for error in run.errors:
             self.stdout.write(self.style.ERROR(f"  ! {error['where']}: {error['error']}"))
         for assessment in sorted(run.assessments, key=lambda a: a.program.name):

@@ -248,7 +248,7 @@ def main() -> None:
     parser.add_argument("--seed", action="store_true", help="seed_demo --scale N and scan first")
     parser.add_argument("--scale", type=int, default=10)
     parser.add_argument("--requests", type=int, default=400, help="requests per endpoint and round")
-    parser.add_argument("--concurrency", type=int, default=4)
+    parser.add_argument("--concurrency", type=int, default=2, help="client threads (2 = one per worker)")
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--port", type=int, default=0, help="default: a free port")
     args = parser.parse_args()

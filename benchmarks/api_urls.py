@@ -27,7 +27,12 @@ def baseline_flags(request, organization_id: int):
 def baseline_metrics(request, organization_id: int):
     from metrics.models import Metric
 
-    queryset = Metric.objects.filter(program__organization_id=organization_id).order_by("program_id", "name", "id")
+    # The same rows as the API serves: with the latest measurement annotated.
+    queryset = (
+        Metric.objects.filter(program__organization_id=organization_id)
+        .with_latest()
+        .order_by("program_id", "name", "id")
+    )
     return _page(
         queryset,
         [
@@ -45,6 +50,8 @@ def baseline_metrics(request, organization_id: int):
             "owner_id",
             "incentive_weight",
             "status",
+            "latest_value",
+            "latest_period_end",
         ],
     )
 

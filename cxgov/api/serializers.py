@@ -11,11 +11,15 @@ cannot see is "does not exist" (400), an id of another of the caller's organizat
 """
 
 import copy
+import datetime
+import decimal
 
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import models
-from rest_framework import serializers
+from django.utils import timezone
+from rest_framework import ISO_8601, serializers
 from rest_framework.relations import PKOnlyObject
+from rest_framework.settings import api_settings
 
 from programs.access import organization_ids
 from programs.models import Organization
@@ -31,6 +35,17 @@ _PASS_THROUGH = (
     (serializers.IntegerField, int),
     (serializers.FloatField, float),
 )
+
+
+def _plain_decimal(field) -> bool:
+    """A DecimalField rendered the default way: a string, quantized, not localized."""
+    coerce = getattr(field, "coerce_to_string", api_settings.COERCE_DECIMAL_TO_STRING)
+    return bool(coerce) and not field.localize and field.decimal_places is not None
+
+
+def _plain_datetime(field) -> bool:
+    output_format = getattr(field, "format", api_settings.DATETIME_FORMAT)
+    return isinstance(output_format, str) and output_format.lower() == ISO_8601 and not hasattr(field, "timezone")
 
 
 class FastReadMixin:
@@ -67,6 +82,14 @@ class FastReadMixin:
         generic = serializers.SerializerMethodField | serializers.BaseSerializer | serializers.ModelField
         if not simple or isinstance(field, generic):
             return (name, "generic", source, field)
+        if type(field) in (serializers.DecimalField, StrictDecimalField) and _plain_decimal(field):
+            context = decimal.getcontext().copy()
+            if field.max_digits is not None:
+                context.prec = field.max_digits
+            quantum = decimal.Decimal(".1") ** field.decimal_places
+            return (name, "decimal", source, field, (quantum, field.rounding, context))
+        if type(field) is serializers.DateTimeField and _plain_datetime(field):
+            return (name, "datetime", source, field, timezone.get_current_timezone())
         for field_class, native in _PASS_THROUGH:
             if type(field) is field_class or (
                 field_class is serializers.ChoiceField and isinstance(field, field_class)
@@ -89,6 +112,20 @@ class FastReadMixin:
                 ret[name] = getattr(instance, source)
             elif kind == "m2m":
                 ret[name] = [related.pk for related in getattr(instance, source).all()]
+            elif kind == "decimal":
+                value = getattr(instance, source)
+                if value is None or not isinstance(value, decimal.Decimal):
+                    ret[name] = None if value is None else field.to_representation(value)
+                else:
+                    quantum, rounding, context = entry[4]
+                    ret[name] = f"{value.quantize(quantum, rounding=rounding, context=context):f}"
+            elif kind == "datetime":
+                value = getattr(instance, source)
+                if not value or not isinstance(value, datetime.datetime) or timezone.is_naive(value):
+                    ret[name] = field.to_representation(value) if value else None
+                else:
+                    text = value.astimezone(entry[4]).isoformat()
+                    ret[name] = text[:-6] + "Z" if text.endswith("+00:00") else text
             else:
                 value = getattr(instance, source)
                 if value is None:

@@ -196,7 +196,8 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
-}
+    # Operations are grouped by resource (people, programs, measurements...), not all under "v1".
+    "SCHEMA_PATH_PREFIX": r"/api/v1/",
     # One named enum per vocabulary (several models have a `status` or a `level`).
     "ENUM_NAME_OVERRIDES": {
         "ProgramStatusEnum": "programs.choices.ProgramStatus",
@@ -213,6 +214,7 @@ SPECTACULAR_SETTINGS = {
         "RiskLevelEnum": "accountability.choices.RiskLevel",
         "DeliveryStatusEnum": "accountability.choices.DeliveryStatus",
     },
+}
 
 # --- Governance rules: thresholds and risk weights (the spec's defaults) ---
 CXGOV_RISK_WEIGHTS = {

@@ -76,13 +76,16 @@ def test_api_keys_are_throttled_and_sessions_are_not(organization, office_user, 
     from django.core.cache import cache
 
     cache.clear()
-    settings.REST_FRAMEWORK = {**settings.REST_FRAMEWORK, "DEFAULT_THROTTLE_RATES": {"api_key": "3/minute"}}
+    settings.REST_FRAMEWORK = {**settings.REST_FRAMEWORK, "DEFAULT_THROTTLE_RATES": {"api_key": "3/day"}}
     _, raw = api_key_create(organization=organization, name="crm", role="integration")
     client = bearer(raw)
     codes = [client.get("/api/v1/people/").status_code for _ in range(4)]
     assert codes == [200, 200, 200, 429]
     throttled = client.get("/api/v1/people/")
-    assert "Retry-After" in throttled.headers
+    assert 0 < int(throttled.headers["Retry-After"]) <= 86400
+    assert "throttled" in throttled.json()["detail"].lower()
+    _, other_raw = api_key_create(organization=organization, name="warehouse", role="integration")
+    assert bearer(other_raw).get("/api/v1/people/").status_code == 200  # per key, not per organization
     session = APIClient()
     session.force_login(office_user)
     assert [session.get("/api/v1/people/").status_code for _ in range(5)] == [200] * 5

@@ -8,6 +8,7 @@ from django.shortcuts import redirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils.html import format_html, format_html_join
+from django.utils.safestring import mark_safe
 
 from ..choices import PROGRAM_TRANSITIONS, ProgramStatus, Role
 from ..models import CommitmentAssessment, Initiative, Program, ProgramStatusChange, ProgressUpdate, RoadmapStage
@@ -134,7 +135,7 @@ class ProgramAdmin(ScopedHistoryAdmin):
         unmet = obj.readiness
         if not unmet:
             return "Ready: every condition for going live is met."
-        return format_html_join(format_html("<br>"), "✗ {}", ((m,) for m in unmet))
+        return format_html_join(mark_safe("<br>"), "✗ {}", ((m,) for m in unmet))
 
     def get_urls(self):
         info = (self.model._meta.app_label, self.model._meta.model_name)

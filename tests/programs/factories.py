@@ -57,6 +57,7 @@ class ApiKeyFactory(factory.django.DjangoModelFactory):
     class Meta:
         model = ApiKey
         exclude = ["raw"]
+        skip_postgeneration_save = True
 
     organization = factory.SubFactory(OrganizationFactory)
     name = factory.Sequence(lambda n: f"key {n}")

@@ -8,6 +8,7 @@ from django.test.utils import CaptureQueriesContext
 
 from tests.factories import FlagFactory, MetricRevisionFactory, RiskAssessmentFactory
 
+from .conftest import key_client
 from .resources import RESOURCES
 
 pytestmark = pytest.mark.django_db
@@ -76,7 +77,7 @@ def test_session_callers_add_a_fixed_cost_only(world, office_user):
     assert _count(client, "initiatives", 100) == small
 
 
-def test_large_counts_are_cached_briefly_and_small_ones_are_exact(world, office, settings):
+def test_large_counts_are_cached_briefly_and_small_ones_are_exact(world, office, settings, other_organization):
     from django.core.cache import cache
 
     from tests.factories import MeasurementFactory
@@ -96,6 +97,8 @@ def test_large_counts_are_cached_briefly_and_small_ones_are_exact(world, office,
     assert not any("COUNT(" in q["sql"] for q in ctx.captured_queries)
     filtered = office.get("/api/v1/measurements/", {"period_end_after": "2024-09-01"}).json()
     assert filtered["count"] == 1  # another query, its own exact count
+    other = key_client(other_organization, "office").get("/api/v1/measurements/").json()
+    assert other["count"] == 0  # another tenant never reads this tenant's cached count
     settings.CXGOV_API_COUNT_CACHE_SECONDS = 0
     assert office.get("/api/v1/measurements/").json()["count"] == 4
     cache.clear()

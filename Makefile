@@ -20,10 +20,13 @@ migrate: install
 	$(PY) manage.py migrate --noinput
 
 ## Set up on embedded defaults (SQLite, eager Celery), seed the demo, scan once, serve.
+## The demo's emails go to files in .demo-emails/ rather than flooding the terminal.
+run: export EMAIL_URL ?= filemail://$(CURDIR)/.demo-emails
 run: migrate
-	$(PY) manage.py seed_demo --if-empty
+	$(PY) manage.py seed_demo --if-empty --scan-history
 	$(PY) manage.py run_governance_scan
 	$(PY) manage.py demo_logins
+	@echo "Emails the scan sent (flag notices) are in .demo-emails/"
 	$(PY) manage.py runserver 127.0.0.1:8000
 
 ## Install the dev tools and run the whole suite (PostgreSQL + Redis when DATABASE_URL / REDIS_URL are set).

@@ -228,3 +228,27 @@ def test_scale_1_creates_about_20_programs():
     assert 20 * 3 * 30 <= ForumSession.objects.filter(forum__program__in=programs).count() <= 20 * 3 * 60
     assert "Scale 1: 20 programs" in output
     assert Program.objects.filter(organization__slug=DEMO_ORG_SLUG).count() == 3
+
+
+@pytest.mark.django_db
+def test_scan_history_replays_six_months_then_today_still_trips_every_kind():
+    from accountability.management.commands.seed_demo import Command
+    from accountability.models import ScanRun
+    from accountability.scans import scan_organization
+
+    out = StringIO()
+    call_command("seed_demo", "--scan-history", stdout=out)
+    demo = Organization.objects.get(slug=DEMO_ORG_SLUG)
+    today = timezone.localdate()
+    expected_dates = sorted(today - dt.timedelta(days=d) for d in Command.HISTORY_DAYS)
+    assert sorted(ScanRun.objects.filter(organization=demo).values_list("as_of", flat=True)) == expected_dates
+    for program in demo.programs.all():
+        assert sorted(program.risk_assessments.values_list("as_of", flat=True)) == expected_dates
+    assert out.getvalue().count("replayed the scan of") == len(Command.HISTORY_DAYS)
+
+    scan_organization(organization=demo, as_of=today)
+    live = Flag.objects.filter(organization=demo).live()
+    assert set(live.values_list("kind", flat=True)) == set(FlagKind.values)
+    assert not live.filter(program__name=HEALTHY_PROGRAM).exists()
+    # Flags found before today keep the date they were first found.
+    assert live.filter(first_detected_on__lt=today).exists()

@@ -1,10 +1,12 @@
 """`manage.py seed_demo [--scale N] [--if-empty] [--reset] [--allow-production]`: demo and benchmark data."""
 
 import time
+from datetime import timedelta
 
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 from django.db.models import Q
+from django.utils import timezone
 
 from accountability.demo import DEMO_CEO_USER, DEMO_OFFICE_USER, DEMO_ORG_SLUG, build_demo
 from programs.models import Organization
@@ -26,8 +28,24 @@ class Command(BaseCommand):
             help="Run although DEBUG is off (creates logins with a known password: never on a real system).",
         )
         parser.add_argument("--seed", type=int, default=7, help="Random seed (the data is reproducible).")
+        parser.add_argument(
+            "--scan-history",
+            action="store_true",
+            help="Replay the daily governance scan over the last six months of the demo, so the risk "
+            "history and flag ages read as they would after months of use.",
+        )
 
-    def handle(self, *args, scale: int, if_empty: bool, reset: bool, allow_production: bool, seed: int, **options):
+    def handle(
+        self,
+        *args,
+        scale: int,
+        if_empty: bool,
+        reset: bool,
+        allow_production: bool,
+        seed: int,
+        scan_history: bool,
+        **options,
+    ):
         if not settings.DEBUG and not allow_production:
             raise CommandError(
                 "Refusing to seed demo data with DEBUG off: it creates logins with a known password. "
@@ -56,12 +74,29 @@ class Command(BaseCommand):
                 "(see `manage.py demo_logins`)."
             )
         )
+        if scan_history:
+            self._replay_scans(organization)
         if scale:
             from accountability.demo.scale import build_scale
 
             started = time.monotonic()
             summary = build_scale(scale=scale, seed=seed, stdout=self.stdout)
             self.stdout.write(self.style.SUCCESS(f"Scale {scale}: {summary} in {time.monotonic() - started:.1f} s."))
+
+    # Scan dates, in days before today: monthly for half a year, then weekly.
+    HISTORY_DAYS = (180, 150, 120, 90, 60, 30, 21, 14, 7)
+
+    def _replay_scans(self, organization: Organization) -> None:
+        """Scan the demo as of past dates, oldest first; today's scan is left to the caller."""
+        from accountability.scans import scan_organization
+
+        today = timezone.localdate()
+        for days in self.HISTORY_DAYS:
+            run = scan_organization(organization=organization, as_of=today - timedelta(days=days))
+            self.stdout.write(
+                f"  replayed the scan of {run.as_of}: {run.raised} raised, {run.refreshed} refreshed, "
+                f"{run.resolved} resolved"
+            )
 
     def _reset(self) -> None:
         from accountability.demo.purge import purge_organizations

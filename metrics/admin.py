@@ -7,6 +7,7 @@ from django.db.models import Exists, OuterRef
 from programs.admin import (
     CachedChoicesInlineMixin,
     OrganizationScopedAdmin,
+    ReadOnlyAdminMixin,
     ReadOnlyInline,
     ScopedHistoryAdmin,
 )
@@ -140,7 +141,7 @@ class MeasurementAdmin(ScopedHistoryAdmin):
 
 
 @admin.register(MetricRevision)
-class MetricRevisionAdmin(OrganizationScopedAdmin, admin.ModelAdmin):
+class MetricRevisionAdmin(ReadOnlyAdminMixin, OrganizationScopedAdmin, admin.ModelAdmin):
     """Append-only: revisions are never added, edited or deleted by hand."""
 
     list_display = ("metric", "field", "old_value", "new_value", "reason", "changed_at", "changed_by", "approved_in")
@@ -148,15 +149,6 @@ class MetricRevisionAdmin(OrganizationScopedAdmin, admin.ModelAdmin):
     list_select_related = ("metric", "changed_by", "approved_in__forum")
     search_fields = ("metric__name", "reason")
     date_hierarchy = "changed_at"
-
-    def has_add_permission(self, request) -> bool:
-        return False
-
-    def has_change_permission(self, request, obj=None) -> bool:
-        return False
-
-    def has_delete_permission(self, request, obj=None) -> bool:
-        return False
 
 
 @admin.register(Exemption)

@@ -14,7 +14,7 @@ from django.utils import timezone
 from django.utils.html import format_html, format_html_join
 
 from programs import access
-from programs.admin import OrganizationScopedAdmin, ProgramAdmin
+from programs.admin import OrganizationScopedAdmin, ProgramAdmin, ReadOnlyAdminMixin
 from programs.choices import Role
 from programs.models import Program
 
@@ -35,25 +35,12 @@ def _may(request, organization_id: int, roles: frozenset[str]) -> bool:
     return access.role_in(request.user, organization_id) in roles
 
 
-class _ReadOnly:
-    """Rows written by scans only: viewable, never added, edited or deleted by hand."""
-
-    def has_add_permission(self, request, *args) -> bool:
-        return False
-
-    def has_change_permission(self, request, obj=None) -> bool:
-        return False
-
-    def has_delete_permission(self, request, obj=None) -> bool:
-        return False
-
-
 class DismissForm(forms.Form):
     reason = forms.CharField(widget=forms.Textarea(attrs={"rows": 3, "cols": 80}), help_text="Required.")
 
 
 @admin.register(Flag)
-class FlagAdmin(_ReadOnly, OrganizationScopedAdmin, admin.ModelAdmin):
+class FlagAdmin(ReadOnlyAdminMixin, OrganizationScopedAdmin, admin.ModelAdmin):
     list_display = ("title", "kind", "severity", "status", "program", "owner", "last_detected_at")
     list_filter = ("status", "severity", "kind", "program")
     list_select_related = ("program", "owner")
@@ -158,7 +145,7 @@ class FlagAdmin(_ReadOnly, OrganizationScopedAdmin, admin.ModelAdmin):
 
 
 @admin.register(ScanRun)
-class ScanRunAdmin(_ReadOnly, OrganizationScopedAdmin, admin.ModelAdmin):
+class ScanRunAdmin(ReadOnlyAdminMixin, OrganizationScopedAdmin, admin.ModelAdmin):
     list_display = (
         "__str__",
         "organization",
@@ -214,7 +201,7 @@ def factors_table(factors: list[dict]) -> str:
 
 
 @admin.register(RiskAssessment)
-class RiskAssessmentAdmin(_ReadOnly, OrganizationScopedAdmin, admin.ModelAdmin):
+class RiskAssessmentAdmin(ReadOnlyAdminMixin, OrganizationScopedAdmin, admin.ModelAdmin):
     list_display = ("program", "as_of", "score", "level", "factor_codes")
     list_filter = ("level", "program")
     list_select_related = ("program",)

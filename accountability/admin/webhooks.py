@@ -15,7 +15,7 @@ from django.db.models import Count, Max, Q
 from django.utils import timezone
 from django.utils.html import format_html
 
-from programs.admin import OrganizationScopedAdmin, ScopedModelForm
+from programs.admin import OrganizationScopedAdmin, ReadOnlyAdminMixin, ScopedModelForm
 from programs.admin.scoping import is_superuser, organization_id_of
 from programs.choices import Role
 
@@ -81,7 +81,7 @@ class OfficeOnlyMixin:
         return queryset if is_superuser(request) else queryset.for_organizations(self._office_org_ids(request))
 
 
-class DeliveryInline(OfficeOnlyMixin, OrganizationScopedAdmin, admin.TabularInline):
+class DeliveryInline(ReadOnlyAdminMixin, OfficeOnlyMixin, OrganizationScopedAdmin, admin.TabularInline):
     model = WebhookDelivery
     fields = ("event", "event_id", "status", "attempt_count", "next_attempt_at", "delivered_at", "created_at")
     readonly_fields = fields
@@ -100,15 +100,6 @@ class DeliveryInline(OfficeOnlyMixin, OrganizationScopedAdmin, admin.TabularInli
             .filter(Q(created_at__gte=recent) | ~Q(status=DeliveryStatus.DELIVERED))
             .order_by("-created_at")
         )
-
-    def has_add_permission(self, request, obj=None) -> bool:
-        return False
-
-    def has_change_permission(self, request, obj=None) -> bool:
-        return False
-
-    def has_delete_permission(self, request, obj=None) -> bool:
-        return False
 
 
 @admin.register(Webhook)
@@ -169,33 +160,13 @@ class WebhookAdmin(OfficeOnlyMixin, OrganizationScopedAdmin, admin.ModelAdmin):
         messages.success(request, f"Re-enabled {len(webhooks)} webhook(s); {resumed} pending deliveries resume.")
 
 
-class AttemptInline(OfficeOnlyMixin, OrganizationScopedAdmin, admin.TabularInline):
+class AttemptInline(ReadOnlyAdminMixin, OfficeOnlyMixin, OrganizationScopedAdmin, admin.TabularInline):
     model = WebhookAttempt
     fields = ("attempted_at", "status_code", "duration_ms", "error")
     readonly_fields = fields
     extra = 0
     max_num = 0
     can_delete = False
-
-    def has_add_permission(self, request, obj=None) -> bool:
-        return False
-
-    def has_change_permission(self, request, obj=None) -> bool:
-        return False
-
-    def has_delete_permission(self, request, obj=None) -> bool:
-        return False
-
-
-class ReadOnlyAdminMixin:
-    def has_add_permission(self, request, *args) -> bool:
-        return False
-
-    def has_change_permission(self, request, obj=None) -> bool:
-        return False
-
-    def has_delete_permission(self, request, obj=None) -> bool:
-        return False
 
 
 @admin.register(WebhookDelivery)

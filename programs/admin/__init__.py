@@ -23,6 +23,7 @@ from .programs import (
 from .scoping import (
     CachedChoicesInlineMixin,
     OrganizationScopedAdmin,
+    ReadOnlyAdminMixin,
     ReadOnlyInline,
     ScopedHistoryAdmin,
     ScopedModelForm,
@@ -44,6 +45,7 @@ __all__ = [
     "ProgramAdmin",
     "ProgramStatusChangeAdmin",
     "ProgressUpdateAdmin",
+    "ReadOnlyAdminMixin",
     "ReadOnlyInline",
     "RoadmapStageAdmin",
     "ScopedHistoryAdmin",

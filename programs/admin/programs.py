@@ -16,6 +16,7 @@ from ..services import TransitionRefused, program_transition, progress_update_cr
 from .scoping import (
     CachedChoicesInlineMixin,
     OrganizationScopedAdmin,
+    ReadOnlyAdminMixin,
     ReadOnlyInline,
     ScopedHistoryAdmin,
     cache_choices,
@@ -186,7 +187,7 @@ class ProgramAdmin(ScopedHistoryAdmin):
 
 
 @admin.register(ProgramStatusChange)
-class ProgramStatusChangeAdmin(OrganizationScopedAdmin, admin.ModelAdmin):
+class ProgramStatusChangeAdmin(ReadOnlyAdminMixin, OrganizationScopedAdmin, admin.ModelAdmin):
     """Append-only: written by `program_transition`, never edited here."""
 
     list_display = ("program", "from_status", "to_status", "at", "forced", "changed_by", "reason")
@@ -194,15 +195,6 @@ class ProgramStatusChangeAdmin(OrganizationScopedAdmin, admin.ModelAdmin):
     list_select_related = ("program", "changed_by")
     search_fields = ("program__name", "reason")
     date_hierarchy = "at"
-
-    def has_add_permission(self, request) -> bool:
-        return False
-
-    def has_change_permission(self, request, obj=None) -> bool:
-        return False
-
-    def has_delete_permission(self, request, obj=None) -> bool:
-        return False
 
 
 @admin.register(RoadmapStage)

@@ -224,14 +224,14 @@ class ScopedHistoryAdmin(OrganizationScopedAdmin, SimpleHistoryAdmin):
         return super().history_form_view(request, object_id, version_id, extra_context)
 
 
-class ReadOnlyInline(admin.TabularInline):
-    """An inline listing append-only rows (status changes, revisions)."""
+class ReadOnlyAdminMixin:
+    """Append-only or machine-written rows: viewable, never added, edited or deleted by hand.
 
-    extra = 0
-    can_delete = False
-    show_change_link = False
+    Put it first among the bases so it wins over the role-based rights of
+    `OrganizationScopedAdmin`.
+    """
 
-    def has_add_permission(self, request, obj=None) -> bool:
+    def has_add_permission(self, request, *args) -> bool:
         return False
 
     def has_change_permission(self, request, obj=None) -> bool:
@@ -239,6 +239,14 @@ class ReadOnlyInline(admin.TabularInline):
 
     def has_delete_permission(self, request, obj=None) -> bool:
         return False
+
+
+class ReadOnlyInline(ReadOnlyAdminMixin, admin.TabularInline):
+    """An inline listing append-only rows (status changes, revisions)."""
+
+    extra = 0
+    can_delete = False
+    show_change_link = False
 
     def get_readonly_fields(self, request, obj=None):
         return self.fields or [f.name for f in self.model._meta.fields]

@@ -185,11 +185,12 @@ def main() -> None:
             print(f"  seeded in {seed(scale, env):.1f} s", flush=True)
         out = subprocess.run(
             [sys.executable, __file__, "--measure", "--as-of", as_of],
-            check=True,
             env=env,
             capture_output=True,
             text=True,
         )
+        if out.returncode != 0:
+            sys.exit(f"measuring scale {scale} failed:\n{out.stderr[-4000:]}")
         results[scale] = json.loads(out.stdout.strip().splitlines()[-1])
         report(scale, results[scale])
     if len(results) >= 2:

@@ -20,7 +20,7 @@ Which event goes where (docs/webhooks.md):
 """
 
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 
 from .choices import WebhookEvent
 from .models import Flag, RiskAssessment
@@ -35,13 +35,14 @@ def _safely(what: str, fn: Callable[[], object]) -> None:
         logger.exception("notification for %s failed", what)
 
 
-def _flag_webhook(flag: Flag, event: str, previous_severity: str | None = None) -> None:
+def _flag_webhook(flag: Flag, event: str, previous_severity: str | None = None, candidates=None) -> None:
     from .notifications import deliveries, webhooks
 
     deliveries.enqueue_event(
         organization_id=flag.organization_id,
         event=event,
         data=lambda: webhooks.flag_data(flag, previous_severity=previous_severity),
+        candidates=candidates,
     )
 
 
@@ -50,6 +51,43 @@ def _flag_email(flag: Flag, previous_severity: str | None) -> None:
 
     if emails.should_email(flag.severity, previous_severity):
         tasks.send_flag_email_task.delay(flag.id, flag.severity, previous_severity)
+
+
+def flags_changed(
+    *,
+    raised: Sequence[Flag] = (),
+    escalated: Sequence[tuple[Flag, str]] = (),
+    resolved: Sequence[Flag] = (),
+) -> None:
+    """A scan's events at once: the same as calling the single-flag hooks one by one, but
+    the organizations' webhooks are looked up once for the batch, not once per flag."""
+    from .notifications import deliveries
+
+    organization_ids = {f.organization_id for f in raised} | {f.organization_id for f in resolved}
+    organization_ids |= {f.organization_id for f, _ in escalated}
+    hooks: dict[int, list] = {}
+    _safely("webhook lookup", lambda: hooks.update(deliveries.active_webhooks(organization_ids)))
+    # `_safely` runs each lambda at once, so the loop variables they read are current.
+    for flag in raised:
+        candidates = hooks.get(flag.organization_id, [])
+        _safely(
+            f"flag {flag.pk} raised (webhook)",
+            lambda: _flag_webhook(flag, WebhookEvent.FLAG_RAISED, candidates=candidates),  # noqa: B023
+        )
+        _safely(f"flag {flag.pk} raised (email)", lambda: _flag_email(flag, None))  # noqa: B023
+    for flag, previous in escalated:
+        candidates = hooks.get(flag.organization_id, [])
+        _safely(
+            f"flag {flag.pk} escalated (webhook)",
+            lambda: _flag_webhook(flag, WebhookEvent.FLAG_RAISED, previous, candidates=candidates),  # noqa: B023
+        )
+        _safely(f"flag {flag.pk} escalated (email)", lambda: _flag_email(flag, previous))  # noqa: B023
+    for flag in resolved:
+        candidates = hooks.get(flag.organization_id, [])
+        _safely(
+            f"flag {flag.pk} resolved (webhook)",
+            lambda: _flag_webhook(flag, WebhookEvent.FLAG_RESOLVED, candidates=candidates),  # noqa: B023
+        )
 
 
 def flag_raised(flag: Flag) -> None:

@@ -416,12 +416,7 @@ def flags_sync(
 
 def _send_events(created: list[Flag], escalations: list[tuple[Flag, str]], resolved: list[Flag]) -> None:
     def send() -> None:
-        for flag in created:
-            events.flag_raised(flag)
-        for flag, previous in escalations:
-            events.flag_escalated(flag, previous)
-        for flag in resolved:
-            events.flag_resolved(flag)
+        events.flags_changed(raised=created, escalated=escalations, resolved=resolved)
 
     if created or escalations or resolved:
         transaction.on_commit(send)

@@ -20,7 +20,7 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 
 from django.conf import settings
@@ -57,19 +57,33 @@ def _queue(delivery_ids: list[int], eta: dt.datetime | None = None) -> None:
             deliver_webhook_task.apply_async((delivery_id,), eta=eta)
 
 
-def enqueue_event(*, organization_id: int, event: str, data: Callable[[], dict]) -> list[WebhookDelivery]:
+def active_webhooks(organization_ids: Iterable[int]) -> dict[int, list[Webhook]]:
+    """organization id → its active webhooks, in one query (for a batch of events)."""
+    by_org: dict[int, list[Webhook]] = {org_id: [] for org_id in organization_ids}
+    for hook in Webhook.objects.filter(organization_id__in=list(by_org), active=True).select_related("organization"):
+        by_org[hook.organization_id].append(hook)
+    return by_org
+
+
+def enqueue_event(
+    *,
+    organization_id: int,
+    event: str,
+    data: Callable[[], dict],
+    candidates: Sequence[Webhook] | None = None,
+) -> list[WebhookDelivery]:
     """Record one pending delivery of `event` per subscribed active webhook and queue them.
 
     `data` is called only when someone listens, so an organization without webhooks costs
-    one query. Call after commit: the deliveries must not outlive a rolled-back event.
-    Each call is a new event with a new id; re-running it sends the event again.
+    one query — none when the caller passes the organization's active webhooks as
+    `candidates` (see `active_webhooks`, for a batch). Call after commit: the deliveries
+    must not outlive a rolled-back event. Each call is a new event with a new id;
+    re-running it sends the event again.
     """
     assert event in webhooks.EVENT_NAMES, event
-    listening = [
-        w
-        for w in Webhook.objects.filter(organization_id=organization_id, active=True).select_related("organization")
-        if event in (w.events or [])
-    ]
+    if candidates is None:
+        candidates = active_webhooks([organization_id])[organization_id]
+    listening = [w for w in candidates if event in (w.events or [])]
     if not listening:
         return []
     now = timezone.now()

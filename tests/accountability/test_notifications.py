@@ -329,3 +329,20 @@ def test_the_default_digest_week_is_today(program, mailoutbox):
     send_weekly_digests_task.delay()
     key = emails.digest_key(program.id, timezone.localdate())
     assert Notification.objects.filter(key=key).count() == 2
+
+
+# --- Batches ---------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("count", [1, 12])
+def test_a_scans_events_look_up_webhooks_once_whatever_the_number_of_flags(
+    program, count, django_capture_on_commit_callbacks, django_assert_num_queries
+):
+    initiatives = [InitiativeFactory(program=program) for _ in range(count)]
+    findings = [finding(i, Severity.MEDIUM) for i in initiatives]
+    with django_capture_on_commit_callbacks() as callbacks:
+        flags_sync(organization=program.organization, findings=findings, kinds=[KIND], as_of=AS_OF)
+    assert len(callbacks) == 1
+    # Medium flags send no email; with no webhook the whole batch is one lookup.
+    with django_assert_num_queries(1):
+        callbacks[0]()

@@ -21,7 +21,7 @@ migrate: install
 
 ## Set up on embedded defaults (SQLite, eager Celery), seed the demo, scan once, serve.
 ## The demo's emails go to files in .demo-emails/ rather than flooding the terminal.
-run: export EMAIL_URL ?= filemail://$(CURDIR)/.demo-emails
+run: export EMAIL_URL ?= filemail:///$(CURDIR)/.demo-emails
 run: migrate
 	$(PY) manage.py seed_demo --if-empty --scan-history
 	$(PY) manage.py run_governance_scan

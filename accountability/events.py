@@ -59,8 +59,8 @@ def flags_changed(
     escalated: Sequence[tuple[Flag, str]] = (),
     resolved: Sequence[Flag] = (),
 ) -> None:
-    """A scan's events at once: the same as calling the single-flag hooks one by one, but
-    the organizations' webhooks are looked up once for the batch, not once per flag."""
+    """Flag events in a batch (a scan's, or one flag's through the hooks below): the
+    organizations' webhooks are looked up once for the batch, not once per flag."""
     from .notifications import deliveries
 
     organization_ids = {f.organization_id for f in raised} | {f.organization_id for f in resolved}
@@ -92,22 +92,17 @@ def flags_changed(
 
 def flag_raised(flag: Flag) -> None:
     """A new flag was opened."""
-    _safely(f"flag {flag.pk} raised (webhook)", lambda: _flag_webhook(flag, WebhookEvent.FLAG_RAISED))
-    _safely(f"flag {flag.pk} raised (email)", lambda: _flag_email(flag, None))
+    flags_changed(raised=[flag])
 
 
 def flag_escalated(flag: Flag, previous_severity: str) -> None:
     """A live flag's severity went up on a rescan."""
-    _safely(
-        f"flag {flag.pk} escalated (webhook)",
-        lambda: _flag_webhook(flag, WebhookEvent.FLAG_RAISED, previous_severity),
-    )
-    _safely(f"flag {flag.pk} escalated (email)", lambda: _flag_email(flag, previous_severity))
+    flags_changed(escalated=[(flag, previous_severity)])
 
 
 def flag_resolved(flag: Flag) -> None:
     """A flag was resolved (by a scan or a person)."""
-    _safely(f"flag {flag.pk} resolved (webhook)", lambda: _flag_webhook(flag, WebhookEvent.FLAG_RESOLVED))
+    flags_changed(resolved=[flag])
 
 
 def risk_level_changed(assessment: RiskAssessment, previous_level: str | None) -> None:

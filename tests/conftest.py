@@ -131,7 +131,11 @@ def celery_worker_process(transactional_db):
     """A real Celery worker on Redis, with the test process sending through the broker."""
     import redis
 
-    redis.Redis.from_url(settings.REDIS_URL or "redis://127.0.0.1:6379/0").flushdb() if settings.REDIS_URL else None
+    if not settings.REDIS_URL:
+        missing_service("a real worker needs Redis (set REDIS_URL)")
+    # Start from an empty queue (before the worker binds its queues): a task left by an
+    # earlier test must not run here.
+    redis.Redis.from_url(settings.REDIS_URL).flushdb()
     proc = start_worker()
     celery_app.conf.task_always_eager = False
     try:

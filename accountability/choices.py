@@ -102,15 +102,3 @@ class ScanStatus(models.TextChoices):
     RUNNING = "running", "Running"
     SUCCEEDED = "succeeded", "Succeeded"
     FAILED = "failed", "Failed"
-
-
-class WebhookEvent(models.TextChoices):
-    FLAG_RAISED = "flag.raised", "flag.raised"
-    FLAG_RESOLVED = "flag.resolved", "flag.resolved"
-    RISK_LEVEL_CHANGED = "risk.level_changed", "risk.level_changed"
-
-
-class DeliveryStatus(models.TextChoices):
-    PENDING = "pending", "Pending"
-    DELIVERED = "delivered", "Delivered"
-    FAILED = "failed", "Failed (gave up)"

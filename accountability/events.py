@@ -1,56 +1,28 @@
-"""Events the flag lifecycle and the risk assessment emit, after commit.
+"""The events the flag lifecycle and the risk assessment announce.
 
-`accountability.flags` and `accountability.risk` call these from
-`transaction.on_commit`; the notifications module turns them into emails and webhook
-deliveries.
+`accountability` may not import `notifications` (it sits above it, SPEC section 1), so
+the domain announces what happened through these two signals and `notifications`
+subscribes to them when its app is ready (`notifications/receivers.py`). They are the
+only signals of the project: they carry facts, not business flow.
 
-Each hook is cheap: it writes the pending webhook deliveries (frozen payload, one event
-id) and queues Celery tasks; the HTTP requests and the emails happen in the tasks. A
-hook never raises: the transaction is already committed, and an exception from one
-`on_commit` callback would stop the callbacks after it (the other flags' events). The
-error is logged and the hourly sweep retries what was recorded.
+Both are sent after the change commits (`transaction.on_commit`), with the flags or
+assessments concerned. A receiver must never raise: the transaction is already
+committed, and an exception would stop the other after-commit callbacks.
 
-Which event goes where (docs/webhooks.md):
-- flag raised: webhook `flag.raised` (any severity, `previous_severity` null); email to
-  owner and champion when high or critical.
-- flag escalated: webhook `flag.raised` again with `previous_severity` set (the flag's
-  severity was raised); email when the new severity is high or critical.
-- flag resolved: webhook `flag.resolved`.
-- risk level changed: webhook `risk.level_changed`.
+- `flags_changed(raised, escalated, resolved)`: flags opened, flags whose severity went
+  up (with the previous severity), flags resolved (by a scan or a person).
+- `risk_level_changed(changes)`: (assessment, previous level) pairs whose risk level
+  differs from the program's previous assessment.
 """
 
-import logging
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 
-from .choices import WebhookEvent
+from django.dispatch import Signal
+
 from .models import Flag, RiskAssessment
 
-logger = logging.getLogger(__name__)
-
-
-def _safely(what: str, fn: Callable[[], object]) -> None:
-    try:
-        fn()
-    except Exception:  # see the module docstring: never break the other on_commit callbacks
-        logger.exception("notification for %s failed", what)
-
-
-def _flag_webhook(flag: Flag, event: str, previous_severity: str | None = None, candidates=None) -> None:
-    from .notifications import deliveries, webhooks
-
-    deliveries.enqueue_event(
-        organization_id=flag.organization_id,
-        event=event,
-        data=lambda: webhooks.flag_data(flag, previous_severity=previous_severity),
-        candidates=candidates,
-    )
-
-
-def _flag_email(flag: Flag, previous_severity: str | None) -> None:
-    from .notifications import emails, tasks
-
-    if emails.should_email(flag.severity, previous_severity):
-        tasks.send_flag_email_task.delay(flag.id, flag.severity, previous_severity)
+flags_changed_signal = Signal()
+risk_level_changed_signal = Signal()
 
 
 def flags_changed(
@@ -59,61 +31,12 @@ def flags_changed(
     escalated: Sequence[tuple[Flag, str]] = (),
     resolved: Sequence[Flag] = (),
 ) -> None:
-    """Flag events in a batch (a scan's, or one flag's through the hooks below): the
-    organizations' webhooks are looked up once for the batch, not once per flag."""
-    from .notifications import deliveries
-
-    organization_ids = {f.organization_id for f in raised} | {f.organization_id for f in resolved}
-    organization_ids |= {f.organization_id for f, _ in escalated}
-    hooks: dict[int, list] = {}
-    _safely("webhook lookup", lambda: hooks.update(deliveries.active_webhooks(organization_ids)))
-    # `_safely` runs each lambda at once, so the loop variables they read are current.
-    for flag in raised:
-        candidates = hooks.get(flag.organization_id, [])
-        _safely(
-            f"flag {flag.pk} raised (webhook)",
-            lambda: _flag_webhook(flag, WebhookEvent.FLAG_RAISED, candidates=candidates),  # noqa: B023
-        )
-        _safely(f"flag {flag.pk} raised (email)", lambda: _flag_email(flag, None))  # noqa: B023
-    for flag, previous in escalated:
-        candidates = hooks.get(flag.organization_id, [])
-        _safely(
-            f"flag {flag.pk} escalated (webhook)",
-            lambda: _flag_webhook(flag, WebhookEvent.FLAG_RAISED, previous, candidates=candidates),  # noqa: B023
-        )
-        _safely(f"flag {flag.pk} escalated (email)", lambda: _flag_email(flag, previous))  # noqa: B023
-    for flag in resolved:
-        candidates = hooks.get(flag.organization_id, [])
-        _safely(
-            f"flag {flag.pk} resolved (webhook)",
-            lambda: _flag_webhook(flag, WebhookEvent.FLAG_RESOLVED, candidates=candidates),  # noqa: B023
-        )
+    """Announce a batch of flag events (a scan's, or one person's move)."""
+    if raised or escalated or resolved:
+        flags_changed_signal.send(sender=Flag, raised=raised, escalated=escalated, resolved=resolved)
 
 
-def flag_raised(flag: Flag) -> None:
-    """A new flag was opened."""
-    flags_changed(raised=[flag])
-
-
-def flag_escalated(flag: Flag, previous_severity: str) -> None:
-    """A live flag's severity went up on a rescan."""
-    flags_changed(escalated=[(flag, previous_severity)])
-
-
-def flag_resolved(flag: Flag) -> None:
-    """A flag was resolved (by a scan or a person)."""
-    flags_changed(resolved=[flag])
-
-
-def risk_level_changed(assessment: RiskAssessment, previous_level: str | None) -> None:
-    """A program's early-bail risk level differs from its previous assessment's."""
-    from .notifications import deliveries, webhooks
-
-    _safely(
-        f"risk assessment {assessment.pk} level changed (webhook)",
-        lambda: deliveries.enqueue_event(
-            organization_id=assessment.program.organization_id,
-            event=WebhookEvent.RISK_LEVEL_CHANGED,
-            data=lambda: webhooks.risk_data(assessment, previous_level=previous_level),
-        ),
-    )
+def risk_level_changed(changes: Sequence[tuple[RiskAssessment, str | None]]) -> None:
+    """Announce programs whose early-bail risk level moved."""
+    if changes:
+        risk_level_changed_signal.send(sender=RiskAssessment, changes=changes)

@@ -13,8 +13,6 @@ import logging
 from collections.abc import Collection, Iterable
 from dataclasses import dataclass, field
 
-from django.contrib.auth import get_user_model
-from django.core.exceptions import ValidationError
 from django.db import IntegrityError, connection, transaction
 from django.db.models import Q
 from django.utils import timezone
@@ -420,82 +418,3 @@ def _send_events(created: list[Flag], escalations: list[tuple[Flag, str]], resol
 
     if created or escalations or resolved:
         transaction.on_commit(send)
-
-
-# --- Moves made by people -------------------------------------------------------------
-
-
-def _user_or_none(actor):
-    """API-key principals and anonymous callers are not Users: nobody is recorded."""
-    return actor if isinstance(actor, get_user_model()) else None
-
-
-def _move(flag: Flag, *, allowed_from: Collection[str], verb: str, **values) -> Flag:
-    """Apply `values` only if the flag is still in one of `allowed_from`; refuse otherwise."""
-    updated = Flag.objects.filter(pk=flag.pk, status__in=list(allowed_from)).update(**values)
-    if updated != 1:
-        current = Flag.objects.filter(pk=flag.pk).values_list("status", flat=True).first()
-        if current is None:
-            raise ValidationError("This flag no longer exists.")
-        raise ValidationError(f"A flag that is {current} cannot be {verb}.", code="invalid_transition")
-    for name, value in values.items():
-        setattr(flag, name, value)
-    return flag
-
-
-@transaction.atomic
-def flag_acknowledge(*, flag: Flag, actor) -> Flag:
-    """Someone owns the problem: open → acknowledged. Refused from any other status.
-
-    Rescans keep the flag acknowledged while the condition lasts. Not idempotent by
-    design: acknowledging twice is refused with a clear message.
-    """
-    return _move(
-        flag,
-        allowed_from=[FlagStatus.OPEN],
-        verb="acknowledged",
-        status=FlagStatus.ACKNOWLEDGED,
-        acknowledged_at=timezone.now(),
-        acknowledged_by=_user_or_none(actor),
-    )
-
-
-@transaction.atomic
-def flag_resolve(*, flag: Flag, actor, note: str = "") -> Flag:
-    """A person says the problem is fixed: open/acknowledged → resolved, with an optional note.
-
-    If a later scan still finds the condition it raises a new flag (the resolution is
-    kept as history). Sends `flag_resolved` after commit.
-    """
-    flag = _move(
-        flag,
-        allowed_from=LIVE_FLAG_STATUSES,
-        verb="resolved",
-        status=FlagStatus.RESOLVED,
-        resolved_at=timezone.now(),
-        resolved_by=_user_or_none(actor),
-        resolution_note=(note or "").strip(),
-    )
-    transaction.on_commit(lambda: events.flag_resolved(flag))
-    return flag
-
-
-@transaction.atomic
-def flag_dismiss(*, flag: Flag, actor, reason: str) -> Flag:
-    """A person decides the flag does not call for action: open/acknowledged → dismissed.
-
-    The reason is required. The same (kind, subject) is not raised again until its
-    evidence fingerprint changes (a new revision, a new missed session...).
-    """
-    reason = (reason or "").strip()
-    if not reason:
-        raise ValidationError({"reason": "Say why this flag is dismissed."})
-    return _move(
-        flag,
-        allowed_from=LIVE_FLAG_STATUSES,
-        verb="dismissed",
-        status=FlagStatus.DISMISSED,
-        resolved_at=timezone.now(),
-        resolved_by=_user_or_none(actor),
-        resolution_note=reason,
-    )

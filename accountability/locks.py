@@ -17,9 +17,11 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager, suppress
 
+import redis
 from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
+from redis.exceptions import LockError, RedisError
 
 from programs.models import Organization
 
@@ -34,8 +36,6 @@ class ScanLocked(Exception):
 
 
 def _redis():
-    import redis
-
     return redis.Redis.from_url(settings.REDIS_URL)
 
 
@@ -53,8 +53,6 @@ class _Heartbeat(threading.Thread):
         self.lost = False
 
     def run(self) -> None:
-        from redis.exceptions import LockError, RedisError
-
         while not self.stopped.wait(self.ttl / 3):
             try:
                 self.lock.reacquire()
@@ -72,8 +70,6 @@ class _Heartbeat(threading.Thread):
 
 @contextmanager
 def _redis_lock(organization_id: int, wait: float) -> Iterator[None]:
-    from redis.exceptions import LockError
-
     ttl = settings.CXGOV_SCAN_LOCK_TTL
     lock = _redis().lock(
         lock_key(organization_id), timeout=ttl, blocking=True, blocking_timeout=wait, thread_local=False

@@ -405,7 +405,7 @@ def assess_risk(
         if assessment.level != previous and not (previous is None and assessment.level == RiskLevel.LOW):
             changed.append((assessment, previous))
     if changed:
-        transaction.on_commit(lambda: [events.risk_level_changed(a, p) for a, p in changed])
+        transaction.on_commit(lambda: events.risk_level_changed(changed))
     return assessments
 
 

@@ -17,6 +17,7 @@ from django.contrib.auth import get_user_model
 from django.db import transaction
 from django.utils import timezone
 
+from cxgov.queue import queue_task_on_commit
 from programs.models import Organization
 
 from .choices import FlagKind, ScanStatus
@@ -30,7 +31,7 @@ logger = logging.getLogger(__name__)
 
 FINISHED_STATUSES = (ScanStatus.SUCCEEDED, ScanStatus.FAILED)
 
-__all__ = ["FINISHED_STATUSES", "ScanLocked", "scan_organization", "scan_queue"]
+__all__ = ["FINISHED_STATUSES", "ScanLocked", "scan_organization", "scan_queue", "scan_queue_all"]
 
 
 def _error(where: str, exc: BaseException) -> dict:
@@ -188,6 +189,19 @@ def scan_fail(scan_run: ScanRun, message: str) -> ScanRun:
     return scan_run
 
 
+SCAN_TASK = "accountability.tasks.scan_organization_task"
+# The daily fan-out skips an organization whose scan for the day is queued or running and
+# younger than this: a duplicate beat message does not double the work.
+FAN_OUT_DEDUP = dt.timedelta(hours=6)
+
+
+def _queue_runs(runs: list[ScanRun]) -> list[ScanRun]:
+    runs = ScanRun.objects.bulk_create(runs)
+    for run in runs:
+        queue_task_on_commit(SCAN_TASK, run.pk)
+    return runs
+
+
 @transaction.atomic
 def scan_queue(
     *, organization: Organization, as_of: dt.date, actor=None, program_ids: Collection[int] | None = None
@@ -198,13 +212,28 @@ def scan_queue(
     or anything else (an API-key principal), which is recorded as nobody. Each call
     queues a new run; the task itself is idempotent.
     """
-    from .tasks import scan_organization_task
-
-    run = ScanRun.objects.create(
+    run = ScanRun(
         organization=organization,
         as_of=as_of,
         requested_by=actor if isinstance(actor, get_user_model()) else None,
         program_ids=sorted(set(program_ids)) if program_ids is not None else None,
     )
-    scan_organization_task.delay_on_commit(run.pk)
-    return run
+    return _queue_runs([run])[0]
+
+
+@transaction.atomic
+def scan_queue_all(*, as_of: dt.date) -> list[ScanRun]:
+    """The daily fan-out: one queued ScanRun and one scan task per organization.
+
+    An organization that already has a queued or running scan for that date, created in
+    the last 6 hours, is skipped, so a duplicate beat message does not double the work.
+    Returns the runs queued.
+    """
+    busy = ScanRun.objects.filter(
+        as_of=as_of,
+        status__in=[ScanStatus.QUEUED, ScanStatus.RUNNING],
+        created_at__gte=timezone.now() - FAN_OUT_DEDUP,
+        organization__isnull=False,
+    ).values("organization_id")
+    org_ids = Organization.objects.exclude(pk__in=busy).order_by("id").values_list("id", flat=True)
+    return _queue_runs([ScanRun(organization_id=pk, as_of=as_of) for pk in org_ids])

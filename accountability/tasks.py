@@ -11,21 +11,16 @@ import logging
 
 from celery import shared_task
 from django.conf import settings
-from django.db import transaction
 from django.utils import timezone
 
-from programs.models import Organization
-
-from .choices import ScanStatus
 from .locks import ScanLocked
 from .models import ScanRun
-from .scans import FINISHED_STATUSES, scan_fail, scan_organization
+from .scans import FINISHED_STATUSES, scan_fail, scan_organization, scan_queue_all
 
 logger = logging.getLogger(__name__)
 
 LOCK_RETRY_COUNTDOWN = 30  # seconds before retrying a scan that found its organization locked
 LOCK_MAX_RETRIES = 20  # then give up (about 10 minutes of another scan holding the lock)
-FAN_OUT_DEDUP = dt.timedelta(hours=6)  # the daily entry's `expires`: a backlog does not queue twice
 
 
 @shared_task(
@@ -66,25 +61,12 @@ def scan_organization_task(self, scan_run_id: int) -> dict | None:
 
 @shared_task(name="accountability.tasks.scan_all_organizations_task", soft_time_limit=120, time_limit=180)
 def scan_all_organizations_task(as_of: str | None = None) -> int:
-    """Beat's daily entry: one queued ScanRun and one `scan_organization_task` per organization.
+    """Beat's daily entry: `scans.scan_queue_all` for `as_of` (YYYY-MM-DD, default today).
 
-    `as_of` is YYYY-MM-DD (default: today). An organization that already has a queued or
-    running scan for that date, created in the last 6 hours, is skipped, so a duplicate
-    beat message does not double the work. Returns how many scans were queued.
+    Safe to re-run: organizations already queued for the day are skipped. Returns how many
+    scans were queued.
     """
     day = dt.date.fromisoformat(as_of) if as_of else timezone.localdate()
-    busy = set(
-        ScanRun.objects.filter(
-            as_of=day,
-            status__in=[ScanStatus.QUEUED, ScanStatus.RUNNING],
-            created_at__gte=timezone.now() - FAN_OUT_DEDUP,
-            organization__isnull=False,
-        ).values_list("organization_id", flat=True)
-    )
-    org_ids = list(Organization.objects.exclude(pk__in=busy).order_by("id").values_list("id", flat=True))
-    with transaction.atomic():
-        runs = ScanRun.objects.bulk_create([ScanRun(organization_id=pk, as_of=day) for pk in org_ids])
-        for run in runs:
-            scan_organization_task.delay_on_commit(run.pk)
-    logger.info("queued %d organization scans as of %s (%d already queued)", len(runs), day, len(busy))
+    runs = scan_queue_all(as_of=day)
+    logger.info("queued %d organization scans as of %s", len(runs), day)
     return len(runs)

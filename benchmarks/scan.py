@@ -118,7 +118,8 @@ def measure(as_of: str) -> dict:
     import datetime as dt
 
     _django()
-    from accountability.models import Flag, Notification, RiskAssessment, ScanRun, WebhookDelivery
+    from accountability.models import Flag, RiskAssessment, ScanRun
+    from notifications.models import Notification, WebhookDelivery
 
     day = dt.date.fromisoformat(as_of)
     # Start from no scan output, so the first scan raises everything (a throwaway database).

@@ -8,8 +8,8 @@ from rest_framework.routers import DefaultRouter
 
 from accountability.api import views as accountability_views
 from accountability.api.programs import ProgramViewSet
-from accountability.api.webhooks import WebhookViewSet
 from metrics.api import views as metrics_views
+from notifications.api.views import WebhookViewSet
 from programs.api import views as programs_views
 
 router = DefaultRouter(trailing_slash=True)

@@ -8,20 +8,17 @@ import os
 
 from celery import Celery
 from celery.schedules import crontab
+from django.conf import settings
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "cxgov.settings")
 
 app = Celery("cxgov")
 app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks()
-# Notification tasks live one package down; name it so workers register them.
-app.autodiscover_tasks(["accountability.notifications"])
 
 
 @app.on_after_configure.connect
 def setup_periodic_tasks(sender: Celery, **kwargs) -> None:
-    from django.conf import settings
-
     sender.conf.beat_schedule = {
         "daily-governance-scan": {
             "task": "accountability.tasks.scan_all_organizations_task",
@@ -29,12 +26,12 @@ def setup_periodic_tasks(sender: Celery, **kwargs) -> None:
             "options": {"expires": 6 * 3600},
         },
         "hourly-webhook-retries": {
-            "task": "accountability.notifications.tasks.retry_deliveries_task",
+            "task": "notifications.tasks.retry_deliveries_task",
             "schedule": crontab(minute=15),
             "options": {"expires": 3000},
         },
         "weekly-digest": {
-            "task": "accountability.notifications.tasks.send_weekly_digests_task",
+            "task": "notifications.tasks.send_weekly_digests_task",
             "schedule": crontab(hour=7, minute=0, day_of_week="mon"),
             "options": {"expires": 6 * 3600},
         },

@@ -7,6 +7,7 @@ Unauthenticated on purpose (load balancers call it); it says nothing about data.
 
 import time
 
+import redis
 from django.conf import settings
 from django.db import connection
 from django.http import JsonResponse
@@ -28,7 +29,6 @@ def _check_database() -> dict:
 def _check_redis() -> dict:
     if not settings.REDIS_URL:
         return {"status": "not configured"}
-    import redis
 
     started = time.perf_counter()
     try:

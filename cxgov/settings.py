@@ -40,6 +40,9 @@ INSTALLED_APPS = [
     "programs",
     "metrics",
     "accountability",
+    "notifications",
+    "dashboard",
+    "demo",
 ]
 
 MIDDLEWARE = [
@@ -212,7 +215,7 @@ SPECTACULAR_SETTINGS = {
         "FlagKindEnum": "accountability.choices.FlagKind",
         "ScanStatusEnum": "accountability.choices.ScanStatus",
         "RiskLevelEnum": "accountability.choices.RiskLevel",
-        "DeliveryStatusEnum": "accountability.choices.DeliveryStatus",
+        "DeliveryStatusEnum": "notifications.choices.DeliveryStatus",
     },
 }
 

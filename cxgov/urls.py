@@ -3,14 +3,14 @@ from django.urls import include, path
 from django.views.generic import RedirectView
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
-from accountability.api.dashboard import DashboardSummaryView
 from cxgov.health import healthz
+from dashboard.api import DashboardSummaryView
 
 urlpatterns = [
     path("", RedirectView.as_view(url="/dashboard/", permanent=False)),
     path("admin/", admin.site.urls),
     path("accounts/", include("django.contrib.auth.urls")),
-    path("dashboard/", include("accountability.dashboard.urls")),
+    path("dashboard/", include("dashboard.urls")),
     path("api/v1/dashboard/", DashboardSummaryView.as_view(), name="api-dashboard"),
     path("api/v1/", include("cxgov.api_router")),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),

@@ -27,9 +27,8 @@ def roles(user) -> dict[int, str]:
         return {api_key.organization_id: api_key.role}
     cached = getattr(user, "_cxgov_roles", None)
     if cached is None:
-        from .models import Membership
-
-        cached = dict(Membership.objects.filter(user=user).values_list("organization_id", "role"))
+        # Through the user's reverse relation: `models` imports this module, not the reverse.
+        cached = dict(user.memberships.values_list("organization_id", "role"))
         user._cxgov_roles = cached
     return cached
 

@@ -2,4 +2,5 @@
 
 from .accountability.factories import *  # noqa: F403
 from .metrics.factories import *  # noqa: F403
+from .notifications.factories import *  # noqa: F403
 from .programs.factories import *  # noqa: F403

@@ -18,7 +18,7 @@ from programs.admin import OrganizationScopedAdmin, ProgramAdmin, ReadOnlyAdminM
 from programs.choices import Role
 from programs.models import Program
 
-from ..flags import flag_acknowledge, flag_dismiss, flag_resolve
+from ..flag_actions import flag_acknowledge, flag_dismiss, flag_resolve
 from ..models import Flag, RiskAssessment, ScanRun
 from ..scans import scan_queue
 

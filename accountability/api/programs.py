@@ -20,6 +20,7 @@ from programs.api.serializers import ProgramSerializer
 from programs.choices import ProgramStatus
 from programs.filtersets import ProgramFilterSet
 from programs.models import Program
+from programs.services import program_transition
 
 from ..choices import RiskLevel
 from ..models import RiskAssessment
@@ -161,8 +162,6 @@ class ProgramViewSet(ScopedModelViewSet):
     )
     @action(detail=True, methods=["post"])
     def transition(self, request, pk=None):
-        from programs.services import program_transition
-
         program = self.get_object()
         body = TransitionSerializer(data=request.data)
         body.is_valid(raise_exception=True)

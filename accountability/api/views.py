@@ -6,10 +6,15 @@ from django.utils import timezone
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import status
 from rest_framework.decorators import action
+from rest_framework.exceptions import ValidationError
 from rest_framework.response import Response
 
+from accountability.flag_actions import flag_acknowledge, flag_dismiss, flag_resolve
+from accountability.scans import scan_queue
 from cxgov.api.permissions import OFFICE, OFFICE_EXECUTIVE, OFFICE_INTEGRATION, require_role_in
 from cxgov.api.viewsets import ScopedModelViewSet, ScopedReadOnlyViewSet
+from programs.access import organization_ids
+from programs.models import Organization
 
 from .. import filtersets
 from ..models import ActionItem, AgendaItem, Attendance, Escalation, Flag, Forum, ForumSession, ScanRun
@@ -97,8 +102,6 @@ class FlagViewSet(ScopedReadOnlyViewSet):
     )
     @action(detail=True, methods=["post"])
     def acknowledge(self, request, pk=None):
-        from accountability.flags import flag_acknowledge
-
         return self._moved(flag_acknowledge(flag=self.get_object(), actor=self.actor))
 
     @extend_schema(
@@ -109,8 +112,6 @@ class FlagViewSet(ScopedReadOnlyViewSet):
     )
     @action(detail=True, methods=["post"])
     def resolve(self, request, pk=None):
-        from accountability.flags import flag_resolve
-
         flag = self.get_object()
         body = serializers.FlagResolveSerializer(data=request.data)
         body.is_valid(raise_exception=True)
@@ -124,8 +125,6 @@ class FlagViewSet(ScopedReadOnlyViewSet):
     )
     @action(detail=True, methods=["post"])
     def dismiss(self, request, pk=None):
-        from accountability.flags import flag_dismiss
-
         flag = self.get_object()
         body = serializers.FlagDismissSerializer(data=request.data)
         body.is_valid(raise_exception=True)
@@ -148,8 +147,6 @@ class ScanRunViewSet(ScopedReadOnlyViewSet):
         responses={202: OpenApiResponse(serializers.ScanRunSerializer, description="Queued; poll its status.")},
     )
     def create(self, request, *args, **kwargs):
-        from accountability.scans import scan_queue
-
         body = serializers.ScanRequestSerializer(data=request.data, context=self.get_serializer_context())
         body.is_valid(raise_exception=True)
         organization = body.validated_data.get("organization") or self._only_organization()
@@ -160,11 +157,6 @@ class ScanRunViewSet(ScopedReadOnlyViewSet):
         return Response(serializers.ScanRunSerializer(run).data, status=status.HTTP_202_ACCEPTED)
 
     def _only_organization(self):
-        from rest_framework.exceptions import ValidationError
-
-        from programs.access import organization_ids
-        from programs.models import Organization
-
         ids = organization_ids(self.request.user)
         if ids is None or len(ids) != 1:
             raise ValidationError({"organization": ["Name the organization (id): you belong to several."]})

@@ -1,6 +1,5 @@
 from .flags import Flag, RiskAssessment, ScanRun
 from .forums import ActionItem, AgendaItem, Attendance, Escalation, Forum, ForumSession
-from .notifications import Notification, Webhook, WebhookAttempt, WebhookDelivery
 
 __all__ = [
     "ActionItem",
@@ -10,10 +9,6 @@ __all__ = [
     "Flag",
     "Forum",
     "ForumSession",
-    "Notification",
     "RiskAssessment",
     "ScanRun",
-    "Webhook",
-    "WebhookAttempt",
-    "WebhookDelivery",
 ]

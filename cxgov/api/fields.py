@@ -3,16 +3,14 @@
 - `ScopedPrimaryKeyRelatedField`: a reference accepts only ids of rows the caller may
   see (its organizations). An id of another organization is answered exactly like an id
   that does not exist: 400, with nothing revealed about the other tenant.
-- `StrictDecimalField` / `MeasurementValueField`: finite numbers only (the parser already
+- `StrictDecimalField`: finite numbers only (the parser already
   refuses NaN/Infinity literals; strings "NaN" and "1e999" are refused here too).
 - `IsoDateField`: dates as YYYY-MM-DD and nothing else.
 """
 
 import re
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 
-from django.core.exceptions import ValidationError as DjangoValidationError
-from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 from rest_framework.relations import MANY_RELATION_KWARGS, ManyRelatedField
 
@@ -120,51 +118,6 @@ class StrictDecimalField(serializers.DecimalField):
         if isinstance(data, str) and len(data) > 100:
             self.fail("max_string_length")
         return super().to_internal_value(data)
-
-
-# A measured value keeps one whole digit of headroom below its column (see StrictDecimalField).
-MEASUREMENT_MAX = Decimal("1e15")
-
-
-def measurement_value(data) -> Decimal:
-    """`metrics.services.validate_value` (finite, 4 places) within the API's range."""
-    from metrics.services import validate_value
-
-    value = validate_value(data)
-    if abs(value) >= MEASUREMENT_MAX:
-        raise DjangoValidationError({"value": "The value is out of range (at most 15 digits before the point)."})
-    return value
-
-
-@extend_schema_field(
-    {
-        "oneOf": [{"type": "number"}, {"type": "string", "format": "decimal"}],
-        "description": "A finite number below 1e15 (JSON number or numeric string); answered as a string.",
-    }
-)
-class MeasurementValueField(serializers.Field):
-    """A measured value: a finite number below 1e16, rounded to 4 decimal places.
-
-    Integrations send floats with more digits than we keep; rounding (as the service
-    does) is kinder than refusing 73.456789.
-    """
-
-    default_error_messages = {"invalid": "A finite number is required."}
-
-    def to_internal_value(self, data):
-        if isinstance(data, bool) or not isinstance(data, int | float | Decimal | str):
-            self.fail("invalid")
-        if isinstance(data, str) and len(data) > 100:
-            self.fail("invalid")
-        try:
-            return measurement_value(data)
-        except DjangoValidationError as exc:
-            raise serializers.ValidationError(exc.message_dict.get("value", exc.messages)) from None
-        except InvalidOperation:
-            self.fail("invalid")
-
-    def to_representation(self, value):
-        return format(value, "f") if value is not None else None
 
 
 class IsoDateField(serializers.DateField):

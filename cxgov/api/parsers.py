@@ -7,6 +7,8 @@ from django.conf import settings
 from rest_framework import exceptions, status
 from rest_framework.parsers import JSONParser
 
+from .exceptions import too_large_message
+
 
 class RequestTooLarge(exceptions.APIException):
     status_code = status.HTTP_413_REQUEST_ENTITY_TOO_LARGE
@@ -34,8 +36,6 @@ class StrictJSONParser(JSONParser):
     """
 
     def parse(self, stream, media_type=None, parser_context=None):
-        from .exceptions import too_large_message
-
         limit = body_limit()
         request = (parser_context or {}).get("request")
         raw = stream.read(limit + 1) if stream is not None else b""

@@ -27,9 +27,11 @@ from django.db import connection, transaction
 from django.utils import timezone
 from rest_framework import exceptions
 
-from cxgov.api.fields import measurement_value, parse_id
+from cxgov.api.fields import parse_id
 from cxgov.api.permissions import OFFICE_INTEGRATION, require_role_in
 from metrics.models import Measurement, Metric
+
+from .fields import measurement_value
 
 MAX_ITEMS = 10_000
 CHANGE_REASON = "bulk ingest"

@@ -2,11 +2,14 @@
 
 from rest_framework import serializers
 
-from cxgov.api.fields import MeasurementValueField, ScopedPrimaryKeyRelatedField
+from cxgov.api.fields import ScopedPrimaryKeyRelatedField
 from cxgov.api.serializers import FastReadMixin, ScopedModelSerializer
 from metrics.choices import GUARDED_FIELDS, Health
 from metrics.models import Exemption, Measurement, Metric, MetricRevision
+from metrics.services import exemption_grant, measurement_upsert, metric_update
 from programs.api.serializers import check_date_order
+
+from .fields import MeasurementValueField
 
 
 def _forum_session_queryset():
@@ -88,8 +91,6 @@ class MetricSerializer(ScopedModelSerializer):
         return super().create(validated_data)
 
     def update(self, instance, validated_data):
-        from metrics.services import metric_update
-
         reason = validated_data.pop("change_reason", "")
         approved_in = validated_data.pop("approved_in", None)
         return metric_update(
@@ -136,15 +137,11 @@ class MeasurementSerializer(ScopedModelSerializer):
         """The only constraint is the upsert key, which the service resolves."""
 
     def create(self, validated_data):
-        from metrics.services import measurement_upsert
-
         measurement, created = measurement_upsert(**validated_data)
         self.created = created
         return measurement
 
     def update(self, instance, validated_data):
-        from metrics.services import measurement_upsert
-
         measurement, _ = measurement_upsert(
             metric=instance.metric,
             period_end=instance.period_end,
@@ -170,6 +167,4 @@ class ExemptionSerializer(ScopedModelSerializer):
         return super().validate(attrs)
 
     def create(self, validated_data):
-        from metrics.services import exemption_grant
-
         return exemption_grant(**validated_data)

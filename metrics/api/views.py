@@ -9,6 +9,7 @@ from cxgov.api.permissions import OFFICE, OFFICE_INTEGRATION
 from cxgov.api.viewsets import ScopedModelViewSet
 from metrics import filtersets
 from metrics.models import Exemption, Measurement, Metric, MetricRevision
+from metrics.services import metric_delete
 
 from . import bulk
 from .serializers import ExemptionSerializer, MeasurementSerializer, MetricRevisionSerializer, MetricSerializer
@@ -37,8 +38,6 @@ class MetricViewSet(ScopedModelViewSet):
         return {**super().get_serializer_context(), "actor": self.actor}
 
     def destroy_object(self, instance) -> None:
-        from metrics.services import metric_delete
-
         metric_delete(metric=instance)
 
     @extend_schema(

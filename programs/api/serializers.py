@@ -16,6 +16,7 @@ from programs.models import (
     ProgressUpdate,
     RoadmapStage,
 )
+from programs.services import progress_update_create
 
 PERCENT = {"min_value": 0, "max_value": 100}
 
@@ -173,8 +174,6 @@ class ProgressUpdateSerializer(ScopedModelSerializer):
         extra_kwargs = {"percent_complete": PERCENT}
 
     def create(self, validated_data):
-        from programs.services import progress_update_create
-
         return progress_update_create(**validated_data)
 
 

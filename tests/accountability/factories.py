@@ -12,10 +12,9 @@ from accountability.models import (
     Forum,
     ForumSession,
     RiskAssessment,
-    Webhook,
 )
 
-from ..programs.factories import InitiativeFactory, OrganizationFactory, PersonFactory, ProgramFactory
+from ..programs.factories import InitiativeFactory, PersonFactory, ProgramFactory
 
 
 class ForumFactory(factory.django.DjangoModelFactory):
@@ -105,13 +104,3 @@ class RiskAssessmentFactory(factory.django.DjangoModelFactory):
     as_of = dt.date(2024, 6, 1)
     score = 30
     level = "elevated"
-
-
-class WebhookFactory(factory.django.DjangoModelFactory):
-    class Meta:
-        model = Webhook
-
-    organization = factory.SubFactory(OrganizationFactory)
-    url = "https://hooks.example.com/cxgov"
-    secret = "s3cret-for-tests"
-    events = ["flag.raised", "flag.resolved", "risk.level_changed"]

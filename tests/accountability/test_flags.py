@@ -11,7 +11,8 @@ from django.db import connection, transaction
 
 from accountability.choices import FlagKind, FlagStatus, Severity, SubjectType
 from accountability.findings import Finding
-from accountability.flags import CONDITION_CLEARED, flag_acknowledge, flag_dismiss, flag_resolve, flags_sync
+from accountability.flag_actions import flag_acknowledge, flag_dismiss, flag_resolve
+from accountability.flags import CONDITION_CLEARED, flags_sync
 from accountability.models import Flag
 from programs.authentication import ApiKeyPrincipal
 from tests.conftest import missing_service

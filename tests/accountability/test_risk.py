@@ -5,8 +5,9 @@ import datetime as dt
 import pytest
 
 from accountability.choices import FlagKind, FlagStatus, SessionStatus, SubjectType
-from accountability.models import Attendance, ForumSession, RiskAssessment, WebhookDelivery
+from accountability.models import Attendance, ForumSession, RiskAssessment
 from accountability.risk import add_months, assess_risk, early_bail_findings
+from notifications.models import WebhookDelivery
 from programs.choices import ProgramStatus
 from programs.models import Program, ProgramStatusChange
 from tests.factories import (

@@ -4,10 +4,10 @@ from decimal import Decimal
 import pytest
 
 from accountability.choices import SessionStatus
-from accountability.dashboard import charts
-from accountability.dashboard.evidence import render_evidence
-from accountability.dashboard.program import flag_detail, program_detail
-from accountability.dashboard.selectors import portfolio_summary
+from dashboard import charts
+from dashboard.evidence import render_evidence
+from dashboard.program import flag_detail, program_detail
+from dashboard.selectors import portfolio_summary
 from programs.choices import ProgramStatus
 from programs.models import Program
 from tests.factories import (

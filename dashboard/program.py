@@ -1,0 +1,471 @@
+"""Program detail: everything the program page shows, in a fixed number of queries.
+
+`program_detail` loads the program (scoped to the caller's organizations: another
+organization's program raises `Program.DoesNotExist`, which the view turns into a 404),
+then one query per section whatever the number of metrics, measurements, flags,
+initiatives, forums or sessions. Read-only, safe to re-run.
+"""
+
+import datetime as dt
+from collections import defaultdict
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from decimal import Decimal, InvalidOperation
+
+from django.db.models import Count, F, Window
+from django.db.models.functions import RowNumber
+from django.utils import timezone
+from django.utils.safestring import SafeString
+
+from accountability.choices import SessionStatus
+from accountability.filtersets import FlagFilterSet
+from accountability.models import Attendance, Flag, Forum, ForumSession, RiskAssessment
+from metrics.choices import LEVEL_RANK, Direction, Health, MetricStatus
+from metrics.health import expected_value
+from metrics.models import Measurement, Metric, MetricRevision
+from programs.models import Initiative, Program, RoadmapStage
+
+from . import charts
+from .evidence import render_evidence
+from .selectors import (
+    FlagLine,
+    ProgramCard,
+    build_cards,
+    day_start,
+    forum_adherence,
+    ratio_pct,
+    scoped_programs,
+    severity_rank,
+)
+
+SESSIONS_PER_FORUM = 6
+# The risk factors of SPEC §3 in words an executive reads at a glance.
+RISK_FACTOR_LABELS = {
+    "program_paused": "Program paused",
+    "horizon_shortened": "Horizon shortened since activation",
+    "short_horizon": "Committed horizon under 36 months",
+    "early_phase": "Early phase of the program",
+    "sponsor_absent": "Sponsor absent from the forums",
+    "forums_cancelled": "Forum sessions cancelled or postponed",
+    "champion_weak": "Champion not an officer, or part-time",
+    "champion_turnover": "Champion changed recently",
+    "budget_cut": "Budget cut",
+    "metrics_negotiated": "Metric targets negotiated away",
+    "work_stalled": "Work stalled",
+    "commitment_declining": "CEO commitment declining",
+    "results_expected_early": "Results expected within the first year",
+}
+RISK_HISTORY_DAYS = 730  # two years of assessments on the chart
+
+
+@dataclass
+class Revision:
+    field: str
+    old_value: str | None
+    new_value: str | None
+    reason: str
+    changed_on: dt.date
+    loosened: bool
+    approved: bool
+    unit: str = ""
+
+    @property
+    def change_text(self) -> str:
+        if self.field == "target":
+            old, new = _decimal(self.old_value), _decimal(self.new_value)
+            return f"target {charts.format_number(old, self.unit)} → {charts.format_number(new, self.unit)}"
+        return f"deadline {self.old_value or '—'} → {self.new_value or '—'}"
+
+
+@dataclass
+class MetricNode:
+    metric: Metric
+    health: str
+    expected: Decimal | None
+    points: list[tuple[dt.date, Decimal]]
+    revisions: list[Revision]
+    chart: SafeString
+    children: list["MetricNode"] = field(default_factory=list)
+
+    @property
+    def health_label(self) -> str:
+        return Health(self.health).label
+
+    @property
+    def loosenings(self) -> list[Revision]:
+        return [r for r in self.revisions if r.loosened]
+
+    @property
+    def latest_text(self) -> str:
+        return charts.format_number(self.metric.latest_value, self.metric.unit)
+
+    @property
+    def expected_text(self) -> str:
+        return charts.format_number(self.expected, self.metric.unit)
+
+    @property
+    def target_text(self) -> str:
+        return charts.format_number(self.metric.target, self.metric.unit)
+
+    @property
+    def baseline_text(self) -> str:
+        return charts.format_number(self.metric.baseline, self.metric.unit)
+
+    @property
+    def direction_text(self) -> str:
+        return "higher is better" if self.metric.direction == Direction.INCREASE else "lower is better"
+
+
+@dataclass
+class FlagRow(FlagLine):
+    detail: str = ""
+    status: str = ""
+    subject_type: str = ""
+    subject_id: int = 0
+    evidence_html: SafeString = SafeString("")
+
+
+@dataclass
+class StalledInitiative:
+    initiative: Initiative
+    last_activity_on: dt.date | None
+    days_silent: int
+    stall_after_days: int
+
+
+@dataclass
+class SessionRow:
+    session: ForumSession
+    present: list[str]
+    absent: list[str]
+    delegated: list[str]
+    sponsor: str  # present / delegate / absent / not_recorded / not_member
+
+    @property
+    def attended(self) -> int:
+        return len(self.present)
+
+    @property
+    def expected(self) -> int:
+        return len(self.present) + len(self.absent) + len(self.delegated)
+
+
+@dataclass
+class ForumBlock:
+    forum: Forum
+    held: int
+    scheduled: int
+    sponsor_is_member: bool
+    sessions: list[SessionRow]
+
+    @property
+    def adherence_pct(self) -> int | None:
+        return ratio_pct(self.held, self.scheduled)
+
+
+@dataclass
+class ProgramDetail:
+    program: Program
+    card: ProgramCard
+    as_of: dt.date
+    metric_roots: list[MetricNode]
+    metric_count: int
+    risk_history: list[dict]
+    risk_factors: list[dict]
+    risk_chart: SafeString
+    flags: list[FlagRow]
+    flags_filtered: bool
+    flag_filters_valid: bool
+    stalled: list[StalledInitiative]
+    in_flight_count: int
+    forums: list[ForumBlock]
+    stages: list[RoadmapStage]
+
+    @property
+    def risk_points(self) -> int:
+        return sum(int(f.get("points") or 0) for f in self.risk_factors)
+
+    @property
+    def funded_total(self) -> Decimal:
+        return sum((s.budget for s in self.stages if s.budget is not None), Decimal(0))
+
+    @property
+    def unfunded_stages(self) -> int:
+        return sum(1 for s in self.stages if s.budget is None)
+
+
+def _decimal(text: str | None) -> Decimal | None:
+    try:
+        return Decimal(text) if text not in (None, "") else None
+    except InvalidOperation:
+        return None
+
+
+def _loosened(field_name: str, old: str | None, new: str | None, direction: str) -> bool:
+    """A target made easier by direction, or a deadline pushed later."""
+    if field_name == "target":
+        before, after = _decimal(old), _decimal(new)
+        if before is None or after is None:
+            return before is not None and after is None  # a target removed is the loosest of all
+        return after < before if direction == Direction.INCREASE else after > before
+    try:
+        return dt.date.fromisoformat(str(new)) > dt.date.fromisoformat(str(old))
+    except ValueError:
+        return False
+
+
+def _metric_tree(program: Program, as_of: dt.date) -> tuple[list[MetricNode], int]:
+    """The cascade with health, values and revisions: three queries."""
+    metrics = list(
+        Metric.objects.with_latest().filter(program=program).select_related("owner", "business_unit", "replaced_by")
+    )
+    points: dict[int, list] = defaultdict(list)
+    # By metric ids rather than a join on the program: the (metric, period_end) index
+    # answers it even when the planner's statistics lag behind a bulk load.
+    for metric_id, period_end, value in (
+        Measurement.objects.filter(metric_id__in=[m.id for m in metrics], period_end__lte=as_of)
+        .order_by("metric_id", "period_end")
+        .values_list("metric_id", "period_end", "value")
+    ):
+        points[metric_id].append((period_end, value))
+    revisions: dict[int, list] = defaultdict(list)
+    for row in (
+        MetricRevision.objects.filter(
+            metric__program=program,
+            field__in=["target", "target_on"],
+            changed_at__lt=day_start(as_of) + dt.timedelta(days=1),
+        )
+        .order_by("changed_at", "id")
+        .values(
+            "metric_id",
+            "metric__direction",
+            "metric__unit",
+            "field",
+            "old_value",
+            "new_value",
+            "reason",
+            "changed_at",
+            "approved_in_id",
+        )
+    ):
+        revisions[row["metric_id"]].append(
+            Revision(
+                field=row["field"],
+                old_value=row["old_value"],
+                new_value=row["new_value"],
+                reason=row["reason"],
+                changed_on=timezone.localtime(row["changed_at"]).date(),
+                loosened=_loosened(row["field"], row["old_value"], row["new_value"], row["metric__direction"]),
+                approved=row["approved_in_id"] is not None,
+                unit=row["metric__unit"],
+            )
+        )
+    nodes: dict[int, MetricNode] = {}
+    for m in metrics:
+        expected = None
+        if None not in (m.baseline, m.baseline_on, m.target, m.target_on):
+            expected = expected_value(
+                baseline=m.baseline, baseline_on=m.baseline_on, target=m.target, target_on=m.target_on, on=as_of
+            )
+        nodes[m.id] = MetricNode(
+            metric=m,
+            health=m.health,
+            expected=expected,
+            points=points.get(m.id, []),
+            revisions=revisions.get(m.id, []),
+            chart=charts.metric_chart(m, points.get(m.id, []), revisions.get(m.id, []), as_of),
+        )
+    roots = []
+    for node in nodes.values():
+        parent = nodes.get(node.metric.parent_id)
+        (parent.children if parent else roots).append(node)
+
+    def order(node: MetricNode) -> tuple:
+        m = node.metric
+        return (m.status != MetricStatus.ACTIVE, -LEVEL_RANK.get(m.level, 0), m.name.lower(), m.id)
+
+    for node in nodes.values():
+        node.children.sort(key=order)
+    roots.sort(key=order)
+    return roots, len(metrics)
+
+
+def _risk(program: Program, as_of: dt.date) -> tuple[list[dict], list[dict]]:
+    """Score history (two years) and the latest assessment's factors: two queries."""
+    history = list(
+        RiskAssessment.objects.filter(
+            program=program, as_of__lte=as_of, as_of__gt=as_of - dt.timedelta(days=RISK_HISTORY_DAYS)
+        )
+        .order_by("as_of")
+        .values("as_of", "score", "level")
+    )
+    latest = (
+        RiskAssessment.objects.filter(program=program, as_of__lte=as_of).order_by("-as_of").values("factors").first()
+    )
+    factors = sorted((latest or {}).get("factors") or [], key=lambda f: -(f.get("points") or 0))
+    for f in factors:
+        code = str(f.get("code", ""))
+        f["label"] = RISK_FACTOR_LABELS.get(code, code.replace("_", " ").capitalize())
+        f["evidence_html"] = render_evidence(f.get("evidence"))
+        # A few plain facts read inline; lists of sessions or cuts fold away behind a toggle.
+        evidence = f.get("evidence") or {}
+        f["evidence_short"] = isinstance(evidence, dict) and all(
+            not isinstance(v, dict | list) for k, v in evidence.items() if not k.endswith(("_id", "_ids"))
+        )
+    return history, factors
+
+
+def _flags(program: Program, as_of: dt.date, filters: Mapping | None) -> tuple[list[FlagRow], bool]:
+    """Live flags, most severe and oldest first, with owner: one query.
+
+    `filters` are query parameters of the API's FlagFilterSet (`severity`, `kind`, `owner`,
+    …); invalid ones are ignored and reported by the second value (False)."""
+    live = Flag.objects.live().filter(program=program)
+    valid = True
+    if filters:
+        filterset = FlagFilterSet(filters, queryset=live)
+        valid = filterset.is_valid()
+        live = filterset.qs if valid else live
+    flags = live.select_related("owner").annotate(rank=severity_rank()).order_by("-rank", "first_detected_on", "id")
+    return [
+        FlagRow(
+            id=f.id,
+            title=f.title,
+            kind=f.kind,
+            severity=f.severity,
+            owner_name=f.owner.name if f.owner else None,
+            first_detected_on=f.first_detected_on,
+            age_days=max(0, (as_of - f.first_detected_on).days),
+            detail=f.detail,
+            status=f.status,
+            subject_type=f.subject_type,
+            subject_id=f.subject_id,
+            evidence_html=render_evidence(f.evidence),
+        )
+        for f in flags
+    ], valid
+
+
+def _stalled(program: Program, as_of: dt.date) -> tuple[list[StalledInitiative], int]:
+    """In-flight initiatives silent longer than the program's stall_after_days: one query."""
+    rows = list(
+        Initiative.objects.filter(program=program).in_flight().with_last_update().select_related("owner", "stage")
+    )
+    stalled = []
+    for i in rows:
+        if i.last_activity_on is None:
+            continue
+        days = (as_of - i.last_activity_on).days
+        if days > program.stall_after_days:
+            stalled.append(StalledInitiative(i, i.last_activity_on, days, program.stall_after_days))
+    stalled.sort(key=lambda s: -s.days_silent)
+    return stalled, len(rows)
+
+
+def _forums(program: Program, as_of: dt.date) -> list[ForumBlock]:
+    """Forums with their last sessions and who attended: four queries."""
+    forums = list(Forum.objects.filter(program=program).select_related("chair").prefetch_related("members"))
+    sessions = list(
+        ForumSession.objects.filter(forum__program=program, scheduled_for__lt=day_start(as_of + dt.timedelta(days=1)))
+        .annotate(rn=Window(RowNumber(), partition_by=[F("forum_id")], order_by=[F("scheduled_for").desc()]))
+        .filter(rn__lte=SESSIONS_PER_FORUM)
+        .order_by("forum_id", "-scheduled_for")
+    )
+    attendance: dict[int, list[Attendance]] = defaultdict(list)
+    for a in (
+        Attendance.objects.filter(session__in=[s.id for s in sessions])
+        .select_related("person", "delegate")
+        .order_by("person__name")
+    ):
+        attendance[a.session_id].append(a)
+    adherence = forum_adherence([program.id], as_of, by="forum_id")
+    sponsor_id = program.executive_sponsor_id
+    by_forum: dict[int, list[SessionRow]] = defaultdict(list)
+    member_ids = {f.id: {p.id for p in f.members.all()} | {f.chair_id} for f in forums}
+    for s in sessions:
+        rows = attendance.get(s.id, [])
+        present = [a.person.name for a in rows if a.present]
+        delegated = [f"{a.person.name} (sent {a.delegate.name})" for a in rows if not a.present and a.delegate]
+        absent = [a.person.name for a in rows if not a.present and not a.delegate]
+        by_forum[s.forum_id].append(
+            SessionRow(s, present, absent, delegated, _sponsor_state(s, rows, sponsor_id, member_ids[s.forum_id]))
+        )
+    blocks = []
+    for f in forums:
+        held, scheduled = adherence.get(f.id, (0, 0))
+        blocks.append(
+            ForumBlock(
+                forum=f,
+                held=held,
+                scheduled=scheduled,
+                sponsor_is_member=sponsor_id is not None and sponsor_id in member_ids[f.id],
+                sessions=by_forum.get(f.id, []),
+            )
+        )
+    blocks.sort(key=lambda b: (not b.forum.active, b.forum.name.lower()))
+    return blocks
+
+
+def _sponsor_state(session: ForumSession, rows: Iterable[Attendance], sponsor_id: int | None, members: set) -> str:
+    if sponsor_id is None or sponsor_id not in members:
+        return "not_member"
+    if session.status != SessionStatus.HELD:
+        return "not_held"
+    for a in rows:
+        if a.person_id == sponsor_id:
+            return "present" if a.present else "delegate" if a.delegate_id else "absent"
+    return "absent"  # no attendance row for a held session: not recorded as present
+
+
+def program_detail(
+    *, organization_ids: Iterable[int] | None, program_id: int, as_of: dt.date, flag_filters: Mapping | None = None
+) -> ProgramDetail:
+    """The whole program page. About twenty queries whatever the program's size.
+
+    Raises Program.DoesNotExist for a program outside `organization_ids`. `flag_filters`
+    narrow the flags section with the API's FlagFilterSet parameters.
+    """
+    program = (
+        scoped_programs(organization_ids)
+        .select_related("organization", "executive_sponsor", "customer_champion")
+        .get(pk=program_id)
+    )
+    (card,) = build_cards([program], as_of)
+    roots, metric_count = _metric_tree(program, as_of)
+    history, factors = _risk(program, as_of)
+    stalled, in_flight = _stalled(program, as_of)
+    flags, filters_valid = _flags(program, as_of, flag_filters)
+    stages = list(
+        RoadmapStage.objects.filter(program=program)
+        .annotate(initiative_count=Count("initiatives"))
+        .order_by("sequence")
+    )
+    return ProgramDetail(
+        program=program,
+        card=card,
+        as_of=as_of,
+        metric_roots=roots,
+        metric_count=metric_count,
+        risk_history=history,
+        risk_factors=factors,
+        risk_chart=charts.risk_chart(history, title=f"Early-bail risk score of {program.name}"),
+        flags=flags,
+        flags_filtered=bool(flag_filters) and filters_valid,
+        flag_filters_valid=filters_valid,
+        stalled=stalled,
+        in_flight_count=in_flight,
+        forums=_forums(program, as_of),
+        stages=stages,
+    )
+
+
+def flag_detail(*, organization_ids: Iterable[int] | None, flag_id: int, as_of: dt.date) -> tuple[Flag, SafeString]:
+    """One flag of the caller's organizations with its evidence rendered: one query.
+
+    Raises Flag.DoesNotExist outside `organization_ids`."""
+    flags = Flag.objects.select_related("owner", "program", "organization", "resolved_by", "acknowledged_by")
+    if organization_ids is not None:
+        flags = flags.for_organizations(list(organization_ids))
+    flag = flags.get(pk=flag_id)
+    flag.age_days = max(0, (as_of - flag.first_detected_on).days)
+    return flag, render_evidence(flag.evidence)

@@ -1,0 +1,115 @@
+"""Dashboard pages: thin views over the selectors, rendered on the server.
+
+Scoping: every page reads through `organization_ids(request.user)`; a program or flag of
+another organization answers 404, exactly like the API.
+"""
+
+import datetime as dt
+
+from django.contrib.auth.decorators import login_required
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import render
+from django.utils import timezone
+
+from accountability.choices import SubjectType
+from accountability.models import Flag
+from programs.access import organization_ids
+from programs.models import Organization, Program
+
+from .program import flag_detail, program_detail
+from .selectors import AS_OF_MAX, AS_OF_MIN, portfolio_summary
+
+# Where a flag's subject is shown on the program page.
+SUBJECT_ANCHORS = {
+    SubjectType.PROGRAM: "overview",
+    SubjectType.STAGE: "stage-{}",
+    SubjectType.INITIATIVE: "initiative-{}",
+    SubjectType.METRIC: "metric-{}",
+    SubjectType.FORUM: "forum-{}",
+}
+
+
+def parse_as_of(request: HttpRequest) -> tuple[dt.date, str | None]:
+    """`?as_of=YYYY-MM-DD`, else today; a malformed date falls back to today with a notice."""
+    raw = request.GET.get("as_of", "").strip()
+    today = timezone.localdate()
+    if not raw:
+        return today, None
+    try:
+        day = dt.datetime.strptime(raw, "%Y-%m-%d").date()
+    except ValueError:
+        return today, f"“{raw[:40]}” is not a date in the form YYYY-MM-DD; showing today instead."
+    if not AS_OF_MIN <= day <= AS_OF_MAX:
+        return today, f"Dates go from {AS_OF_MIN} to {AS_OF_MAX}; showing today instead."
+    return day, None
+
+
+def _context(request: HttpRequest, as_of: dt.date, notice: str | None, **extra) -> dict:
+    ids = organization_ids(request.user)
+    organizations = Organization.objects.all() if ids is None else Organization.objects.filter(pk__in=ids)
+    names = [o.name for o in organizations.only("name")]
+    return {
+        "as_of": as_of,
+        "is_today": as_of == timezone.localdate(),
+        "as_of_query": "" if as_of == timezone.localdate() else f"?as_of={as_of.isoformat()}",
+        "notice": notice,
+        "organizations": names,
+        "show_org": len(names) > 1,
+        **extra,
+    }
+
+
+@login_required
+def portfolio(request: HttpRequest) -> HttpResponse:
+    as_of, notice = parse_as_of(request)
+    summary = portfolio_summary(organization_ids=organization_ids(request.user), as_of=as_of)
+    return render(request, "dashboard/portfolio.html", _context(request, as_of, notice, summary=summary))
+
+
+@login_required
+def program(request: HttpRequest, pk: int) -> HttpResponse:
+    as_of, notice = parse_as_of(request)
+    # Everything but as_of narrows the flags section, with the API's FlagFilterSet parameters.
+    flag_filters = request.GET.copy()
+    flag_filters.pop("as_of", None)
+    try:
+        detail = program_detail(
+            organization_ids=organization_ids(request.user), program_id=pk, as_of=as_of, flag_filters=flag_filters
+        )
+    except Program.DoesNotExist:
+        raise Http404("No such program.")
+    as_of_param = "" if as_of == timezone.localdate() else f"as_of={as_of.isoformat()}&"
+    return render(
+        request,
+        "dashboard/program.html",
+        _context(
+            request,
+            as_of,
+            notice,
+            detail=detail,
+            card=detail.card,
+            severe_only_query=f"?{as_of_param}severity=critical&severity=high",
+        ),
+    )
+
+
+@login_required
+def flag(request: HttpRequest, pk: int) -> HttpResponse:
+    as_of, notice = parse_as_of(request)
+    try:
+        flag, evidence_html = flag_detail(organization_ids=organization_ids(request.user), flag_id=pk, as_of=as_of)
+    except Flag.DoesNotExist:
+        raise Http404("No such flag.")
+    anchor = SUBJECT_ANCHORS.get(flag.subject_type)
+    return render(
+        request,
+        "dashboard/flag.html",
+        _context(
+            request,
+            as_of,
+            notice,
+            flag=flag,
+            evidence_html=evidence_html,
+            subject_anchor=anchor.format(flag.subject_id) if anchor else None,
+        ),
+    )

@@ -14,7 +14,6 @@ from decimal import Decimal
 
 from django.db.models import F, Window
 from django.db.models.functions import RowNumber
-from django.utils import timezone
 from django.utils.safestring import SafeString
 
 from accountability.choices import SessionStatus
@@ -44,7 +43,7 @@ from metrics.selectors import (
     target_easier,
 )
 from programs.choices import InitiativeStatus
-from programs.dates import end_of
+from programs.dates import end_of, local_date
 from programs.models import Program
 from programs.selectors import ProgramOnDate, StageOnDate, stages_on
 
@@ -249,7 +248,7 @@ def _metric_tree(program: Program, as_of: dt.date) -> tuple[list[MetricNode], in
                 old_value=row["old_value"],
                 new_value=row["new_value"],
                 reason=row["reason"],
-                changed_on=timezone.localtime(row["changed_at"]).date(),
+                changed_on=local_date(row["changed_at"]),
                 # Judged by the direction in force on the page's date.
                 loosened=_loosened(row["field"], row["old_value"], row["new_value"], m.direction),
                 approved=row["approved_in_id"] is not None,

@@ -26,7 +26,7 @@ from metrics.choices import Direction, Kind, MetricStatus
 from metrics.models import Exemption, Metric, MetricRevision
 from metrics.selectors import deadline_later, in_force, parse_date, parse_decimal, parse_int, target_easier
 from metrics.services import _as_text
-from programs.dates import day_start, local_date
+from programs.dates import day_start, local_date, window_start
 from programs.models import Organization
 
 from ..choices import FlagKind, Severity, SubjectType
@@ -275,11 +275,11 @@ def detect_metric_negotiated_away(
     target_not_ambitious only to metrics active on as_of. Owned by the metric's owner.
     Three queries; read-only, safe to re-run.
     """
-    window_start = as_of - dt.timedelta(days=WINDOW_DAYS - 1)
+    first_day = window_start(as_of, WINDOW_DAYS)
     scope = scope_q(organization, program_ids, prefix="metric__program__")
     revisions: dict[int, list[dict]] = defaultdict(list)
     for rev in (
-        MetricRevision.objects.filter(scope, field__in=FIELDS, changed_at__gte=day_start(window_start))
+        MetricRevision.objects.filter(scope, field__in=FIELDS, changed_at__gte=day_start(first_day))
         .order_by("metric_id", "changed_at", "id")
         .values(
             "id",
@@ -305,9 +305,7 @@ def detect_metric_negotiated_away(
     # Only metrics that can have a reason: a guarded revision since the window opened, or
     # (active) an exemption on as_of or a flat target. Anything else needs no Python work.
     revised = Exists(
-        MetricRevision.objects.filter(
-            metric_id=OuterRef("pk"), field__in=FIELDS, changed_at__gte=day_start(window_start)
-        )
+        MetricRevision.objects.filter(metric_id=OuterRef("pk"), field__in=FIELDS, changed_at__gte=day_start(first_day))
     )
     exempted = Exists(Exemption.objects.active_on(as_of).filter(metric_id=OuterRef("pk")))
     flat = Q(direction=Direction.INCREASE, target__lte=F("baseline")) | Q(
@@ -369,7 +367,7 @@ def detect_metric_negotiated_away(
                     "metric": metric["name"],
                     "kind": metric["kind"],
                     "level": metric["level"],
-                    "window_from": iso(window_start),
+                    "window_from": iso(first_day),
                     "window_to": iso(as_of),
                     "reasons": reasons,
                 },

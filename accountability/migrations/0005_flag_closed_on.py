@@ -3,8 +3,9 @@
 Flags closed before this migration get it from what they recorded: the date of
 `resolved_at` (the day a person acted, or the day the resolving scan ran), never earlier
 than `last_detected_on` (the last day a scan still found the condition); without a
-`resolved_at`, `last_detected_on` itself. Then a constraint holds the rule that a flag is
-closed exactly when it has a `closed_on`.
+`resolved_at`, `last_detected_on` itself. Migration 0006 then adds the constraint that a
+flag is closed exactly when it has a `closed_on` (a separate migration: PostgreSQL
+refuses to alter a table in the transaction that just updated its rows).
 """
 
 from django.db import migrations, models
@@ -39,16 +40,4 @@ class Migration(migrations.Migration):
             ),
         ),
         migrations.RunPython(backfill_closed_on, migrations.RunPython.noop, elidable=False),
-        migrations.AddIndex(
-            model_name="flag",
-            index=models.Index(fields=["program", "first_detected_on", "closed_on"], name="flag_program_days"),
-        ),
-        migrations.AddConstraint(
-            model_name="flag",
-            constraint=models.CheckConstraint(
-                condition=models.Q(("closed_on__isnull", True), ("status__in", LIVE))
-                | models.Q(models.Q(("status__in", LIVE), _negated=True), ("closed_on__isnull", False)),
-                name="flag_closed_on_iff_closed",
-            ),
-        ),
     ]

@@ -7,7 +7,7 @@ from django.db import connection
 from django.db.migrations.executor import MigrationExecutor
 
 BEFORE = [("accountability", "0004_move_notifications_out")]
-AFTER = [("accountability", "0005_flag_closed_on")]
+AFTER = [("accountability", "0006_flag_closed_on_constraint")]
 
 
 def _migrate(targets):

@@ -63,7 +63,11 @@ class SponsorPresence:
 
 
 def sponsor_presence(
-    *, program_ids: Collection[int], as_of: dt.date, window_days: int = SPONSOR_WINDOW_DAYS
+    *,
+    program_ids: Collection[int],
+    as_of: dt.date,
+    window_days: int = SPONSOR_WINDOW_DAYS,
+    with_sessions: bool = True,
 ) -> dict[int, SponsorPresence]:
     """Per program: the executive sponsor's in-person presence over the window ending on `as_of`.
 
@@ -72,7 +76,8 @@ def sponsor_presence(
     present when their Attendance row says `present` (a delegate does not count). The
     sponsor is the one named on the program now. Every program of `program_ids` has an
     entry (held 0 without a sponsor or sessions); `sessions` lists the held sessions with
-    `present`, oldest first. One query.
+    `present`, oldest first (left empty with `with_sessions=False`, which only counts).
+    One query.
     """
     program_ids = list(program_ids)
     start, end = window_bounds(as_of, window_days)
@@ -89,27 +94,35 @@ def sponsor_presence(
         )
         .annotate(is_member=is_member, sponsor_present=present)
         .filter(Q(forum__chair_id=F("forum__program__executive_sponsor_id")) | Q(is_member=True))
-        .order_by("scheduled_for", "id")
-        .values("id", "scheduled_for", "status", "forum_id", "forum__name", "forum__program_id", "sponsor_present")
     )
+    counts: dict[int, list[int]] = defaultdict(lambda: [0, 0])
     sessions: dict[int, list[dict]] = defaultdict(list)
-    for row in rows:
-        day = local_date(row["scheduled_for"])
-        sessions[row["forum__program_id"]].append(
-            {
-                "id": row["id"],
-                "date": day.isoformat(),
-                "status": row["status"],
-                "forum_id": row["forum_id"],
-                "forum": row["forum__name"],
-                "present": bool(row["sponsor_present"]),
-            }
-        )
+    if not with_sessions:
+        for program_id, was_present in rows.order_by().values_list("forum__program_id", "sponsor_present"):
+            counts[program_id][0] += 1
+            counts[program_id][1] += 1 if was_present else 0
+    else:
+        for row in rows.order_by("scheduled_for", "id").values(
+            "id", "scheduled_for", "status", "forum_id", "forum__name", "forum__program_id", "sponsor_present"
+        ):
+            program_id = row["forum__program_id"]
+            counts[program_id][0] += 1
+            counts[program_id][1] += 1 if row["sponsor_present"] else 0
+            sessions[program_id].append(
+                {
+                    "id": row["id"],
+                    "date": local_date(row["scheduled_for"]).isoformat(),
+                    "status": row["status"],
+                    "forum_id": row["forum_id"],
+                    "forum": row["forum__name"],
+                    "present": bool(row["sponsor_present"]),
+                }
+            )
     out = {}
     for program_id in program_ids:
-        items = sessions.get(program_id, [])
+        held, present_count = counts.get(program_id, (0, 0))
         out[program_id] = SponsorPresence(
-            held=len(items), present=sum(1 for s in items if s["present"]), window_days=window_days, sessions=items
+            held=held, present=present_count, window_days=window_days, sessions=sessions.get(program_id, [])
         )
     return out
 

@@ -223,7 +223,7 @@ def build_cards(programs: list[Program], as_of: dt.date) -> list[ProgramCard]:
     tops = top_open_flags(program_ids=ids, as_of=as_of, per_program=TOP_FLAGS_PER_CARD)
     healths = metric_health_counts(program_ids=ids, as_of=as_of)
     forums = forum_adherence(program_ids=ids, as_of=as_of)
-    sponsors = sponsor_presence(program_ids=ids, as_of=as_of)
+    sponsors = sponsor_presence(program_ids=ids, as_of=as_of, with_sessions=False)
     cards = []
     for p in programs:
         on = facts[p.id]

@@ -139,6 +139,15 @@ def test_health_counts_count_the_metrics_active_on_the_date(program, metric):
         "no_data": 0,
     }
     assert metric_health_counts(program_ids=[program.id], as_of=dt.date(2025, 8, 1))[program.id]["on_track"] == 0
+    # Changes of fields the counts do not read (owner, weight), and of the target, after the date.
+    metric_update(
+        metric=metric,
+        changes={"owner": PersonFactory(organization=program.organization), "incentive_weight": 5, "target": 55},
+        reason="r",
+        at=at(dt.date(2025, 9, 1)),
+    )
+    assert metric_health_counts(program_ids=[program.id], as_of=PAST)[program.id]["off_track"] == 1
+    assert metric_health_counts(program_ids=[program.id], as_of=dt.date(2025, 9, 1))[program.id]["on_track"] == 1
     assert metric_health_counts(program_ids=[], as_of=PAST) == {}
 
 

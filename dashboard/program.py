@@ -322,7 +322,7 @@ def _flags(program: Program, as_of: dt.date, filters: Mapping | None) -> tuple[l
 def _stalled(program: Program, as_of: dt.date) -> tuple[list[StalledInitiative], int]:
     """In-flight initiatives silent longer than the program's stall_after_days on `as_of`
     (initiative_stalled's rule, updates reported by then): one query."""
-    rows = in_flight_initiatives(program_ids=[program.id], as_of=as_of)
+    rows = in_flight_initiatives(program_ids=[program.id], as_of=as_of, names=True)
     stalled = [
         StalledInitiative(
             id=row["id"],

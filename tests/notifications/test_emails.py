@@ -11,7 +11,6 @@ import datetime as dt
 import smtplib
 
 import pytest
-from django.core import mail
 from django.core.mail.backends.base import BaseEmailBackend
 from django.db import transaction
 from django.utils import timezone

@@ -164,9 +164,7 @@ def test_escalation_is_sent_as_flag_raised_with_previous_severity(program, recei
     assert body["data"]["previous_severity"] == "high"
 
 
-def test_only_subscribed_active_webhooks_of_the_organization_receive(
-    program, receiver, other_organization, committed
-):
+def test_only_subscribed_active_webhooks_of_the_organization_receive(program, receiver, other_organization, committed):
     make_webhook(program.organization, receiver.url, events=["flag.resolved"])
     make_webhook(program.organization, receiver.url, active=False)
     make_webhook(other_organization, receiver.url)
@@ -282,9 +280,7 @@ def test_an_attempt_claimed_by_another_worker_is_not_repeated(program, receiver)
     )
     # Another worker claimed attempt 1 a moment ago and is still sending it.
     now = timezone.now()
-    WebhookDelivery.objects.filter(pk=delivery.pk).update(
-        attempt_count=1, next_attempt_at=now + outbox.ATTEMPT_LEASE
-    )
+    WebhookDelivery.objects.filter(pk=delivery.pk).update(attempt_count=1, next_attempt_at=now + outbox.ATTEMPT_LEASE)
 
     assert deliveries.deliver_once(delivery.pk, now=now).status == "not_due"
     assert receiver.requests == []

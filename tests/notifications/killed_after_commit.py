@@ -4,7 +4,8 @@ Run by `test_outbox.py` as `python -m tests.notifications.killed_after_commit <i
 against the test database. The first on-commit callback registered is the kill, so the
 process dies after the commit and before the send tasks queued on commit (by the outbox
 writers, registered later) could run. It runs with eager Celery: had it lived on, it
-would have sent the emails and the webhook request inline.
+would have sent the emails and the webhook request inline, as it does with `--live`
+(the control: the same process, not killed).
 """
 
 import datetime as dt
@@ -27,7 +28,7 @@ from programs.models import Initiative  # noqa: E402
 AS_OF = dt.date(2024, 6, 3)
 
 
-def main(initiative_id: int) -> None:
+def main(initiative_id: int, *, live: bool) -> None:
     initiative = Initiative.objects.select_related("program__organization").get(pk=initiative_id)
     finding = Finding(
         kind=FlagKind.INITIATIVE_STALLED,
@@ -41,15 +42,17 @@ def main(initiative_id: int) -> None:
         evidence={"days_since": 75},
     )
     with transaction.atomic():
-        transaction.on_commit(lambda: os.kill(os.getpid(), signal.SIGKILL))
+        if not live:
+            transaction.on_commit(lambda: os.kill(os.getpid(), signal.SIGKILL))
         flags_sync(
             organization=initiative.program.organization,
             findings=[finding],
             kinds=[FlagKind.INITIATIVE_STALLED],
             as_of=AS_OF,
         )
-    sys.exit("still alive after the commit")  # never reached
+    if not live:
+        sys.exit("still alive after the commit")  # never reached
 
 
 if __name__ == "__main__":
-    main(int(sys.argv[1]))
+    main(int(sys.argv[1]), live="--live" in sys.argv[2:])

@@ -112,24 +112,41 @@ def test_a_rolled_back_change_writes_no_outbox_row_and_sends_nothing(receiver, m
 # --- (b) Killed between commit and send: nothing lost, nothing twice -------------------------
 
 
-@pytest.mark.django_db(transaction=True)
-def test_a_process_killed_between_commit_and_send_loses_nothing_and_sends_nothing_twice(receiver, mailoutbox):
-    """A real process commits the flag and its outbox rows and is SIGKILLed before any
-    send; the sweep then sends each message exactly once, and a second sweep nothing.
-    Needs PostgreSQL: the other process must see the test database."""
-    database_url = _database_url()  # skips (or fails in CI) without PostgreSQL
-    initiative = setup_world(receiver.url)
-    env = {k: v for k, v in os.environ.items() if k != "REDIS_URL"}  # eager: it would send inline
-    env.update(DATABASE_URL=database_url, CXGOV_WEBHOOK_ALLOW_PRIVATE="1", EMAIL_URL="consolemail://")
-
-    killed = subprocess.run(
-        [sys.executable, "-m", "tests.notifications.killed_after_commit", str(initiative.pk)],
+def run_process(initiative, *options: str) -> subprocess.CompletedProcess:
+    """`killed_after_commit.py` in a process of its own, eager Celery, on the test database
+    (PostgreSQL: `_database_url` skips, or fails in CI, without it)."""
+    env = {k: v for k, v in os.environ.items() if k != "REDIS_URL"}  # eager: it sends inline
+    env.update(DATABASE_URL=_database_url(), CXGOV_WEBHOOK_ALLOW_PRIVATE="1", EMAIL_URL="consolemail://")
+    return subprocess.run(
+        [sys.executable, "-m", "tests.notifications.killed_after_commit", str(initiative.pk), *options],
         cwd=ROOT,
         env=env,
         capture_output=True,
         text=True,
         timeout=120,
     )
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_process_that_lives_on_sends_its_messages_right_after_the_commit(receiver):
+    """The control of the next test: the same process, not killed, sends everything itself."""
+    initiative = setup_world(receiver.url)
+
+    lived = run_process(initiative, "--live")
+
+    assert lived.returncode == 0, lived.stderr
+    assert lived.stdout.count("Subject: [cxgov] HIGH: ") == 2  # owner and champion, console backend
+    assert len(receiver.requests) == 1
+    assert_all_sent_once()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_process_killed_between_commit_and_send_loses_nothing_and_sends_nothing_twice(receiver, mailoutbox):
+    """A real process commits the flag and its outbox rows and is SIGKILLed before any
+    send; the sweep then sends each message exactly once, and a second sweep nothing."""
+    initiative = setup_world(receiver.url)
+
+    killed = run_process(initiative)
 
     assert killed.returncode == -signal.SIGKILL, killed.stderr
     assert "Subject:" not in killed.stdout  # the console backend printed no email

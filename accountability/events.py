@@ -5,9 +5,11 @@ the domain announces what happened through these two signals and `notifications`
 subscribes to them when its app is ready (`notifications/receivers.py`). They are the
 only signals of the project: they carry facts, not business flow.
 
-Both are sent after the change commits (`transaction.on_commit`), with the flags or
-assessments concerned. A receiver must never raise: the transaction is already
-committed, and an exception would stop the other after-commit callbacks.
+Both are sent inside the transaction of the change, with the flags or assessments
+concerned: what a receiver writes (the outbox rows of the emails and webhook deliveries
+the change calls for) commits with the change or rolls back with it, and anything it
+sends goes through tasks it queues on commit. A receiver that raises rolls the change
+back, rather than letting it commit without its messages.
 
 - `flags_changed(raised, escalated, resolved)`: flags opened, flags whose severity went
   up (with the previous severity), flags resolved (by a scan or a person).

@@ -56,7 +56,7 @@ def flag_resolve(*, flag: Flag, actor, note: str = "") -> Flag:
     """A person says the problem is fixed: open/acknowledged → resolved, with an optional note.
 
     If a later scan still finds the condition it raises a new flag (the resolution is
-    kept as history). Sends `flag_resolved` after commit.
+    kept as history). Announces `flags_changed(resolved=...)` in the transaction.
     """
     flag = _move(
         flag,
@@ -68,7 +68,7 @@ def flag_resolve(*, flag: Flag, actor, note: str = "") -> Flag:
         resolved_by=_user_or_none(actor),
         resolution_note=(note or "").strip(),
     )
-    transaction.on_commit(lambda: events.flags_changed(resolved=[flag]))
+    events.flags_changed(resolved=[flag])  # in the transaction: its messages commit with it
     return flag
 
 

@@ -302,7 +302,8 @@ def flags_sync(
       given) that no finding matches is resolved: no resolver, note "condition cleared",
       `closed_on` = `as_of` (it was last open on the day before).
 
-    Events (`flag_raised`, `flag_escalated`, `flag_resolved`) are sent after commit.
+    Announces the raised, escalated and resolved flags (`events.flags_changed`) inside the
+    transaction, so the messages they call for commit with them (an outbox).
     Safe to re-run: the same findings again only refresh `last_detected_*`. Safe to run
     concurrently with itself: the live flags in scope are locked, and a flag raised by a
     concurrent sync at the same moment is refreshed rather than duplicated. A fixed number
@@ -420,8 +421,5 @@ def flags_sync(
 
 
 def _send_events(created: list[Flag], escalations: list[tuple[Flag, str]], resolved: list[Flag]) -> None:
-    def send() -> None:
-        events.flags_changed(raised=created, escalated=escalations, resolved=resolved)
-
-    if created or escalations or resolved:
-        transaction.on_commit(send)
+    # Inside the transaction: the receivers write their messages (an outbox) with the flags.
+    events.flags_changed(raised=created, escalated=escalations, resolved=resolved)

@@ -365,9 +365,9 @@ def assess_risk(
     Writes one RiskAssessment per program, upserted on (program, as_of): a rescan of the
     same day rewrites it. Score = sum of the factors' points, capped at 100; level from
     `risk_level`. Reads the `metric_negotiated_away` flags open on `as_of`, so call it after
-    the scan's flags sync. Sends `risk_level_changed` after commit when the level differs from the
-    last one recorded (a first assessment at `low` is not a change). Safe to re-run; a
-    fixed number of queries whatever the number of programs.
+    the scan's flags sync. Announces `risk_level_changed` in the transaction when the level
+    differs from the last one recorded (a first assessment at `low` is not a change). Safe
+    to re-run; a fixed number of queries whatever the number of programs.
     """
     programs = list(
         Program.objects.filter(scope_q(organization, program_ids, prefix=""))
@@ -401,8 +401,7 @@ def assess_risk(
         previous = known.get(assessment.program_id)
         if assessment.level != previous and not (previous is None and assessment.level == RiskLevel.LOW):
             changed.append((assessment, previous))
-    if changed:
-        transaction.on_commit(lambda: events.risk_level_changed(changed))
+    events.risk_level_changed(changed)  # in the transaction: its messages commit with it
     return assessments
 
 

@@ -122,8 +122,8 @@ def scan_organization(
     """Run the full governance scan of `organization` on `as_of`, synchronously.
 
     Detectors → flags_sync of their kinds → assess_risk → flags_sync of `early_bail_risk`,
-    all in one transaction (a scan killed half-way leaves nothing behind; events go out
-    after commit). Records the ScanRun (created if not given): status, started/finished
+    all in one transaction (a scan killed half-way leaves nothing behind; its emails and
+    webhook deliveries are outbox rows of the same transaction, sent after commit). Records the ScanRun (created if not given): status, started/finished
     times, raised/refreshed/resolved counts and errors. A detector that fails is named in
     `errors` and its kind left untouched; the run then ends `failed` though the other
     kinds were synced. Holds the organization's scan lock: a concurrent scan waits up to
@@ -158,7 +158,7 @@ def scan_organization(
                 result, assessments = _scan(organization, as_of, program_ids, scan_run, errors, timings)
                 _finish(scan_run, result=result, errors=errors)
                 committing = time.perf_counter()
-            # The commit runs the after-commit events (notifications, webhooks) of the flags.
+            # The commit runs the after-commit callbacks that queue the outbox's sends.
             timings["commit_and_events"] = time.perf_counter() - committing
         except BaseException as exc:  # time limits and database failures included: record, then re-raise
             try:

@@ -25,8 +25,9 @@ def setup_periodic_tasks(sender: Celery, **kwargs) -> None:
             "schedule": crontab(hour=settings.CXGOV_SCAN_HOUR, minute=settings.CXGOV_SCAN_MINUTE),
             "options": {"expires": 6 * 3600},
         },
-        "hourly-webhook-retries": {
-            "task": "notifications.tasks.retry_deliveries_task",
+        # The outbox's safety net: every email and webhook delivery left unsent and due.
+        "hourly-outbox-sweep": {
+            "task": "notifications.tasks.sweep_outbox_task",
             "schedule": crontab(minute=15),
             "options": {"expires": 3000},
         },

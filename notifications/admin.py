@@ -3,7 +3,8 @@
 Webhooks are the program office's business: only members with the office role (and
 superusers) see them, since a URL may carry a receiver's token. The secret is write-only:
 a password input that never renders the stored value; left blank on change, it is kept.
-Deliveries, attempts and notifications are records of what happened, read-only for all.
+Deliveries, attempts and notifications (the outbox rows of webhooks and emails) are written
+by the system, read-only for all.
 """
 
 import datetime as dt
@@ -206,8 +207,30 @@ class WebhookDeliveryAdmin(ReadOnlyAdminMixin, OfficeOnlyMixin, OrganizationScop
 
 @admin.register(Notification)
 class NotificationAdmin(ReadOnlyAdminMixin, OrganizationScopedAdmin, admin.ModelAdmin):
-    list_display = ("sent_at", "recipient", "subject", "key", "organization")
-    list_filter = ("organization",)
+    """The email outbox: what is waiting to go, what went, what was given up and why."""
+
+    list_display = ("created_at", "recipient", "subject", "status", "attempt_count", "sent_at", "organization")
+    list_filter = ("status", "organization")
     list_select_related = ("organization",)
     search_fields = ("recipient", "subject", "key")
-    date_hierarchy = "sent_at"
+    date_hierarchy = "created_at"
+    fields = (
+        "organization",
+        "key",
+        "recipient",
+        "recipient_name",
+        "subject",
+        "status",
+        "attempt_count",
+        "next_attempt_at",
+        "last_error",
+        "created_at",
+        "sent_at",
+        "body_display",
+    )
+    readonly_fields = fields
+
+    @admin.display(description="body")
+    def body_display(self, obj: Notification) -> str:
+        # The text part only: the HTML part is not rendered inside the admin.
+        return format_html("<pre style='white-space: pre-wrap'>{}</pre>", obj.body_text)

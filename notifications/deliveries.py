@@ -1,18 +1,18 @@
-"""Webhook deliveries: one row per (webhook, event), attempted until delivered or given up.
+"""Webhook deliveries: one outbox row per (webhook, event), attempted until delivered or given up.
 
-The life of a delivery:
-- `enqueue_event` (called from the event hooks, after commit) writes one `pending`
-  delivery per active webhook subscribed to the event, all sharing one event id, with the
-  payload frozen at that moment, and queues `deliver_webhook_task` for each.
-- `deliver_once` makes one attempt. It claims the attempt with a conditional update on
-  `attempt_count`, so two workers (a scheduled retry and the hourly sweep) never make the
-  same attempt twice; it records a `WebhookAttempt` for every try.
+The life of a delivery (the claim, lease, backoff and sweep are `outbox.py`'s):
+- `record_events` (called by the event receivers, inside the transaction of the change)
+  writes one `pending` delivery per active webhook subscribed to the event, all sharing
+  one event id, with the payload frozen at that moment, and queues
+  `deliver_webhook_task` for each once the transaction commits.
+- `deliver_once` makes one attempt: it claims it (`outbox.claim`), posts, and records a
+  `WebhookAttempt` for every try.
 - A 2xx marks the delivery `delivered` and resets the webhook's failure count. Anything
   else schedules the next attempt after `backoff_seconds(n)`; the attempt number
   `CXGOV_WEBHOOK_MAX_ATTEMPTS` gives up (`failed`).
 - A webhook is disabled when `CXGOV_WEBHOOK_DISABLE_AFTER_FAILURES` deliveries in a row
   were given up (not attempts: a receiver down for an hour loses nothing), and the
-  organization's program office is told by email.
+  organization's program office is told by email, written in that same transaction.
 """
 
 from __future__ import annotations
@@ -20,7 +20,7 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import uuid
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 from django.conf import settings
@@ -28,115 +28,108 @@ from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.utils import timezone
 
-from cxgov.queue import queue_task, queue_task_on_commit
+from cxgov.queue import queue_task_on_commit
 
-from . import webhooks
+from . import emails, outbox, webhooks
 from .choices import DeliveryStatus
 from .models import Webhook, WebhookAttempt, WebhookDelivery
+from .outbox import Outcome
 
 logger = logging.getLogger(__name__)
 
-# While an attempt is in flight its delivery is not due, so the sweep leaves it alone; if
-# the worker dies mid-attempt the sweep picks the delivery up once the lease is over.
-ATTEMPT_LEASE = dt.timedelta(minutes=10)
-# A retry scheduled with an ETA may start a hair before the stored time.
-DUE_TOLERANCE = dt.timedelta(seconds=1)
+
+def retry_policy() -> outbox.RetryPolicy:
+    """The webhook settings, read at each use (they may change at run time in tests)."""
+    return outbox.RetryPolicy(
+        base_seconds=settings.CXGOV_WEBHOOK_RETRY_BASE_SECONDS,
+        max_seconds=settings.CXGOV_WEBHOOK_RETRY_MAX_SECONDS,
+        max_attempts=settings.CXGOV_WEBHOOK_MAX_ATTEMPTS,
+    )
 
 
 def backoff_seconds(attempt: int) -> int:
     """Seconds to wait after failed attempt `attempt` (1-based): base × 2^(n-1), capped."""
-    base = settings.CXGOV_WEBHOOK_RETRY_BASE_SECONDS
-    return min(base * 2 ** (attempt - 1), settings.CXGOV_WEBHOOK_RETRY_MAX_SECONDS)
-
-
-DELIVER_TASK = "notifications.tasks.deliver_webhook_task"
-DISABLED_NOTICE_TASK = "notifications.tasks.send_webhook_disabled_notice_task"
-
-
-def _queue(delivery_ids: list[int], eta: dt.datetime | None = None) -> None:
-    for delivery_id in delivery_ids:
-        queue_task(DELIVER_TASK, delivery_id, eta=eta)
+    return retry_policy().backoff_seconds(attempt)
 
 
 def active_webhooks(organization_ids: Iterable[int]) -> dict[int, list[Webhook]]:
     """organization id → its active webhooks, in one query (for a batch of events)."""
     by_org: dict[int, list[Webhook]] = {org_id: [] for org_id in organization_ids}
+    if not by_org:
+        return by_org
     for hook in Webhook.objects.filter(organization_id__in=list(by_org), active=True).select_related("organization"):
         by_org[hook.organization_id].append(hook)
     return by_org
 
 
-def enqueue_event(
-    *,
-    organization_id: int,
-    event: str,
-    data: Callable[[], dict],
-    candidates: Sequence[Webhook] | None = None,
-) -> list[WebhookDelivery]:
-    """Record one pending delivery of `event` per subscribed active webhook and queue them.
-
-    `data` is called only when someone listens, so an organization without webhooks costs
-    one query — none when the caller passes the organization's active webhooks as
-    `candidates` (see `active_webhooks`, for a batch). Call after commit: the deliveries
-    must not outlive a rolled-back event. Each call is a new event with a new id;
-    re-running it sends the event again.
-    """
-    assert event in webhooks.EVENT_NAMES, event
-    if candidates is None:
-        candidates = active_webhooks([organization_id])[organization_id]
-    listening = [w for w in candidates if event in (w.events or [])]
-    if not listening:
-        return []
-    now = timezone.now()
-    event_id = uuid.uuid4()
-    payload = webhooks.envelope(
-        event=event, organization=listening[0].organization, data=data(), event_id=event_id, created_at=now
-    )
-    deliveries = WebhookDelivery.objects.bulk_create(
-        [
-            WebhookDelivery(
-                webhook=w, event_id=event_id, event=event, payload=payload, next_attempt_at=now, created_at=now
-            )
-            for w in listening
-        ]
-    )
-    _queue([d.id for d in deliveries])
-    return deliveries
+def listening(hooks: dict[int, list[Webhook]], organization_id: int, event: str) -> list[Webhook]:
+    """The webhooks among `hooks` (see `active_webhooks`) subscribed to `event`."""
+    return [w for w in hooks.get(organization_id, []) if event in (w.events or [])]
 
 
 @dataclass(frozen=True)
-class Outcome:
-    """What `deliver_once` did: delivered, retry (at `next_attempt_at`), failed, or a skip
-    (`done` — already settled or gone, `inactive` — webhook disabled, `not_due`, `claimed`)."""
+class Event:
+    """One event to deliver: its name and its `data` (see `webhooks.flag_data`, `risk_data`)."""
 
-    status: str
-    next_attempt_at: dt.datetime | None = None
+    organization_id: int
+    event: str
+    data: dict
+
+
+def record_events(events: Sequence[Event], hooks: dict[int, list[Webhook]]) -> list[WebhookDelivery]:
+    """Write one pending delivery per event and subscribed active webhook (one event id
+    per event, the payload frozen now), and queue each delivery's first attempt once the
+    transaction commits.
+
+    `hooks` are the organizations' active webhooks (`active_webhooks`). Call inside the
+    transaction of the change: a rollback leaves no delivery and sends nothing. One
+    insert for the whole batch. Each call is a new event with a new id; re-running it
+    sends the events again.
+    """
+    now = timezone.now()
+    rows = []
+    for item in events:
+        assert item.event in webhooks.EVENT_NAMES, item.event
+        targets = listening(hooks, item.organization_id, item.event)
+        if not targets:
+            continue
+        event_id = uuid.uuid4()
+        payload = webhooks.envelope(
+            event=item.event, organization=targets[0].organization, data=item.data, event_id=event_id, created_at=now
+        )
+        rows += [
+            WebhookDelivery(
+                webhook=w, event_id=event_id, event=item.event, payload=payload, next_attempt_at=now, created_at=now
+            )
+            for w in targets
+        ]
+    deliveries = WebhookDelivery.objects.bulk_create(rows, batch_size=500) if rows else []
+    for delivery in deliveries:
+        queue_task_on_commit(outbox.DELIVER_WEBHOOK_TASK, delivery.pk)
+    return deliveries
 
 
 def deliver_once(delivery_id: int, *, now: dt.datetime | None = None) -> Outcome:
     """Make the next attempt of one delivery, if it is due, and record it.
 
     Idempotent: a delivered or failed delivery returns at once; an attempt that another
-    worker already claimed is not repeated. `now` is read once and passed down (tests pass
-    it to walk through the schedule). The HTTP request runs outside any transaction.
+    worker already claimed is not repeated (`outbox.claim`). `now` is read once and passed
+    down (tests pass it to walk through the schedule). The HTTP request runs outside any
+    transaction.
     """
     now = now or timezone.now()
-    delivery = WebhookDelivery.objects.select_related("webhook").filter(pk=delivery_id).first()
-    if delivery is None or delivery.status != DeliveryStatus.PENDING:
-        return Outcome("done")
-    webhook = delivery.webhook
-    if not webhook.active:
+    delivery = WebhookDelivery.objects.select_related("webhook__organization").filter(pk=delivery_id).first()
+    if delivery is not None and delivery.status == DeliveryStatus.PENDING and not delivery.webhook.active:
         # Kept pending: re-enabling the webhook resumes it (see `webhook_enable`).
         return Outcome("inactive")
-    if delivery.next_attempt_at and delivery.next_attempt_at > now + DUE_TOLERANCE:
-        return Outcome("not_due", delivery.next_attempt_at)
-    attempt = delivery.attempt_count + 1
-    claimed = WebhookDelivery.objects.filter(
-        pk=delivery.pk, status=DeliveryStatus.PENDING, attempt_count=delivery.attempt_count
-    ).update(attempt_count=attempt, next_attempt_at=now + ATTEMPT_LEASE)
-    if not claimed:
+    skip = outbox.skip_reason(delivery, now)
+    if skip is not None:
+        return skip
+    attempt = outbox.claim(delivery, now)
+    if attempt is None:
         return Outcome("claimed")
 
+    webhook = delivery.webhook
     body = webhooks.encode(delivery.payload)
     headers = webhooks.request_headers(
         secret=webhook.secret, body=body, event=delivery.event, event_id=str(delivery.event_id), attempt=attempt
@@ -158,18 +151,15 @@ def _record(delivery: WebhookDelivery, attempt: int, result: webhooks.AttemptRes
         duration_ms=result.duration_ms,
         error=result.error,
     )
-    mine = WebhookDelivery.objects.filter(pk=delivery.pk, status=DeliveryStatus.PENDING, attempt_count=attempt)
     if result.ok:
-        mine.update(status=DeliveryStatus.DELIVERED, delivered_at=now, next_attempt_at=None)
+        outcome = outbox.record_success(delivery, attempt, status=DeliveryStatus.DELIVERED, delivered_at=now)
+    else:
+        outcome = outbox.record_failure(delivery, attempt, now, retry_policy())
+    if outcome.status == DeliveryStatus.DELIVERED:
         Webhook.objects.filter(pk=delivery.webhook_id, consecutive_failures__gt=0).update(consecutive_failures=0)
-        return Outcome("delivered")
-    if attempt >= settings.CXGOV_WEBHOOK_MAX_ATTEMPTS:
-        mine.update(status=DeliveryStatus.FAILED, next_attempt_at=None)
+    elif outcome.status == DeliveryStatus.FAILED:
         _count_give_up(delivery, result, now)
-        return Outcome("failed")
-    next_at = now + dt.timedelta(seconds=backoff_seconds(attempt))
-    mine.update(next_attempt_at=next_at)
-    return Outcome("retry", next_at)
+    return outcome
 
 
 def _count_give_up(delivery: WebhookDelivery, result: webhooks.AttemptResult, now: dt.datetime) -> None:
@@ -180,30 +170,15 @@ def _count_give_up(delivery: WebhookDelivery, result: webhooks.AttemptResult, no
         f"Disabled automatically on {now:%Y-%m-%d %H:%M} UTC: {threshold} deliveries in a row failed after "
         f"{settings.CXGOV_WEBHOOK_MAX_ATTEMPTS} attempts each. Last error: {result.error or 'none recorded'}"
     )
-    # Conditional: only the worker that crosses the threshold disables and sends the notice.
+    # Conditional: only the worker that crosses the threshold disables and writes the notice.
     disabled = Webhook.objects.filter(pk=delivery.webhook_id, active=True, consecutive_failures__gte=threshold).update(
         active=False, disabled_reason=reason
     )
     if disabled:
         logger.warning("webhook %s disabled: %s", delivery.webhook_id, reason)
-        queue_task_on_commit(DISABLED_NOTICE_TASK, delivery.webhook_id, delivery.pk)
-
-
-def retry_due_deliveries(*, now: dt.datetime | None = None, limit: int = 5000) -> int:
-    """Queue every pending delivery of an active webhook whose next attempt is due.
-
-    The safety net behind the ETA retries: a message lost with a broker restart, an
-    attempt whose worker died, or a webhook just re-enabled. Safe to re-run: a delivery
-    queued twice is attempted once (see `deliver_once`). Returns how many were queued.
-    """
-    now = now or timezone.now()
-    ids = list(
-        WebhookDelivery.objects.filter(status=DeliveryStatus.PENDING, webhook__active=True, next_attempt_at__lte=now)
-        .order_by("next_attempt_at")
-        .values_list("id", flat=True)[:limit]
-    )
-    _queue(ids)
-    return len(ids)
+        webhook = delivery.webhook
+        webhook.active, webhook.disabled_reason = False, reason
+        emails.write_webhook_disabled_notice(webhook, delivery.pk)
 
 
 @transaction.atomic
@@ -215,5 +190,6 @@ def webhook_enable(*, webhook: Webhook) -> int:
     pending = WebhookDelivery.objects.filter(webhook=webhook, status=DeliveryStatus.PENDING)
     pending.update(next_attempt_at=timezone.now())
     ids = list(pending.values_list("id", flat=True))
-    transaction.on_commit(lambda: _queue(ids))
+    for delivery_id in ids:
+        queue_task_on_commit(outbox.DELIVER_WEBHOOK_TASK, delivery_id)
     return len(ids)

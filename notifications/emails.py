@@ -1,12 +1,10 @@
-"""Emails: flag alerts, the weekly program digest, and the webhook-disabled notice.
+"""What the emails say and who gets them: flag alerts, the weekly program digest, and the
+webhook-disabled notice. Each is written to the outbox (`mail.write`) in the transaction
+of what calls for it, and sent after commit.
 
-Every email is recorded as a `Notification` row, unique on (key, recipient), inserted in
-the same transaction as the send: a second attempt for the same event and person hits
-the constraint and sends nothing, and a send that fails rolls its row back so a retry can
-send it. (Only a crash between the SMTP hand-off and the commit could repeat an email.)
-
-Keys: `flag:<id>:severity:<severity>` (so a flag raised high and escalated to critical
-mails twice, once per level, but never twice for the same level),
+Keys, unique per recipient (so "never twice" is a database fact):
+`flag:<id>:severity:<severity>` (so a flag raised high and escalated to critical mails
+twice, once per level, but never twice for the same level),
 `digest:<program id>:<ISO year>-W<week>`, `webhook:<id>:disabled:<delivery id>`.
 """
 
@@ -14,77 +12,25 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-from dataclasses import dataclass
-from email.utils import formataddr
+from collections.abc import Sequence
 
 from django.conf import settings
-from django.core.mail import EmailMultiAlternatives
 from django.core.serializers.json import DjangoJSONEncoder
-from django.db import IntegrityError, transaction
+from django.db import transaction
 from django.db.models import Case, Count, IntegerField, Q, Value, When
-from django.template.loader import render_to_string
+from django.urls import reverse
 
 from accountability.choices import LIVE_FLAG_STATUSES, SEVERITY_RANK, FlagStatus, SessionStatus, Severity
 from accountability.models import Flag, ForumSession, RiskAssessment
 from programs.choices import Role
 from programs.models import Membership, Program
 
-from .models import Notification, Webhook
+from .mail import Email, Recipient, recipients_of, write
+from .models import Webhook
 from .webhooks import dashboard_url
 
 EMAILED_SEVERITIES = (Severity.HIGH, Severity.CRITICAL)
-TEMPLATE_DIR = "notifications/email"
 DIGEST_FLAG_LIST_LIMIT = 25
-
-
-@dataclass(frozen=True)
-class Recipient:
-    name: str
-    email: str
-
-    @property
-    def address(self) -> str:
-        return formataddr((self.name, self.email))
-
-
-def recipients_of(*people) -> list[Recipient]:
-    """People with an email address, each address once (case-insensitive), in order."""
-    seen: set[str] = set()
-    found = []
-    for person in people:
-        email = (getattr(person, "email", "") or "").strip()
-        if not email or email.lower() in seen:
-            continue
-        seen.add(email.lower())
-        found.append(Recipient(getattr(person, "name", "") or email, email))
-    return found
-
-
-def send_once(
-    *, organization_id: int, key: str, subject: str, recipients: list[Recipient], template: str, context: dict
-) -> list[str]:
-    """Send one email per recipient unless one with this key already went to them.
-
-    Returns the addresses mailed now. Safe to re-run. A failing send raises after rolling
-    back its own record; recipients already mailed stay recorded.
-    """
-    subject = " ".join(subject.split())[:300]  # no header injection through a title
-    text = render_to_string(f"{TEMPLATE_DIR}/{template}.txt", context)
-    html = render_to_string(f"{TEMPLATE_DIR}/{template}.html", context)
-    sent = []
-    for recipient in recipients:
-        try:
-            with transaction.atomic():
-                Notification.objects.create(
-                    organization_id=organization_id, key=key, recipient=recipient.email, subject=subject
-                )
-                message = EmailMultiAlternatives(subject, text, settings.DEFAULT_FROM_EMAIL, [recipient.address])
-                message.attach_alternative(html, "text/html")
-                message.send()
-        except IntegrityError:
-            continue  # already told about this event
-        sent.append(recipient.email)
-    return sent
 
 
 def pretty_json(value) -> str:
@@ -101,35 +47,37 @@ def should_email(severity: str, previous_severity: str | None = None) -> bool:
     return previous_severity is None or SEVERITY_RANK[severity] > SEVERITY_RANK.get(previous_severity, 0)
 
 
-def send_flag_email(flag_id: int, severity: str, previous_severity: str | None = None) -> list[str]:
-    """Tell the flag's owner and the program's champion that it was raised (or escalated)
-    to `severity`. Nothing for a flag no longer live or a severity below high. Safe to
-    re-run: at most one email per (flag, severity, person)."""
-    if not should_email(severity, previous_severity):
-        return []
-    flag = (
-        Flag.objects.select_related("program__customer_champion", "owner")
-        .filter(pk=flag_id, status__in=LIVE_FLAG_STATUSES)
-        .first()
-    )
-    if flag is None:
-        return []
+def flag_alert(flag: Flag, previous_severity: str | None = None) -> Email | None:
+    """The email telling the flag's owner and the program's champion that the flag was
+    raised (or escalated, from `previous_severity`) to its severity; None for a flag no
+    longer live or below high. The flag comes with `owner` and
+    `program__customer_champion` loaded (no query here)."""
+    if not should_email(flag.severity, previous_severity) or flag.status not in LIVE_FLAG_STATUSES:
+        return None
     context = {
         "flag": flag,
-        "severity": Severity(severity).label,
+        "severity": Severity(flag.severity).label,
         "previous_severity": Severity(previous_severity).label if previous_severity else "",
         "program": flag.program,
         "evidence": pretty_json(flag.evidence) if flag.evidence else "",
         "url": dashboard_url(flag.program_id, flag.id),
     }
-    return send_once(
+    return Email(
         organization_id=flag.organization_id,
-        key=f"flag:{flag.id}:severity:{severity}",
-        subject=f"[cxgov] {severity.upper()}: {flag.title}",
+        key=f"flag:{flag.id}:severity:{flag.severity}",
+        subject=f"[cxgov] {flag.severity.upper()}: {flag.title}",
         recipients=recipients_of(flag.owner, flag.program.customer_champion),
         template="flag",
         context=context,
+        flag_id=flag.id,
     )
+
+
+def write_flag_alerts(alerts: Sequence[tuple[Flag, str | None]]) -> list[int]:
+    """Write the alert emails of a batch of (flag, previous severity or None) to the outbox,
+    in the current transaction; sent after commit. A fixed number of queries for the
+    batch. Safe to re-run: at most one email per (flag, severity, person)."""
+    return write(email for flag, previous in alerts if (email := flag_alert(flag, previous)))
 
 
 # --- Weekly digest ----------------------------------------------------------------------
@@ -199,10 +147,11 @@ def program_digest(program: Program, as_of: dt.date) -> dict:
     }
 
 
-def send_program_digest(program_id: int, as_of: dt.date) -> list[str]:
-    """The weekly digest of one active or paused program to its sponsor and champion.
-
-    Safe to re-run: at most one per program, ISO week and person."""
+@transaction.atomic
+def write_program_digest(program_id: int, as_of: dt.date) -> list[int]:
+    """Write the weekly digest of one active or paused program, to its sponsor and
+    champion, to the outbox; sent after commit. Safe to re-run: at most one per program,
+    ISO week and person. Returns the ids of its rows still to send."""
     program = (
         Program.objects.scanned()
         .select_related("executive_sponsor", "customer_champion", "organization")
@@ -215,14 +164,18 @@ def send_program_digest(program_id: int, as_of: dt.date) -> list[str]:
     if not recipients:
         return []
     context = program_digest(program, as_of)
-    return send_once(
-        organization_id=program.organization_id,
-        key=digest_key(program.id, as_of),
-        subject=f"[cxgov] Weekly digest: {program.name} — {context['open_count']} open flags, "
-        f"risk {context['risk'].level if context['risk'] else 'not assessed'}",
-        recipients=recipients,
-        template="digest",
-        context=context,
+    risk = context["risk"].level if context["risk"] else "not assessed"
+    return write(
+        [
+            Email(
+                organization_id=program.organization_id,
+                key=digest_key(program.id, as_of),
+                subject=f"[cxgov] Weekly digest: {program.name} — {context['open_count']} open flags, risk {risk}",
+                recipients=recipients,
+                template="digest",
+                context=context,
+            )
+        ]
     )
 
 
@@ -234,12 +187,11 @@ def digest_program_ids() -> list[int]:
 # --- Webhook disabled -------------------------------------------------------------------
 
 
-def send_webhook_disabled_notice(webhook_id: int, delivery_id: int) -> list[str]:
-    """Tell the organization's program office (members with the office role and an email)
-    that a webhook was disabled after repeated failures. Safe to re-run."""
-    webhook = Webhook.objects.select_related("organization").filter(pk=webhook_id).first()
-    if webhook is None or webhook.active:
-        return []
+def write_webhook_disabled_notice(webhook: Webhook, delivery_id: int) -> list[int]:
+    """Tell the organization's program office (active members with the office role and an
+    email) that `webhook` was disabled after repeated failures (`delivery_id` the delivery
+    that crossed the threshold). Written to the outbox in the transaction that disables
+    it; sent after commit. Safe to re-run: once per disabling and person."""
     users = [
         m.user
         for m in Membership.objects.filter(
@@ -249,14 +201,18 @@ def send_webhook_disabled_notice(webhook_id: int, delivery_id: int) -> list[str]
     people = [Recipient(u.get_full_name() or u.get_username(), u.email) for u in users]
     context = {
         "webhook": webhook,
-        "admin_url": f"{settings.SITE_URL.rstrip('/')}/admin/accountability/webhook/{webhook.pk}/change/",
+        "admin_url": settings.SITE_URL.rstrip("/") + reverse("admin:notifications_webhook_change", args=[webhook.pk]),
         "api_path": f"/api/v1/webhooks/{webhook.pk}/",
     }
-    return send_once(
-        organization_id=webhook.organization_id,
-        key=f"webhook:{webhook.pk}:disabled:{delivery_id}",
-        subject=f"[cxgov] Webhook disabled: {webhook.url}",
-        recipients=recipients_of(*people),
-        template="webhook_disabled",
-        context=context,
+    return write(
+        [
+            Email(
+                organization_id=webhook.organization_id,
+                key=f"webhook:{webhook.pk}:disabled:{delivery_id}",
+                subject=f"[cxgov] Webhook disabled: {webhook.url}",
+                recipients=recipients_of(*people),
+                template="webhook_disabled",
+                context=context,
+            )
+        ]
     )

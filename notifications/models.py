@@ -4,9 +4,10 @@ from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 
+from accountability.models import Flag
 from programs.models import Organization, scoped_queryset
 
-from .choices import DeliveryStatus
+from .choices import DeliveryStatus, NotificationStatus
 
 
 class Webhook(models.Model):
@@ -70,19 +71,45 @@ class WebhookAttempt(models.Model):
 
 
 class Notification(models.Model):
-    """An email sent for an event; the unique key makes "never twice" a database fact."""
+    """One email to one person: an outbox row, written (rendered) in the transaction of the
+    change that calls for it and sent after commit (see `emails.py`).
+
+    The unique (key, recipient) makes "never twice" a database fact: a repeated event
+    writes nothing. Subject and bodies are rendered when the row is written, so the email
+    says what was true then, like a webhook's frozen payload, and sending needs no query
+    of the domain.
+    """
 
     organization = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="notifications")
-    key = models.CharField(max_length=200, help_text="What the email was about, e.g. flag:12:raised.")
+    key = models.CharField(max_length=200, help_text="What the email is about, e.g. flag:12:severity:high.")
     recipient = models.EmailField()
+    recipient_name = models.CharField(max_length=200, blank=True)
     subject = models.CharField(max_length=300)
-    sent_at = models.DateTimeField(default=timezone.now)
+    body_text = models.TextField(blank=True)
+    body_html = models.TextField(blank=True)
+    flag = models.ForeignKey(
+        Flag,
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="notifications",
+        help_text="For a flag alert: not sent if the flag is closed before it goes out.",
+    )
+    status = models.CharField(max_length=20, choices=NotificationStatus.choices, default=NotificationStatus.PENDING)
+    attempt_count = models.PositiveIntegerField(default=0)
+    next_attempt_at = models.DateTimeField(null=True, blank=True)
+    last_error = models.TextField(blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    sent_at = models.DateTimeField(null=True, blank=True)
 
     objects = scoped_queryset("organization").as_manager()
 
     class Meta:
-        ordering = ["-sent_at"]
+        ordering = ["-created_at"]
         constraints = [models.UniqueConstraint(fields=["key", "recipient"], name="notification_once_per_key")]
+        indexes = [
+            models.Index(fields=["next_attempt_at"], condition=Q(status="pending"), name="notification_pending_due")
+        ]
 
     def __str__(self) -> str:
-        return f"{self.key} → {self.recipient}"
+        return f"{self.key} → {self.recipient} ({self.status})"

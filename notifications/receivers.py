@@ -1,11 +1,10 @@
-"""Turn the domain's flag and risk events into emails and webhook deliveries.
+"""Turn the domain's flag and risk events into outbox rows: webhook deliveries and emails.
 
 Connected in `NotificationsConfig.ready()` to the signals of `accountability.events`,
-which are sent after the change commits. Each receiver is cheap: it writes the pending
-webhook deliveries (frozen payload, one event id) and queues Celery tasks; the HTTP
-requests and the emails happen in the tasks. A receiver never raises (the transaction is
-already committed, and an exception would stop the other after-commit callbacks): the
-error is logged and the hourly sweep retries what was recorded.
+which are sent inside the transaction of the change. The receivers write the rows in
+that same transaction (an outbox: they commit with the change or vanish with it) and
+queue the send tasks on commit; no HTTP request or email happens here. An error here
+rolls the change back rather than losing its messages.
 
 Which event goes where (docs/webhooks.md):
 - flag raised: webhook `flag.raised` (any severity, `previous_severity` null); email to
@@ -14,38 +13,24 @@ Which event goes where (docs/webhooks.md):
   severity was raised); email when the new severity is high or critical.
 - flag resolved: webhook `flag.resolved`.
 - risk level changed: webhook `risk.level_changed`.
+
+A batch costs a fixed number of queries whatever its size: one for the organizations'
+webhooks, and when someone is to hear of it one for the flags with their people, one
+insert of deliveries, and two for the emails.
 """
 
-import logging
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 
 from accountability.models import Flag, RiskAssessment
 
-from . import deliveries, emails, tasks, webhooks
+from . import deliveries, emails, webhooks
 from .choices import WebhookEvent
 
-logger = logging.getLogger(__name__)
 
-
-def _safely(what: str, fn: Callable[[], object]) -> None:
-    try:
-        fn()
-    except Exception:  # see the module docstring: never break the other on_commit callbacks
-        logger.exception("notification for %s failed", what)
-
-
-def _flag_webhook(flag: Flag, event: str, previous_severity: str | None = None, candidates=None) -> None:
-    deliveries.enqueue_event(
-        organization_id=flag.organization_id,
-        event=event,
-        data=lambda: webhooks.flag_data(flag, previous_severity=previous_severity),
-        candidates=candidates,
-    )
-
-
-def _flag_email(flag: Flag, previous_severity: str | None) -> None:
-    if emails.should_email(flag.severity, previous_severity):
-        tasks.send_flag_email_task.delay(flag.id, flag.severity, previous_severity)
+def _with_people(flag_ids: set[int]) -> dict[int, Flag]:
+    """The flags as they stand in this transaction, with what the messages name."""
+    flags = Flag.objects.filter(pk__in=flag_ids).select_related("program__customer_champion", "owner")
+    return {flag.pk: flag for flag in flags}
 
 
 def on_flags_changed(
@@ -56,42 +41,45 @@ def on_flags_changed(
     resolved: Sequence[Flag] = (),
     **kwargs,
 ) -> None:
-    """Flag events in a batch: the organizations' webhooks are looked up once for the
-    batch, not once per flag."""
-    organization_ids = {f.organization_id for f in raised} | {f.organization_id for f in resolved}
-    organization_ids |= {f.organization_id for f, _ in escalated}
-    hooks: dict[int, list] = {}
-    _safely("webhook lookup", lambda: hooks.update(deliveries.active_webhooks(organization_ids)))
-    # `_safely` runs each lambda at once, so the loop variables they read are current.
-    for flag in raised:
-        candidates = hooks.get(flag.organization_id, [])
-        _safely(
-            f"flag {flag.pk} raised (webhook)",
-            lambda: _flag_webhook(flag, WebhookEvent.FLAG_RAISED, candidates=candidates),  # noqa: B023
-        )
-        _safely(f"flag {flag.pk} raised (email)", lambda: _flag_email(flag, None))  # noqa: B023
-    for flag, previous in escalated:
-        candidates = hooks.get(flag.organization_id, [])
-        _safely(
-            f"flag {flag.pk} escalated (webhook)",
-            lambda: _flag_webhook(flag, WebhookEvent.FLAG_RAISED, previous, candidates=candidates),  # noqa: B023
-        )
-        _safely(f"flag {flag.pk} escalated (email)", lambda: _flag_email(flag, previous))  # noqa: B023
-    for flag in resolved:
-        candidates = hooks.get(flag.organization_id, [])
-        _safely(
-            f"flag {flag.pk} resolved (webhook)",
-            lambda: _flag_webhook(flag, WebhookEvent.FLAG_RESOLVED, candidates=candidates),  # noqa: B023
-        )
+    """Write the deliveries and emails of a batch of flag events (a scan's, or a person's move)."""
+    changes = [(flag, WebhookEvent.FLAG_RAISED, None) for flag in raised]
+    changes += [(flag, WebhookEvent.FLAG_RAISED, previous) for flag, previous in escalated]
+    changes += [(flag, WebhookEvent.FLAG_RESOLVED, None) for flag in resolved]
+    hooks = deliveries.active_webhooks({flag.organization_id for flag, _, _ in changes})
+    heard = [change for change in changes if deliveries.listening(hooks, change[0].organization_id, change[1])]
+    alerts = [
+        (flag, previous)
+        for flag, event, previous in changes
+        if event == WebhookEvent.FLAG_RAISED and emails.should_email(flag.severity, previous)
+    ]
+    if not heard and not alerts:
+        return
+    fresh = _with_people({flag.pk for flag, _, _ in heard} | {flag.pk for flag, _ in alerts})
+    deliveries.record_events(
+        [
+            deliveries.Event(
+                flag.organization_id, event, webhooks.flag_data(fresh[flag.pk], previous_severity=previous)
+            )
+            for flag, event, previous in heard
+            if flag.pk in fresh
+        ],
+        hooks,
+    )
+    emails.write_flag_alerts([(fresh[flag.pk], previous) for flag, previous in alerts if flag.pk in fresh])
 
 
 def on_risk_level_changed(sender, *, changes: Sequence[tuple[RiskAssessment, str | None]], **kwargs) -> None:
-    for assessment, previous_level in changes:
-        _safely(
-            f"risk assessment {assessment.pk} level changed (webhook)",
-            lambda: deliveries.enqueue_event(
-                organization_id=assessment.program.organization_id,  # noqa: B023
-                event=WebhookEvent.RISK_LEVEL_CHANGED,
-                data=lambda: webhooks.risk_data(assessment, previous_level=previous_level),  # noqa: B023
-            ),
-        )
+    """Write the `risk.level_changed` deliveries of (assessment, previous level) pairs."""
+    hooks = deliveries.active_webhooks({assessment.program.organization_id for assessment, _ in changes})
+    deliveries.record_events(
+        [
+            deliveries.Event(
+                assessment.program.organization_id,
+                WebhookEvent.RISK_LEVEL_CHANGED,
+                webhooks.risk_data(assessment, previous_level=previous_level),
+            )
+            for assessment, previous_level in changes
+            if deliveries.listening(hooks, assessment.program.organization_id, WebhookEvent.RISK_LEVEL_CHANGED)
+        ],
+        hooks,
+    )

@@ -1,16 +1,16 @@
 """Emails, through Django's test outbox: who is told what, exactly once per event, and only
 after the transaction that raised the flag commits.
 
-Flags are raised through the engine's `flags_sync`, which sends its events from
-`transaction.on_commit`; `django_capture_on_commit_callbacks(execute=True)` plays the
-commit inside the test transaction.
+Flags are raised through the engine's `flags_sync`, which announces its events inside its
+transaction: the emails are written there as `Notification` rows and their sends queued on
+commit; `django_capture_on_commit_callbacks(execute=True)` (or the `committed` fixture)
+plays the commit inside the test transaction.
 """
 
 import datetime as dt
 import smtplib
 
 import pytest
-from django.core import mail
 from django.core.mail.backends.base import BaseEmailBackend
 from django.db import transaction
 from django.utils import timezone
@@ -18,10 +18,12 @@ from django.utils import timezone
 from accountability import events
 from accountability.choices import FlagKind, FlagStatus, SessionStatus, Severity, SubjectType
 from accountability.findings import Finding
+from accountability.flag_actions import flag_dismiss
 from accountability.flags import flags_sync
-from notifications import emails
-from notifications.models import Notification
-from notifications.tasks import send_flag_email_task, send_weekly_digests_task
+from notifications import emails, mail, outbox
+from notifications.choices import DeliveryStatus, NotificationStatus
+from notifications.models import Notification, WebhookDelivery
+from notifications.tasks import send_weekly_digests_task
 from programs.choices import ProgramStatus
 from tests.factories import (
     FlagFactory,
@@ -31,7 +33,10 @@ from tests.factories import (
     PersonFactory,
     ProgramFactory,
     RiskAssessmentFactory,
+    WebhookFactory,
 )
+
+from .webhook_receiver import Receiver
 
 AS_OF = dt.date(2024, 6, 3)  # a Monday: ISO week 2024-W23
 KIND = FlagKind.INITIATIVE_STALLED
@@ -104,10 +109,10 @@ def test_a_high_flag_emails_its_owner_and_the_champion_once_each(
     assert link in message.body
     html, mimetype = message.alternatives[0]
     assert mimetype == "text/html" and f'href="{link}"' in html
-    keys = set(Notification.objects.values_list("key", "recipient"))
+    keys = set(Notification.objects.values_list("key", "recipient", "status", "attempt_count"))
     assert keys == {
-        (f"flag:{flag.id}:severity:high", initiative.owner.email),
-        (f"flag:{flag.id}:severity:high", program.customer_champion.email),
+        (f"flag:{flag.id}:severity:high", initiative.owner.email, "sent", 1),
+        (f"flag:{flag.id}:severity:high", program.customer_champion.email, "sent", 1),
     }
 
     # The next scans find the same condition: refreshed, not raised again, nobody re-told.
@@ -185,36 +190,51 @@ def test_nothing_is_sent_on_a_real_rollback_and_once_on_a_real_commit(mailoutbox
     assert len(mailoutbox) == 2 and Notification.objects.count() == 2
 
 
-def test_the_same_event_twice_sends_once(initiative, mailoutbox):
+def test_the_same_event_twice_sends_once(initiative, mailoutbox, committed):
     flag = FlagFactory(program=initiative.program, severity=Severity.HIGH, owner=initiative.owner)
-    events.flags_changed(raised=[flag])
-    events.flags_changed(raised=[flag])
-    send_flag_email_task.delay(flag.id, "high")
+    with committed():
+        events.flags_changed(raised=[flag])
+        events.flags_changed(raised=[flag])
+    with committed():
+        events.flags_changed(raised=[flag])
+    assert outbox.sweep() == {"emails": 0, "webhooks": 0}
     assert len(mailoutbox) == 2
     assert Notification.objects.count() == 2
 
 
-def test_the_owner_who_is_the_champion_gets_one_email(program, mailoutbox):
+def test_the_owner_who_is_the_champion_gets_one_email(program, mailoutbox, committed):
     flag = FlagFactory(program=program, owner=program.customer_champion, severity=Severity.CRITICAL)
-    events.flags_changed(raised=[flag])
+    with committed():
+        events.flags_changed(raised=[flag])
     assert addresses(mailoutbox) == [f"{program.customer_champion.name} <{program.customer_champion.email}>"]
 
 
-def test_people_without_an_email_are_skipped(program, mailoutbox):
+def test_people_without_an_email_are_skipped(program, mailoutbox, committed):
     owner = PersonFactory(organization=program.organization, email="")
-    events.flags_changed(raised=[FlagFactory(program=program, owner=owner, severity=Severity.HIGH)])
+    with committed():
+        events.flags_changed(raised=[FlagFactory(program=program, owner=owner, severity=Severity.HIGH)])
     assert addresses(mailoutbox) == [f"{program.customer_champion.name} <{program.customer_champion.email}>"]
 
     program.customer_champion = None
     program.save()
-    events.flags_changed(raised=[FlagFactory(program=program, owner=None, severity=Severity.HIGH, subject_id=0)])
-    assert len(mailoutbox) == 1
+    with committed():
+        events.flags_changed(raised=[FlagFactory(program=program, owner=None, severity=Severity.HIGH, subject_id=0)])
+    assert len(mailoutbox) == 1 and Notification.objects.count() == 1
 
 
-def test_a_flag_closed_before_the_email_goes_out_sends_nothing(program, mailoutbox):
-    flag = FlagFactory(program=program, severity=Severity.HIGH, status=FlagStatus.DISMISSED)
-    assert send_flag_email_task.delay(flag.id, "high").get() == 0
+def test_a_flag_closed_before_the_email_goes_out_sends_nothing(
+    program, office_user, mailoutbox, django_capture_on_commit_callbacks
+):
+    flag = FlagFactory(program=program, severity=Severity.HIGH)
+    with django_capture_on_commit_callbacks() as sends:
+        events.flags_changed(raised=[flag])  # written, the sends not run yet
+    flag_dismiss(flag=flag, actor=office_user, reason="A known gap, planned for Q3.")
+
+    for send in sends:
+        send()
     assert mailoutbox == []
+    assert set(Notification.objects.values_list("status", flat=True)) == {NotificationStatus.CANCELLED}
+    assert outbox.sweep() == {"emails": 0, "webhooks": 0}  # settled: the sweep leaves them
 
 
 class RefusingBackend(BaseEmailBackend):
@@ -224,23 +244,55 @@ class RefusingBackend(BaseEmailBackend):
         raise smtplib.SMTPServerDisconnected("connection lost")
 
 
-def test_a_failed_send_is_not_recorded_so_a_retry_sends_it(program, settings, mailoutbox):
+def test_a_failed_send_waits_and_the_retry_sends_it_once(program, settings, mailoutbox, committed):
     flag = FlagFactory(program=program, severity=Severity.HIGH)
     settings.EMAIL_BACKEND = f"{__name__}.RefusingBackend"
-    with pytest.raises(smtplib.SMTPServerDisconnected):
-        emails.send_flag_email(flag.id, "high")
-    assert Notification.objects.count() == 0
+    with committed():
+        events.flags_changed(raised=[flag])
+    rows = list(Notification.objects.order_by("id"))
+    assert len(rows) == 2
+    for row in rows:
+        assert (row.status, row.attempt_count, row.sent_at) == ("pending", 1, None)
+        assert row.last_error == "SMTPServerDisconnected: connection lost"
+        assert (row.next_attempt_at - row.created_at).total_seconds() == pytest.approx(60, abs=1)
+        # A minute after the failed attempt: 59 s is too early, the retry is due at 60 s.
+        early = row.next_attempt_at - dt.timedelta(seconds=2)
+        assert mail.send_once(row.pk, now=early).status == "not_due"
 
     settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
-    assert len(emails.send_flag_email(flag.id, "high")) == 2
-    assert len(mail.outbox) == 2
+    assert [mail.send_once(row.pk, now=row.next_attempt_at).status for row in rows] == ["sent", "sent"]
+    assert [mail.send_once(row.pk).status for row in rows] == ["done", "done"]
+    assert len(mailoutbox) == 2
+    assert set(Notification.objects.values_list("status", "attempt_count", "last_error")) == {("sent", 2, "")}
 
 
-def test_a_hook_failure_does_not_break_the_other_events(program, settings, mailoutbox, caplog):
+def test_a_mail_server_down_for_good_gives_up_after_7_attempts(program, settings, mailoutbox, committed):
     settings.EMAIL_BACKEND = f"{__name__}.RefusingBackend"
-    events.flags_changed(raised=[FlagFactory(program=program, severity=Severity.HIGH)])  # logged, not raised
-    assert "notification for flag" in caplog.text
-    assert Notification.objects.count() == 0
+    with committed():
+        events.flags_changed(raised=[FlagFactory(program=program, owner=None, severity=Severity.HIGH)])
+    row = Notification.objects.get()
+    gaps = []
+    for _ in range(6):
+        row.refresh_from_db()
+        before = row.next_attempt_at
+        outcome = mail.send_once(row.pk, now=before)
+        gaps.append((outcome.next_attempt_at - before).total_seconds() if outcome.next_attempt_at else None)
+    assert gaps[:5] == [120, 240, 480, 960, 1920]  # after attempts 2..6: 60 s × 2^(n-1)
+    assert gaps[5] is None  # the 7th attempt gave up
+    row.refresh_from_db()
+    assert (row.status, row.attempt_count, row.next_attempt_at) == ("failed", 7, None)
+    assert mailoutbox == []
+
+
+def test_a_mail_server_down_does_not_hold_back_the_webhooks(program, settings, mailoutbox, committed):
+    settings.CXGOV_WEBHOOK_ALLOW_PRIVATE = True
+    settings.EMAIL_BACKEND = f"{__name__}.RefusingBackend"
+    with Receiver() as receiver:
+        WebhookFactory(organization=program.organization, url=receiver.url)
+        with committed():
+            events.flags_changed(raised=[FlagFactory(program=program, severity=Severity.HIGH)])
+    assert len(receiver.requests) == 1 and WebhookDelivery.objects.get().status == DeliveryStatus.DELIVERED
+    assert set(Notification.objects.values_list("status", "attempt_count")) == {("pending", 1)}
 
 
 # --- Weekly digest -------------------------------------------------------------------------
@@ -271,7 +323,7 @@ def digest_program(program):
 
 
 def test_the_digest_shows_open_flags_risk_trend_and_forums_held_and_missed(
-    digest_program, mailoutbox, django_assert_max_num_queries
+    digest_program, mailoutbox, django_assert_max_num_queries, committed
 ):
     program = digest_program
     with django_assert_max_num_queries(4):
@@ -282,9 +334,12 @@ def test_the_digest_shows_open_flags_risk_trend_and_forums_held_and_missed(
     assert (context["risk"].score, context["previous_risk"].score, context["risk_trend"]) == (55, 40, "rising")
     assert context["held"] == 2 and len(context["missed"]) == 2
 
-    sent = emails.send_program_digest(program.id, AS_OF)
+    with committed():
+        assert len(emails.write_program_digest(program.id, AS_OF)) == 2
 
-    assert sorted(sent) == sorted([program.executive_sponsor.email, program.customer_champion.email])
+    assert addresses(mailoutbox) == sorted(
+        f"{p.name} <{p.email}>" for p in (program.executive_sponsor, program.customer_champion)
+    )
     message = mailoutbox[0]
     assert message.subject == "[cxgov] Weekly digest: Customer One — 3 open flags, risk high"
     body = message.body
@@ -299,13 +354,15 @@ def test_the_digest_shows_open_flags_risk_trend_and_forums_held_and_missed(
     assert set(Notification.objects.values_list("key", flat=True)) == {f"digest:{program.id}:2024-W23"}
 
 
-def test_the_digest_goes_once_per_week_to_active_and_paused_programs(digest_program, mailoutbox):
+def test_the_digest_goes_once_per_week_to_active_and_paused_programs(digest_program, mailoutbox, committed):
     paused = ProgramFactory(organization=digest_program.organization, status=ProgramStatus.PAUSED)
     ProgramFactory(organization=digest_program.organization, status=ProgramStatus.DRAFT)
     ProgramFactory(organization=digest_program.organization, status=ProgramStatus.COMPLETED)
 
-    assert send_weekly_digests_task.delay(AS_OF.isoformat()).get() == 2
-    send_weekly_digests_task.delay((AS_OF + dt.timedelta(days=2)).isoformat())  # same ISO week: nothing new
+    with committed():
+        assert send_weekly_digests_task.delay(AS_OF.isoformat()).get() == 2
+    with committed():  # same ISO week: nothing new
+        send_weekly_digests_task.delay((AS_OF + dt.timedelta(days=2)).isoformat())
     assert len(mailoutbox) == 4
     assert {m.subject.split(" — ")[0] for m in mailoutbox} == {
         "[cxgov] Weekly digest: Customer One",
@@ -314,15 +371,17 @@ def test_the_digest_goes_once_per_week_to_active_and_paused_programs(digest_prog
     quiet = next(m for m in mailoutbox if paused.name in m.subject)
     assert "Open flags: 0" in quiet.body and "Early-bail risk: not assessed yet" in quiet.body
 
-    send_weekly_digests_task.delay((AS_OF + dt.timedelta(days=7)).isoformat())  # next week
+    with committed():
+        send_weekly_digests_task.delay((AS_OF + dt.timedelta(days=7)).isoformat())  # next week
     assert len(mailoutbox) == 8
 
 
-def test_a_sponsor_who_champions_gets_one_digest(organization, mailoutbox):
+def test_a_sponsor_who_champions_gets_one_digest(organization, mailoutbox, committed):
     person = PersonFactory(organization=organization)
     program = ProgramFactory(organization=organization, executive_sponsor=person, customer_champion=person)
-    assert emails.send_program_digest(program.id, AS_OF) == [person.email]
-    assert len(mailoutbox) == 1
+    with committed():
+        assert len(emails.write_program_digest(program.id, AS_OF)) == 1
+    assert [m.to for m in mailoutbox] == [[f"{person.name} <{person.email}>"]]
 
 
 def test_the_default_digest_week_is_today(program, mailoutbox):
@@ -334,15 +393,23 @@ def test_the_default_digest_week_is_today(program, mailoutbox):
 # --- Batches ---------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("count", [1, 12])
-def test_a_scans_events_look_up_webhooks_once_whatever_the_number_of_flags(
-    program, count, django_capture_on_commit_callbacks, django_assert_num_queries
+def test_a_scans_messages_cost_the_same_queries_for_1_or_12_high_flags(
+    organization, other_organization, django_capture_on_commit_callbacks, django_assert_max_num_queries
 ):
-    initiatives = [InitiativeFactory(program=program) for _ in range(count)]
-    findings = [finding(i, Severity.MEDIUM) for i in initiatives]
-    with django_capture_on_commit_callbacks() as callbacks:
-        flags_sync(organization=program.organization, findings=findings, kinds=[KIND], as_of=AS_OF)
-    assert len(callbacks) == 1
-    # Medium flags send no email; with no webhook the whole batch is one lookup.
-    with django_assert_num_queries(1):
-        callbacks[0]()
+    def findings(org, count: int) -> list[Finding]:
+        program = ProgramFactory(organization=org)
+        WebhookFactory(organization=org)
+        return [finding(InitiativeFactory(program=program), Severity.HIGH) for _ in range(count)]
+
+    one, twelve = findings(organization, 1), findings(other_organization, 12)
+    with django_capture_on_commit_callbacks() as sends, django_assert_max_num_queries(100) as queries:
+        flags_sync(organization=organization, findings=one, kinds=[KIND], as_of=AS_OF)
+    assert len(sends) == 3  # one delivery, two emails (owner and champion)
+    with (
+        django_capture_on_commit_callbacks() as sends,
+        django_assert_max_num_queries(len(queries.captured_queries)),
+    ):
+        flags_sync(organization=other_organization, findings=twelve, kinds=[KIND], as_of=AS_OF)
+    assert len(sends) == 12 * 3
+    assert Notification.objects.filter(organization=other_organization).count() == 24
+    assert WebhookDelivery.objects.filter(webhook__organization=other_organization).count() == 12

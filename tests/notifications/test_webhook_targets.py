@@ -76,19 +76,20 @@ def test_unresolvable_names_are_refused():
         webhooks.validate_webhook_url("https://no-such-host.invalid/hook")
 
 
-def test_each_attempt_rechecks_the_address(program, receiver, settings):
+def test_each_attempt_rechecks_the_address(program, receiver, settings, committed):
     make_webhook(program.organization, receiver.url)  # saved while loopback was allowed
     settings.CXGOV_WEBHOOK_ALLOW_PRIVATE = False
 
-    events.flags_changed(raised=[FlagFactory(program=program)])
+    with committed():
+        events.flags_changed(raised=[FlagFactory(program=program)])
 
     assert receiver.requests == []
     attempt = WebhookAttempt.objects.get()
     assert attempt.status_code is None and attempt.error.startswith("Refused: The address 127.0.0.1 (loopback)")
 
 
-def test_redirects_are_not_followed(program):
-    with Receiver(redirect_to="http://169.254.169.254/latest/meta-data/") as receiver:
+def test_redirects_are_not_followed(program, committed):
+    with Receiver(redirect_to="http://169.254.169.254/latest/meta-data/") as receiver, committed():
         make_webhook(program.organization, receiver.url)
         events.flags_changed(raised=[FlagFactory(program=program)])
     attempt = WebhookAttempt.objects.get()

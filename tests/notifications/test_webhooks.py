@@ -1,8 +1,9 @@
 """Webhooks end to end against a real HTTP receiver on loopback (the setting allowing it on).
 
-Eager Celery makes the first attempt inline; later attempts are driven by calling
-`deliver_once` with the clock moved to each `next_attempt_at`, or (with a zero backoff)
-by the task's own retries running inline.
+Events are sent inside the transaction (`committed()` plays its commit): the deliveries
+are written there and their first attempt, queued on commit, runs inline (eager Celery);
+later attempts are driven by calling `deliver_once` with the clock moved to each
+`next_attempt_at`, or (with a zero backoff) by the task's own retries running inline.
 """
 
 import datetime as dt
@@ -16,10 +17,10 @@ from django.utils import timezone
 
 from accountability import events
 from accountability.choices import FlagStatus, Severity
-from notifications import deliveries, webhooks
+from notifications import deliveries, outbox, webhooks
 from notifications.choices import DeliveryStatus
 from notifications.models import Webhook, WebhookAttempt, WebhookDelivery
-from notifications.tasks import retry_deliveries_task
+from notifications.tasks import sweep_outbox_task
 from tests.factories import (
     FlagFactory,
     MembershipFactory,
@@ -69,11 +70,13 @@ def walk(delivery: WebhookDelivery) -> deliveries.Outcome:
 # --- Signature and payload ---------------------------------------------------------------
 
 
-def test_body_and_signature_verify_at_the_receiver(program, receiver):
+def test_body_and_signature_verify_at_the_receiver(program, receiver, committed):
     make_webhook(program.organization, receiver.url)
     flag = FlagFactory(program=program, severity=Severity.HIGH, evidence={"last_update_on": "2024-03-01"})
 
-    events.flags_changed(raised=[flag])
+    with committed():
+        events.flags_changed(raised=[flag])
+        assert receiver.requests == []  # nothing leaves before the commit
 
     (request,) = receiver.requests
     expected = "sha256=" + hmac.new(SECRET.encode(), request.body, hashlib.sha256).hexdigest()
@@ -111,7 +114,7 @@ def test_body_and_signature_verify_at_the_receiver(program, receiver):
     assert attempt.status_code == 200 and attempt.error == ""
 
 
-def test_flag_resolved_and_risk_level_changed_payloads(program, receiver):
+def test_flag_resolved_and_risk_level_changed_payloads(program, receiver, committed):
     make_webhook(program.organization, receiver.url)
     flag = FlagFactory(program=program, status=FlagStatus.RESOLVED, resolution_note="condition cleared")
     flag.resolved_at = timezone.now()
@@ -120,8 +123,9 @@ def test_flag_resolved_and_risk_level_changed_payloads(program, receiver):
         program=program, score=55, level="high", factors=[{"factor": "program_paused", "points": 35}]
     )
 
-    events.flags_changed(resolved=[flag])
-    events.risk_level_changed([(assessment, "elevated")])
+    with committed():
+        events.flags_changed(resolved=[flag])
+        events.risk_level_changed([(assessment, "elevated")])
 
     resolved, risk = (json.loads(r.body) for r in receiver.requests)
     assert resolved["event"] == "flag.resolved"
@@ -147,11 +151,12 @@ def test_flag_resolved_and_risk_level_changed_payloads(program, receiver):
     assert resolved["id"] != risk["id"]
 
 
-def test_escalation_is_sent_as_flag_raised_with_previous_severity(program, receiver):
+def test_escalation_is_sent_as_flag_raised_with_previous_severity(program, receiver, committed):
     make_webhook(program.organization, receiver.url)
     flag = FlagFactory(program=program, severity=Severity.CRITICAL)
 
-    events.flags_changed(escalated=[(flag, Severity.HIGH)])
+    with committed():
+        events.flags_changed(escalated=[(flag, Severity.HIGH)])
 
     body = json.loads(receiver.requests[0].body)
     assert body["event"] == "flag.raised"
@@ -159,23 +164,25 @@ def test_escalation_is_sent_as_flag_raised_with_previous_severity(program, recei
     assert body["data"]["previous_severity"] == "high"
 
 
-def test_only_subscribed_active_webhooks_of_the_organization_receive(program, receiver, other_organization):
+def test_only_subscribed_active_webhooks_of_the_organization_receive(program, receiver, other_organization, committed):
     make_webhook(program.organization, receiver.url, events=["flag.resolved"])
     make_webhook(program.organization, receiver.url, active=False)
     make_webhook(other_organization, receiver.url)
     listening = make_webhook(program.organization, receiver.url, events=["flag.raised"])
 
-    events.flags_changed(raised=[FlagFactory(program=program)])
+    with committed():
+        events.flags_changed(raised=[FlagFactory(program=program)])
 
     assert len(receiver.requests) == 1
     assert list(WebhookDelivery.objects.values_list("webhook_id", flat=True)) == [listening.id]
 
 
-def test_one_event_has_one_id_across_the_organizations_webhooks(program, receiver):
+def test_one_event_has_one_id_across_the_organizations_webhooks(program, receiver, committed):
     make_webhook(program.organization, receiver.url)
     make_webhook(program.organization, receiver.url + "&second=1")
 
-    events.flags_changed(raised=[FlagFactory(program=program)])
+    with committed():
+        events.flags_changed(raised=[FlagFactory(program=program)])
 
     ids = {r.headers["X-Cxgov-Delivery"] for r in receiver.requests}
     assert len(receiver.requests) == 2 and len(ids) == 1
@@ -191,10 +198,11 @@ def test_an_organization_without_webhooks_costs_one_query(program, django_assert
 # --- Retries ------------------------------------------------------------------------------
 
 
-def test_failing_twice_then_succeeding_is_delivered_once_with_the_same_event_id(program):
+def test_failing_twice_then_succeeding_is_delivered_once_with_the_same_event_id(program, committed):
     with Receiver(fail_first=2) as receiver:
         make_webhook(program.organization, receiver.url)
-        events.flags_changed(raised=[FlagFactory(program=program)])
+        with committed():
+            events.flags_changed(raised=[FlagFactory(program=program)])
         delivery = WebhookDelivery.objects.get()
         delivery.refresh_from_db()
         first_at = delivery.attempts.get().attempted_at
@@ -226,10 +234,10 @@ def test_failing_twice_then_succeeding_is_delivered_once_with_the_same_event_id(
     assert "HTTP 500" in delivery.attempts.filter(status_code=500).first().error
 
 
-def test_the_task_retries_itself_until_delivered(program, settings):
+def test_the_task_retries_itself_until_delivered(program, settings, committed):
     # A zero backoff makes each scheduled retry due at once, so eager Celery runs the chain inline.
     settings.CXGOV_WEBHOOK_RETRY_BASE_SECONDS = 0
-    with Receiver(fail_first=2, fail_status=503) as receiver:
+    with Receiver(fail_first=2, fail_status=503) as receiver, committed():
         make_webhook(program.organization, receiver.url)
         events.flags_changed(raised=[FlagFactory(program=program)])
 
@@ -258,7 +266,7 @@ def test_the_hourly_sweep_sends_due_deliveries_of_active_webhooks_only(program, 
         webhook=paused, event="flag.raised", payload={"id": "z"}, next_attempt_at=past
     )
 
-    assert retry_deliveries_task() == 1
+    assert sweep_outbox_task() == {"emails": 0, "webhooks": 1}
 
     assert [json.loads(r.body)["id"] for r in receiver.requests] == ["x"]
     statuses = dict(WebhookDelivery.objects.values_list("id", "status"))
@@ -272,9 +280,7 @@ def test_an_attempt_claimed_by_another_worker_is_not_repeated(program, receiver)
     )
     # Another worker claimed attempt 1 a moment ago and is still sending it.
     now = timezone.now()
-    WebhookDelivery.objects.filter(pk=delivery.pk).update(
-        attempt_count=1, next_attempt_at=now + deliveries.ATTEMPT_LEASE
-    )
+    WebhookDelivery.objects.filter(pk=delivery.pk).update(attempt_count=1, next_attempt_at=now + outbox.ATTEMPT_LEASE)
 
     assert deliveries.deliver_once(delivery.pk, now=now).status == "not_due"
     assert receiver.requests == []
@@ -283,9 +289,7 @@ def test_an_attempt_claimed_by_another_worker_is_not_repeated(program, receiver)
 # --- Giving up and disabling ---------------------------------------------------------------
 
 
-def test_a_receiver_down_for_good_ends_disabled_with_a_notice(
-    program, settings, mailoutbox, django_capture_on_commit_callbacks
-):
+def test_a_receiver_down_for_good_ends_disabled_with_a_notice(program, settings, mailoutbox, committed):
     office = UserFactory(email="office@example.com")
     MembershipFactory(user=office, organization=program.organization, role="office")
     executive = UserFactory(email="exec@example.com")
@@ -293,9 +297,10 @@ def test_a_receiver_down_for_good_ends_disabled_with_a_notice(
     with Receiver(always=500) as receiver:
         webhook = make_webhook(program.organization, receiver.url)
         for n in range(1, 4):
-            events.flags_changed(raised=[another_flag(program, n, severity=Severity.LOW)])  # low: no flag email
+            with committed():  # low: no flag email; the first attempt goes after commit
+                events.flags_changed(raised=[another_flag(program, n, severity=Severity.LOW)])
             delivery = WebhookDelivery.objects.order_by("-id").first()
-            with django_capture_on_commit_callbacks(execute=True):  # the notice goes after commit
+            with committed():  # the notice is written with the disabling and goes after commit
                 outcomes = [walk(delivery).status for _ in range(7)]
             assert outcomes == ["retry"] * 6 + ["failed"]
             delivery.refresh_from_db()
@@ -314,20 +319,23 @@ def test_a_receiver_down_for_good_ends_disabled_with_a_notice(
         assert "re-enable" in notice.body.lower()
 
         # Disabled: new events create no delivery and send nothing.
-        events.flags_changed(raised=[another_flag(program, 4)])
+        with committed():
+            events.flags_changed(raised=[another_flag(program, 4)])
         assert WebhookDelivery.objects.count() == 3 and len(receiver.requests) == 24
 
 
-def test_a_success_resets_the_count_of_given_up_deliveries(program, settings):
+def test_a_success_resets_the_count_of_given_up_deliveries(program, settings, committed):
     settings.CXGOV_WEBHOOK_RETRY_BASE_SECONDS = 0
     settings.CXGOV_WEBHOOK_MAX_ATTEMPTS = 2
     with Receiver(fail_first=4) as receiver:
         webhook = make_webhook(program.organization, receiver.url)
-        events.flags_changed(raised=[another_flag(program, 1)])
-        events.flags_changed(raised=[another_flag(program, 2)])
+        for n in (1, 2):
+            with committed():
+                events.flags_changed(raised=[another_flag(program, n)])
         webhook.refresh_from_db()
         assert webhook.consecutive_failures == 2 and webhook.active
-        events.flags_changed(raised=[another_flag(program, 3)])
+        with committed():
+            events.flags_changed(raised=[another_flag(program, 3)])
     webhook.refresh_from_db()
     assert webhook.consecutive_failures == 0 and webhook.active
     assert list(WebhookDelivery.objects.order_by("id").values_list("status", flat=True)) == [
@@ -337,9 +345,10 @@ def test_a_success_resets_the_count_of_given_up_deliveries(program, settings):
     ]
 
 
-def test_connection_refused_is_recorded_as_an_error(program):
+def test_connection_refused_is_recorded_as_an_error(program, committed):
     webhook = make_webhook(program.organization, closed_port_url())
-    events.flags_changed(raised=[FlagFactory(program=program)])
+    with committed():
+        events.flags_changed(raised=[FlagFactory(program=program)])
     attempt = WebhookAttempt.objects.get(delivery__webhook=webhook)
     assert attempt.status_code is None
     assert "ConnectionRefusedError" in attempt.error
@@ -371,7 +380,7 @@ def test_sign_matches_a_hand_computed_hmac():
 # --- The example in docs/webhooks.md ----------------------------------------------------------
 
 
-def test_the_documented_receiver_works(program, capsys):
+def test_the_documented_receiver_works(program, capsys, committed):
     import re
     import threading
     import urllib.error
@@ -391,7 +400,8 @@ def test_the_documented_receiver_works(program, capsys):
         WebhookFactory(organization=program.organization, url=url, secret=example["SECRET"].decode())
         flag = FlagFactory(program=program, severity=Severity.CRITICAL, title="Sponsor absent from 4 of 6 sessions")
 
-        events.flags_changed(raised=[flag])
+        with committed():
+            events.flags_changed(raised=[flag])
 
         delivery = WebhookDelivery.objects.get()
         assert delivery.status == DeliveryStatus.DELIVERED

@@ -87,14 +87,23 @@ def test_the_re_enable_action(office, webhook):
 
 
 def test_executives_do_not_see_webhooks_but_see_the_email_log(executive_user, webhook, organization):
-    Notification.objects.create(
-        organization=organization, key="flag:1:severity:high", recipient="a@example.com", subject="[cxgov] HIGH: x"
+    email = Notification.objects.create(
+        organization=organization,
+        key="flag:1:severity:high",
+        recipient="a@example.com",
+        subject="[cxgov] HIGH: x",
+        body_text="A High flag was raised <b>on</b> Customer One.",
+        last_error="SMTPServerDisconnected: connection lost",
+        attempt_count=1,
     )
     client = login(executive_user)
     assert client.get(f"{ADMIN}webhook/").status_code == 403
     assert client.get(f"{ADMIN}webhook/{webhook.id}/change/").status_code == 403
-    notifications = client.get(f"{ADMIN}notification/")
+    notifications = client.get(f"{ADMIN}notification/?status=pending")
     assert notifications.status_code == 200 and "a@example.com" in notifications.text
+    page = client.get(f"{ADMIN}notification/{email.id}/change/").text
+    assert "A High flag was raised &lt;b&gt;on&lt;/b&gt; Customer One." in page  # shown as text, escaped
+    assert "SMTPServerDisconnected: connection lost" in page and "Pending" in page
 
 
 def test_office_of_another_organization_cannot_open_it(webhook, other_organization):

@@ -21,10 +21,11 @@ from rest_framework import mixins, viewsets
 from rest_framework.filters import OrderingFilter
 from rest_framework.generics import get_object_or_404
 
+from programs.scoping import organization_id_of, related_path
+
 from .filters import FilterBackend
 from .pagination import Pagination
 from .permissions import RolePermission, allowed_roles, require_role_in
-from .scoping import organization_id_of, related_path
 
 
 class ScopedViewSetMixin:

@@ -3,7 +3,7 @@
 from rest_framework import serializers
 
 from cxgov.api.fields import ScopedPrimaryKeyRelatedField
-from cxgov.api.serializers import FastReadMixin, ScopedModelSerializer
+from cxgov.api.serializers import ScopedModelSerializer
 from metrics.choices import GUARDED_FIELDS, Health
 from metrics.models import Exemption, Measurement, Metric, MetricRevision
 from metrics.services import exemption_grant, measurement_upsert, metric_update
@@ -102,7 +102,7 @@ class MetricSerializer(ScopedModelSerializer):
         )
 
 
-class MetricRevisionSerializer(FastReadMixin, serializers.ModelSerializer):
+class MetricRevisionSerializer(serializers.ModelSerializer):
     class Meta:
         model = MetricRevision
         fields = [

@@ -28,8 +28,6 @@ from .scoping import (
     ScopedHistoryAdmin,
     ScopedModelForm,
     cache_choices,
-    organization_id_of,
-    organization_path,
 )
 
 __all__ = [
@@ -51,6 +49,4 @@ __all__ = [
     "ScopedHistoryAdmin",
     "ScopedModelForm",
     "cache_choices",
-    "organization_id_of",
-    "organization_path",
 ]

@@ -79,6 +79,10 @@ class ScopedViewSetMixin:
         user = self.request.user
         return None if getattr(user, "api_key", None) is not None or not user.is_authenticated else user
 
+    def get_serializer_context(self) -> dict:
+        # Services write audit rows with the acting user; serializers pass it on.
+        return {**super().get_serializer_context(), "actor": self.actor}
+
     def check_target_role(self, serializer) -> None:
         allowed = allowed_roles(self, self.request)
         if allowed is not None:

@@ -137,7 +137,7 @@ class MeasurementSerializer(ScopedModelSerializer):
         """The only constraint is the upsert key, which the service resolves."""
 
     def create(self, validated_data):
-        measurement, created = measurement_upsert(**validated_data)
+        measurement, created = measurement_upsert(**validated_data, actor=self.context.get("actor"))
         self.created = created
         return measurement
 
@@ -147,6 +147,7 @@ class MeasurementSerializer(ScopedModelSerializer):
             period_end=instance.period_end,
             value=validated_data.get("value", instance.value),
             source=validated_data.get("source", instance.source),
+            actor=self.context.get("actor"),
         )
         return measurement
 

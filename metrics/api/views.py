@@ -34,11 +34,8 @@ class MetricViewSet(ScopedModelViewSet):
     def annotate_queryset(self, queryset):
         return queryset.with_latest()
 
-    def get_serializer_context(self):
-        return {**super().get_serializer_context(), "actor": self.actor}
-
     def destroy_object(self, instance) -> None:
-        metric_delete(metric=instance)
+        metric_delete(metric=instance, actor=self.actor)
 
     @extend_schema(
         summary="Revisions of a metric's guarded fields (read-only, newest first)",
@@ -60,7 +57,7 @@ class MetricViewSet(ScopedModelViewSet):
 
 
 class BulkItemSerializer(serializers.Serializer):
-    """Schema of one bulk item (validation itself is in `metrics.api.bulk`)."""
+    """Schema of one bulk item (the rules themselves are `metrics.services.measurement_rows`)."""
 
     metric = serializers.IntegerField(min_value=1)
     period_end = serializers.DateField()
@@ -115,8 +112,7 @@ class MeasurementViewSet(ScopedModelViewSet):
     )
     @action(detail=False, methods=["post"], pagination_class=None, filterset_class=None)
     def bulk(self, request):
-        rows = bulk.validate(request.data, request.user)
-        result = bulk.write(rows, actor=self.actor)
+        result = bulk.bulk_upsert(request.data, user=request.user, actor=self.actor)
         return Response(BulkResultSerializer(result).data, status=status.HTTP_200_OK)
 
 

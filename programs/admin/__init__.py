@@ -11,6 +11,7 @@ from their Membership role rather than from Django's permission tables:
 - superusers keep Django's normal behaviour and see every organization.
 """
 
+from .deletion import DeleteThroughServiceMixin, delete_selected_by_rule
 from .organizations import ApiKeyAdmin, BusinessUnitAdmin, MembershipAdmin, OrganizationAdmin, PersonAdmin
 from .programs import (
     CommitmentAssessmentAdmin,
@@ -35,6 +36,7 @@ __all__ = [
     "BusinessUnitAdmin",
     "CachedChoicesInlineMixin",
     "CommitmentAssessmentAdmin",
+    "DeleteThroughServiceMixin",
     "InitiativeAdmin",
     "MembershipAdmin",
     "OrganizationAdmin",
@@ -49,4 +51,5 @@ __all__ = [
     "ScopedHistoryAdmin",
     "ScopedModelForm",
     "cache_choices",
+    "delete_selected_by_rule",
 ]

@@ -71,8 +71,12 @@ class DeleteThroughServiceMixin:
             return self._refused(request, obj, " ".join(refusal.messages))
 
     def get_deleted_objects(self, objs, request):
-        deleted, model_count, _perms_needed, protected = super().get_deleted_objects(objs, request)
-        return deleted, model_count, set(), protected
+        # Rights on the selected rows themselves (the role in each row's organization) still
+        # decide; Django's model permissions on the rows they take with them do not.
+        deleted, model_count, _related_perms, protected = super().get_deleted_objects(objs, request)
+        opts = self.model._meta
+        perms_needed = {str(opts.verbose_name) for obj in objs if not self.has_delete_permission(request, obj)}
+        return deleted, model_count, perms_needed, protected
 
     def delete_model(self, request, obj) -> None:
         self.delete_through_service(request, obj)

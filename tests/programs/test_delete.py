@@ -24,6 +24,7 @@ from tests.factories import (
     ForumSessionFactory,
     InitiativeFactory,
     MeasurementFactory,
+    MembershipFactory,
     MetricFactory,
     MetricRevisionFactory,
     ProgramFactory,
@@ -195,6 +196,18 @@ def test_admin_delete_needs_the_office_role(client, executive_user, organization
     assert client.get(admin_url("delete", program.pk)).status_code == 403
     assert client.post(admin_url("delete", program.pk), {"post": "yes"}).status_code == 403
     assert program_rows(program.pk) == 1
+
+
+def test_bulk_delete_is_refused_in_an_organization_where_the_user_is_not_office(
+    client, office_user, organization, other_organization
+):
+    MembershipFactory(user=office_user, organization=other_organization, role="executive")
+    theirs = draft_with_everything(other_organization)
+    ours = draft_with_everything(organization)
+    client.force_login(office_user)
+    data = {"action": "delete_selected", "_selected_action": [str(theirs.pk), str(ours.pk)], "post": "yes"}
+    assert client.post(admin_url("changelist"), data).status_code == 403
+    assert Program.objects.filter(pk__in=[theirs.pk, ours.pk]).count() == 2
 
 
 def bulk_delete(client, programs, confirm: bool):

@@ -9,13 +9,14 @@ database) and VACUUM ANALYZEs; without it the script measures what the database 
 What it prints (SPEC §7, "API" and "Ingest"):
 - Lists: gunicorn with 2 sync workers on 127.0.0.1 serves a page of 100 flags, metrics
   and measurements of the largest organization, through the real API (API key, scoping,
-  filters, serializer, pagination count), and the same rows from a plain `.values()` +
+  filters, the list's rendering, pagination count), and the same rows from a plain `.values()` +
   `JsonResponse` view (benchmarks/api_server.py). For each: requests/s and p50/p95
   latency over --requests requests from --concurrency client threads, after a warm-up;
   the budget is API ≥ 0.5× the baseline's requests/s with p95 < 50 ms.
 - Ingest: 10,000 new measurements posted to `measurements/bulk/` over HTTP (end to end:
   request, parse, validation, upsert, history rows, commit, response) against a raw
   `Measurement.objects.bulk_create` of the same rows in this process; median of --rounds.
+  The endpoint writes through `metrics.services.measurements_upsert` (rows and history).
   The budget is HTTP ≥ 0.5× the raw rate. Also shown: the same bulk as an update (every
   value changed) and as a no-op resend.
 

@@ -15,7 +15,7 @@ from collections.abc import Collection
 from django.apps import apps
 from django.db import models, transaction
 
-from programs.admin import organization_path
+from programs.scoping import organization_path
 
 APPS = ("programs", "metrics", "accountability")
 

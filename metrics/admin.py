@@ -2,23 +2,76 @@
 
 from django.contrib import admin, messages
 from django.core.exceptions import ValidationError
-from django.db.models import Exists, OuterRef
 
 from programs.admin import (
     CachedChoicesInlineMixin,
+    DeleteThroughServiceMixin,
     OrganizationScopedAdmin,
     ReadOnlyAdminMixin,
     ReadOnlyInline,
     ScopedHistoryAdmin,
+    ScopedModelForm,
 )
 
 from .forms import MetricAdminForm
 from .models import Exemption, Measurement, Metric, MetricRevision
-from .services import metric_update
+from .services import (
+    exemption_grant,
+    measurements_upsert,
+    metric_delete,
+    metric_delete_refusal,
+    metric_update,
+    validate_value,
+)
+
+
+class MeasurementForm(ScopedModelForm):
+    """A measurement as the admin edits it: the service's value rule, and a fixed key.
+
+    (metric, period_end) is what `measurements_upsert` writes on: a recorded measurement is
+    corrected (value, source), never moved to another period or metric.
+    """
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        if self.instance.pk is not None:
+            for name in ("metric", "period_end"):
+                if name in self.fields:
+                    self.fields[name].disabled = True
+
+    def clean_value(self):
+        value = self.cleaned_data.get("value")
+        if value is None:
+            return value
+        try:
+            return validate_value(value)
+        except ValidationError as exc:
+            raise ValidationError(exc.message_dict["value"]) from None
+
+
+def measurement_item(obj: Measurement, metric: Metric | None = None) -> dict:
+    return {
+        "metric": metric or obj.metric,
+        "period_end": obj.period_end,
+        "value": obj.value,
+        "source": obj.source,
+    }
+
+
+def exemption_fields(obj: Exemption, metric: Metric | None = None) -> dict:
+    return {
+        "metric": metric or obj.metric,
+        "person": obj.person,
+        "reason": obj.reason,
+        "starts_on": obj.starts_on,
+        "ends_on": obj.ends_on,
+        "granted_by": obj.granted_by,
+    }
 
 
 class MeasurementInline(OrganizationScopedAdmin, admin.TabularInline):
     model = Measurement
+    form = MeasurementForm
     fields = ("period_end", "value", "source", "recorded_at")
     readonly_fields = ("recorded_at",)
     ordering = ("-period_end",)
@@ -41,8 +94,9 @@ class ExemptionInline(OrganizationScopedAdmin, CachedChoicesInlineMixin, admin.T
 
 
 @admin.register(Metric)
-class MetricAdmin(ScopedHistoryAdmin):
-    """Metrics. A change of a guarded field asks for a reason and goes through `metric_update`."""
+class MetricAdmin(DeleteThroughServiceMixin, ScopedHistoryAdmin):
+    """Metrics. A change of a guarded field asks for a reason and goes through `metric_update`;
+    deletes go through `metric_delete` (never measured nor revised), single or bulk."""
 
     form = MetricAdminForm
     list_display = (
@@ -65,8 +119,7 @@ class MetricAdmin(ScopedHistoryAdmin):
     inlines = (MeasurementInline, ExemptionInline, MetricRevisionInline)
 
     def get_queryset(self, request):
-        measured = Measurement.objects.filter(metric=OuterRef("pk"))
-        return super().get_queryset(request).with_latest().annotate(has_measurements=Exists(measured))
+        return super().get_queryset(request).with_latest()
 
     def get_fieldsets(self, request, obj=None):
         main = [f for f in MetricAdminForm.Meta.fields]
@@ -114,19 +167,38 @@ class MetricAdmin(ScopedHistoryAdmin):
             messages.error(request, " ".join(error.messages))
             raise
 
-    def has_delete_permission(self, request, obj=None) -> bool:
-        # A measured metric is never deleted, only retired (metric_delete's rule).
-        if obj is not None:
-            measured = getattr(obj, "has_measurements", None)
-            if measured is None:
-                measured = obj.measurements.exists()
-            if measured:
-                return False
-        return super().has_delete_permission(request, obj)
+    def delete_refusal(self, obj: Metric) -> str | None:
+        return metric_delete_refusal(obj)
+
+    def delete_through_service(self, request, obj: Metric) -> None:
+        metric_delete(metric=obj, actor=request.user)
+
+    def save_formset(self, request, form, formset, change) -> None:
+        """Measurements and exemptions of the inlines go through their services."""
+        if formset.model is Measurement:
+            items = [measurement_item(obj, form.instance) for obj in formset.save(commit=False)]
+            for obj in formset.deleted_objects:
+                obj.delete()
+            if items:
+                measurements_upsert(items=items, actor=request.user)
+        elif formset.model is Exemption:
+            saved = formset.save(commit=False)
+            for obj in formset.deleted_objects:
+                obj.delete()
+            for obj in saved:
+                if obj.pk is None:
+                    obj.pk = exemption_grant(**exemption_fields(obj, form.instance)).pk
+                else:
+                    obj.save()
+        else:
+            super().save_formset(request, form, formset, change)
 
 
 @admin.register(Measurement)
 class MeasurementAdmin(ScopedHistoryAdmin):
+    """Measurements, written through `measurements_upsert` (history row, value rule)."""
+
+    form = MeasurementForm
     list_display = ("metric", "period_end", "value", "source", "recorded_at", "program")
     list_filter = ("metric__program",)
     list_select_related = ("metric__program",)
@@ -134,6 +206,12 @@ class MeasurementAdmin(ScopedHistoryAdmin):
     autocomplete_fields = ("metric",)
     date_hierarchy = "period_end"
     readonly_fields = ("recorded_at",)
+
+    def save_model(self, request, obj, form, change) -> None:
+        measurements_upsert(items=[measurement_item(obj)], actor=request.user)
+        saved = Measurement.objects.get(metric=obj.metric, period_end=obj.period_end)
+        obj.pk, obj.recorded_at = saved.pk, saved.recorded_at
+        obj._state.adding = False
 
     @admin.display(description="program", ordering="metric__program__name")
     def program(self, obj: Measurement):
@@ -159,3 +237,11 @@ class ExemptionAdmin(ScopedHistoryAdmin):
     search_fields = ("person__name", "metric__name", "reason")
     autocomplete_fields = ("metric", "person", "granted_by")
     date_hierarchy = "starts_on"
+
+    def save_model(self, request, obj, form, change) -> None:
+        if change:
+            super().save_model(request, obj, form, change)
+            return
+        # A new exemption goes through the service (its rules: a reason, one organization, dates in order).
+        obj.pk = exemption_grant(**exemption_fields(obj)).pk
+        obj._state.adding = False

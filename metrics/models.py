@@ -33,7 +33,9 @@ class MetricQuerySet(scoped_queryset("program__organization")):
 
 class Metric(models.Model):
     program = models.ForeignKey(Program, on_delete=models.CASCADE, related_name="metrics")
-    parent = models.ForeignKey("self", null=True, blank=True, on_delete=models.PROTECT, related_name="children")
+    # RESTRICT, not PROTECT: a parent is not deleted from under its children, but a whole
+    # cascade goes when its (never activated, draft) program is deleted.
+    parent = models.ForeignKey("self", null=True, blank=True, on_delete=models.RESTRICT, related_name="children")
     name = models.CharField(max_length=200)
     description = models.TextField(blank=True)
     level = models.CharField(max_length=20, choices=Level.choices)
@@ -138,7 +140,8 @@ class Measurement(models.Model):
 class MetricRevision(models.Model):
     """Append-only record of a guarded metric change, with its reason."""
 
-    metric = models.ForeignKey(Metric, on_delete=models.CASCADE, related_name="revisions")
+    # Revisions are never deleted by any path: they keep their metric (and its program) too.
+    metric = models.ForeignKey(Metric, on_delete=models.PROTECT, related_name="revisions")
     field = models.CharField(max_length=50)
     old_value = models.TextField(blank=True, null=True)
     new_value = models.TextField(blank=True, null=True)

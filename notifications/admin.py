@@ -17,8 +17,9 @@ from django.utils import timezone
 from django.utils.html import format_html
 
 from programs.admin import OrganizationScopedAdmin, ReadOnlyAdminMixin, ScopedModelForm
-from programs.admin.scoping import is_superuser, organization_id_of
+from programs.admin.scoping import is_superuser
 from programs.choices import Role
+from programs.scoping import organization_id_of
 
 from .choices import DeliveryStatus, WebhookEvent
 from .deliveries import webhook_enable

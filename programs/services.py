@@ -3,7 +3,9 @@
 from datetime import datetime
 
 from django.core.exceptions import ValidationError
-from django.db import transaction
+from django.db import router, transaction
+from django.db.models import ProtectedError, Q, RestrictedError
+from django.db.models.deletion import Collector
 from django.utils import timezone
 from django.utils.text import slugify
 
@@ -82,6 +84,62 @@ def program_transition(
         changed_by=actor if getattr(actor, "is_authenticated", False) else None,
         at=at,
     )
+
+
+#: The rule, as every entry point shows it when it refuses.
+PROGRAM_DELETE_RULE = "Only a draft that was never activated can be deleted; cancel it instead."
+
+
+def _never_activated_draft(program: Program) -> bool:
+    if program.status != ProgramStatus.DRAFT:
+        return False
+    activated = Q(from_status=ProgramStatus.ACTIVE) | Q(to_status=ProgramStatus.ACTIVE)
+    return not program.status_changes.filter(activated).exists()
+
+
+def _kept_rows_message(exc: ProtectedError | RestrictedError) -> str:
+    rows = exc.protected_objects if isinstance(exc, ProtectedError) else exc.restricted_objects
+    kinds = ", ".join(sorted({str(row._meta.verbose_name_plural) for row in rows}))
+    return f"This draft holds {kinds}, which are never deleted; cancel it instead."
+
+
+def program_delete_refusal(program: Program) -> str | None:
+    """Why `program` may not be deleted (the message every entry point shows), or None.
+
+    Read-only, for pages that offer or refuse a delete up front (the admin); besides the
+    rule it collects what the delete would take, as Django's delete does, to find rows
+    that are never deleted (measurements, metric revisions). `program_delete` decides again
+    under a lock.
+    """
+    if not _never_activated_draft(program):
+        return PROGRAM_DELETE_RULE
+    try:
+        Collector(using=router.db_for_write(Program)).collect([program])
+    except (ProtectedError, RestrictedError) as exc:
+        return _kept_rows_message(exc)
+    return None
+
+
+@transaction.atomic
+def program_delete(*, program: Program, actor=None) -> None:
+    """Delete a program and everything of it, when it is a draft that was never activated.
+
+    Anything else raises ValidationError with PROGRAM_DELETE_RULE: a rule, never a
+    permission error (whether the caller's role may delete at all is the entry point's
+    check). A draft holding rows that are never deleted (measurements, metric revisions) is
+    refused too, naming them. A refusal writes nothing. The program row is locked first, so
+    an activation racing the delete lands either before it (and the delete is refused) or
+    after it (and finds no program). Not idempotent: a second call raises DoesNotExist.
+    """
+    locked = Program.objects.select_for_update().get(pk=program.pk)
+    if not _never_activated_draft(locked):
+        raise ValidationError(PROGRAM_DELETE_RULE)
+    if getattr(actor, "is_authenticated", False) and getattr(actor, "pk", None):
+        locked._history_user = actor  # the deletion's history row names who deleted it
+    try:
+        locked.delete()
+    except (ProtectedError, RestrictedError) as exc:
+        raise ValidationError(_kept_rows_message(exc)) from None
 
 
 @transaction.atomic

@@ -11,7 +11,7 @@ from django.db.models import OuterRef, Subquery
 from django.utils import timezone
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_field
-from rest_framework import exceptions, serializers
+from rest_framework import serializers
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
@@ -23,7 +23,7 @@ from programs.choices import ProgramStatus
 from programs.dates import AS_OF_MAX, AS_OF_MIN
 from programs.filtersets import ProgramFilterSet
 from programs.models import Program
-from programs.services import program_transition
+from programs.services import program_delete, program_transition
 
 from ..choices import RiskLevel
 from ..models import RiskAssessment
@@ -128,12 +128,7 @@ class ProgramViewSet(ScopedModelViewSet):
         return queryset.with_readiness().annotate(**_risk_annotations())
 
     def destroy_object(self, instance: Program) -> None:
-        # Deleting a program erases its whole governance record; only never-started drafts go.
-        if instance.status != ProgramStatus.DRAFT or instance.status_changes.exists():
-            raise exceptions.ValidationError(
-                {"detail": "Only a draft program that never went live can be deleted: cancel it instead."}
-            )
-        instance.delete()
+        program_delete(program=instance, actor=self.actor)
 
     @extend_schema(
         summary="Change the program's status (the only way to change it)",

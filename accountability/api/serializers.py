@@ -3,7 +3,7 @@
 from rest_framework import serializers
 
 from cxgov.api.fields import IsoDateField, ScopedPrimaryKeyRelatedField
-from cxgov.api.serializers import FastReadMixin, ScopedModelSerializer
+from cxgov.api.serializers import ScopedModelSerializer
 from metrics.choices import Health
 from programs.api.serializers import check_date_order, check_same_program
 from programs.models import Organization
@@ -137,7 +137,7 @@ class EscalationSerializer(ScopedModelSerializer):
         return attrs
 
 
-class FlagSerializer(FastReadMixin, serializers.ModelSerializer):
+class FlagSerializer(serializers.ModelSerializer):
     class Meta:
         model = Flag
         fields = [
@@ -174,7 +174,7 @@ class FlagDismissSerializer(serializers.Serializer):
     reason = serializers.CharField(max_length=5000, help_text="Why the flag does not call for action (required).")
 
 
-class ScanRunSerializer(FastReadMixin, serializers.ModelSerializer):
+class ScanRunSerializer(serializers.ModelSerializer):
     class Meta:
         model = ScanRun
         fields = [

@@ -12,6 +12,7 @@ from rest_framework.response import Response
 from accountability.flag_actions import flag_acknowledge, flag_dismiss, flag_resolve
 from accountability.scans import scan_queue
 from cxgov.api.permissions import OFFICE, OFFICE_EXECUTIVE, OFFICE_INTEGRATION, require_role_in
+from cxgov.api.values import ValuesListMixin, date_text, datetime_text
 from cxgov.api.viewsets import ScopedModelViewSet, ScopedReadOnlyViewSet
 from programs.access import organization_ids
 from programs.models import Organization
@@ -81,8 +82,12 @@ class EscalationViewSet(ScopedModelViewSet):
 _FLAG_MOVE_RESPONSES = {200: serializers.FlagSerializer}
 
 
-class FlagViewSet(ScopedReadOnlyViewSet):
-    """Flags are raised and refreshed by scans; people acknowledge, resolve or dismiss them."""
+class FlagViewSet(ValuesListMixin, ScopedReadOnlyViewSet):
+    """Flags are raised and refreshed by scans; people acknowledge, resolve or dismiss them.
+
+    The list is hot (docs/api.md): it reads `.values()` and renders each row like
+    `FlagSerializer` (tests/api/test_values_lists.py checks the bytes).
+    """
 
     queryset = Flag.objects.all()
     serializer_class = serializers.FlagSerializer
@@ -90,6 +95,54 @@ class FlagViewSet(ScopedReadOnlyViewSet):
     ordering_fields = ["id", "severity", "kind", "status", "first_detected_at", "last_detected_at", "resolved_at"]
     ordering = ["-last_detected_at", "-id"]
     role_rules = {"acknowledge": OFFICE_EXECUTIVE, "resolve": OFFICE, "dismiss": OFFICE}
+    values_fields = (
+        "id",
+        "organization_id",
+        "program_id",
+        "kind",
+        "severity",
+        "subject_type",
+        "subject_id",
+        "owner_id",
+        "title",
+        "detail",
+        "evidence",
+        "status",
+        "first_detected_at",
+        "last_detected_at",
+        "first_detected_on",
+        "last_detected_on",
+        "acknowledged_at",
+        "acknowledged_by_id",
+        "resolved_at",
+        "resolved_by_id",
+        "resolution_note",
+    )
+
+    def values_row(self, row: dict) -> dict:
+        return {
+            "id": row["id"],
+            "organization": row["organization_id"],
+            "program": row["program_id"],
+            "kind": row["kind"],
+            "severity": row["severity"],
+            "subject_type": row["subject_type"],
+            "subject_id": row["subject_id"],
+            "owner": row["owner_id"],
+            "title": row["title"],
+            "detail": row["detail"],
+            "evidence": row["evidence"],
+            "status": row["status"],
+            "first_detected_at": datetime_text(row["first_detected_at"]),
+            "last_detected_at": datetime_text(row["last_detected_at"]),
+            "first_detected_on": date_text(row["first_detected_on"]),
+            "last_detected_on": date_text(row["last_detected_on"]),
+            "acknowledged_at": datetime_text(row["acknowledged_at"]),
+            "acknowledged_by": row["acknowledged_by_id"],
+            "resolved_at": datetime_text(row["resolved_at"]),
+            "resolved_by": row["resolved_by_id"],
+            "resolution_note": row["resolution_note"],
+        }
 
     def _moved(self, flag) -> Response:
         return Response(self.get_serializer(flag).data)

@@ -14,7 +14,7 @@ from decimal import Decimal
 from rest_framework import serializers
 from rest_framework.relations import MANY_RELATION_KWARGS, ManyRelatedField
 
-from .scoping import related_path
+from programs.scoping import related_path
 
 MAX_ID = 2**63 - 1
 _DIGITS = re.compile(r"^\d{1,19}$")

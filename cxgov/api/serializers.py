@@ -11,146 +11,20 @@ cannot see is "does not exist" (400), an id of another of the caller's organizat
 """
 
 import copy
-import datetime
-import decimal
 
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import models
-from django.utils import timezone
-from rest_framework import ISO_8601, serializers
-from rest_framework.relations import PKOnlyObject
-from rest_framework.settings import api_settings
+from rest_framework import serializers
 
 from programs.access import organization_ids
 from programs.models import Organization
+from programs.scoping import organization_id_of, organization_path
 
 from .exceptions import django_validation_detail
 from .fields import IsoDateField, ScopedPrimaryKeyRelatedField, StrictDecimalField
-from .scoping import organization_id_of, organization_path
-
-_PASS_THROUGH = (
-    (serializers.ChoiceField, str),
-    (serializers.CharField, str),
-    (serializers.BooleanField, bool),
-    (serializers.IntegerField, int),
-    (serializers.FloatField, float),
-)
 
 
-def _plain_decimal(field) -> bool:
-    """A DecimalField rendered the default way: a string, quantized, not localized."""
-    coerce = getattr(field, "coerce_to_string", api_settings.COERCE_DECIMAL_TO_STRING)
-    return bool(coerce) and not field.localize and field.decimal_places is not None
-
-
-def _plain_datetime(field) -> bool:
-    output_format = getattr(field, "format", api_settings.DATETIME_FORMAT)
-    return isinstance(output_format, str) and output_format.lower() == ISO_8601 and not hasattr(field, "timezone")
-
-
-class FastReadMixin:
-    """DRF's `to_representation`, minus its per-field machinery on plain attributes.
-
-    A list of 100 rows spends most of its time in DRF's generic path: `get_attribute`
-    walks `source_attrs` for every field of every row. Here a read plan is built once per
-    serializer (a ListSerializer reuses its child for every row): model attributes and
-    foreign-key ids are read directly, values already of the output type pass through,
-    many-to-many ids come from the prefetch cache, and anything else (decimals, dates,
-    method fields, nested serializers) goes through the field's own `to_representation`.
-    The output is identical to DRF's (tests/api/test_representation.py checks every
-    resource against `serializers.Serializer.to_representation`).
-    """
-
-    _field_templates: dict = {}
-
-    def get_fields(self):
-        """ModelSerializer introspects the model on every instantiation (about 1 ms for a
-        metric); the result depends only on the class, so it is built once and copied, as
-        DRF itself does for declared fields."""
-        cls = type(self)
-        template = FastReadMixin._field_templates.get(cls)
-        if template is None:
-            template = super().get_fields()
-            FastReadMixin._field_templates[cls] = template
-        return copy.deepcopy(template)
-
-    def _read_plan(self) -> list[tuple]:
-        plan = self.__dict__.get("_read_plan_cache")
-        if plan is None:
-            plan = [self._plan_field(field) for field in self._readable_fields]
-            self.__dict__["_read_plan_cache"] = plan
-        return plan
-
-    def _plan_field(self, field) -> tuple:
-        name, source = field.field_name, field.source
-        model = getattr(getattr(self, "Meta", None), "model", None)
-        simple = source != "*" and "." not in source
-        if simple and isinstance(field, serializers.ManyRelatedField) and not field.child_relation.pk_field:
-            return (name, "m2m", source, field)
-        if simple and isinstance(field, serializers.PrimaryKeyRelatedField) and not field.pk_field and model:
-            try:
-                return (name, "fk", model._meta.get_field(source).attname, field)
-            except Exception:  # not a model field (a property): the generic path
-                return (name, "generic", source, field)
-        generic = serializers.SerializerMethodField | serializers.BaseSerializer | serializers.ModelField
-        if not simple or isinstance(field, generic):
-            return (name, "generic", source, field)
-        if type(field) in (serializers.DecimalField, StrictDecimalField) and _plain_decimal(field):
-            context = decimal.getcontext().copy()
-            if field.max_digits is not None:
-                context.prec = field.max_digits
-            quantum = decimal.Decimal(".1") ** field.decimal_places
-            return (name, "decimal", source, field, (quantum, field.rounding, context))
-        if type(field) is serializers.DateTimeField and _plain_datetime(field):
-            return (name, "datetime", source, field, timezone.get_current_timezone())
-        for field_class, native in _PASS_THROUGH:
-            if type(field) is field_class or (
-                field_class is serializers.ChoiceField and isinstance(field, field_class)
-            ):
-                return (name, "plain", source, field, native)
-        return (name, "value", source, field)
-
-    def to_representation(self, instance):
-        ret = {}
-        for entry in self._read_plan():
-            name, kind, source, field = entry[:4]
-            if kind == "generic":
-                try:
-                    attribute = field.get_attribute(instance)
-                except serializers.SkipField:
-                    continue
-                check = attribute.pk if isinstance(attribute, PKOnlyObject) else attribute
-                ret[name] = None if check is None else field.to_representation(attribute)
-            elif kind == "fk":
-                ret[name] = getattr(instance, source)
-            elif kind == "m2m":
-                ret[name] = [related.pk for related in getattr(instance, source).all()]
-            elif kind == "decimal":
-                value = getattr(instance, source)
-                if value is None or not isinstance(value, decimal.Decimal):
-                    ret[name] = None if value is None else field.to_representation(value)
-                else:
-                    quantum, rounding, context = entry[4]
-                    ret[name] = f"{value.quantize(quantum, rounding=rounding, context=context):f}"
-            elif kind == "datetime":
-                value = getattr(instance, source)
-                if not value or not isinstance(value, datetime.datetime) or timezone.is_naive(value):
-                    ret[name] = field.to_representation(value) if value else None
-                else:
-                    text = value.astimezone(entry[4]).isoformat()
-                    ret[name] = text[:-6] + "Z" if text.endswith("+00:00") else text
-            else:
-                value = getattr(instance, source)
-                if value is None:
-                    ret[name] = None
-                elif kind == "plain" and type(value) is entry[4]:
-                    ret[name] = value
-                else:
-                    ret[name] = field.to_representation(value)
-        return ret
-
-
-class ScopedModelSerializer(FastReadMixin, serializers.ModelSerializer):
+class ScopedModelSerializer(serializers.ModelSerializer):
     serializer_related_field = ScopedPrimaryKeyRelatedField
     serializer_field_mapping = {
         **serializers.ModelSerializer.serializer_field_mapping,

@@ -21,10 +21,11 @@ from rest_framework import mixins, viewsets
 from rest_framework.filters import OrderingFilter
 from rest_framework.generics import get_object_or_404
 
+from programs.scoping import organization_id_of, related_path
+
 from .filters import FilterBackend
 from .pagination import Pagination
 from .permissions import RolePermission, allowed_roles, require_role_in
-from .scoping import organization_id_of, related_path
 
 
 class ScopedViewSetMixin:
@@ -77,6 +78,10 @@ class ScopedViewSetMixin:
         """The acting Django user for audit rows, or None for an API key."""
         user = self.request.user
         return None if getattr(user, "api_key", None) is not None or not user.is_authenticated else user
+
+    def get_serializer_context(self) -> dict:
+        # Services write audit rows with the acting user; serializers pass it on.
+        return {**super().get_serializer_context(), "actor": self.actor}
 
     def check_target_role(self, serializer) -> None:
         allowed = allowed_roles(self, self.request)

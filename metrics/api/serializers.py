@@ -3,7 +3,7 @@
 from rest_framework import serializers
 
 from cxgov.api.fields import ScopedPrimaryKeyRelatedField
-from cxgov.api.serializers import FastReadMixin, ScopedModelSerializer
+from cxgov.api.serializers import ScopedModelSerializer
 from metrics.choices import GUARDED_FIELDS, Health
 from metrics.models import Exemption, Measurement, Metric, MetricRevision
 from metrics.services import exemption_grant, measurement_upsert, metric_update
@@ -102,7 +102,7 @@ class MetricSerializer(ScopedModelSerializer):
         )
 
 
-class MetricRevisionSerializer(FastReadMixin, serializers.ModelSerializer):
+class MetricRevisionSerializer(serializers.ModelSerializer):
     class Meta:
         model = MetricRevision
         fields = [
@@ -137,7 +137,7 @@ class MeasurementSerializer(ScopedModelSerializer):
         """The only constraint is the upsert key, which the service resolves."""
 
     def create(self, validated_data):
-        measurement, created = measurement_upsert(**validated_data)
+        measurement, created = measurement_upsert(**validated_data, actor=self.context.get("actor"))
         self.created = created
         return measurement
 
@@ -147,6 +147,7 @@ class MeasurementSerializer(ScopedModelSerializer):
             period_end=instance.period_end,
             value=validated_data.get("value", instance.value),
             source=validated_data.get("source", instance.source),
+            actor=self.context.get("actor"),
         )
         return measurement
 

@@ -6,8 +6,10 @@ from rest_framework.decorators import action
 from rest_framework.response import Response
 
 from cxgov.api.permissions import OFFICE, OFFICE_INTEGRATION
+from cxgov.api.values import ValuesListMixin, date_text, datetime_text, decimal_text
 from cxgov.api.viewsets import ScopedModelViewSet
 from metrics import filtersets
+from metrics.health import health
 from metrics.models import Exemption, Measurement, Metric, MetricRevision
 from metrics.services import metric_delete
 
@@ -15,7 +17,10 @@ from . import bulk
 from .serializers import ExemptionSerializer, MeasurementSerializer, MetricRevisionSerializer, MetricSerializer
 
 
-class MetricViewSet(ScopedModelViewSet):
+class MetricViewSet(ValuesListMixin, ScopedModelViewSet):
+    """Metrics. The list is hot (docs/api.md): it reads `.values()` and renders each row like
+    `MetricSerializer`, health included (tests/api/test_values_lists.py checks the bytes)."""
+
     queryset = Metric.objects.all()
     serializer_class = MetricSerializer
     filterset_class = filtersets.MetricFilterSet
@@ -31,14 +36,71 @@ class MetricViewSet(ScopedModelViewSet):
     ]
     ordering = ["program_id", "name", "id"]
 
+    values_fields = (
+        "id",
+        "program_id",
+        "parent_id",
+        "name",
+        "description",
+        "level",
+        "kind",
+        "unit",
+        "direction",
+        "baseline",
+        "baseline_on",
+        "target",
+        "target_on",
+        "owner_id",
+        "business_unit_id",
+        "incentive_weight",
+        "reporting_cadence",
+        "status",
+        "replaced_by_id",
+        "created_at",
+        "latest_value",
+        "latest_period_end",
+    )
+
+    def values_row(self, row: dict) -> dict:
+        return {
+            "id": row["id"],
+            "program": row["program_id"],
+            "parent": row["parent_id"],
+            "name": row["name"],
+            "description": row["description"],
+            "level": row["level"],
+            "kind": row["kind"],
+            "unit": row["unit"],
+            "direction": row["direction"],
+            "baseline": decimal_text(row["baseline"], 4),
+            "baseline_on": date_text(row["baseline_on"]),
+            "target": decimal_text(row["target"], 4),
+            "target_on": date_text(row["target_on"]),
+            "owner": row["owner_id"],
+            "business_unit": row["business_unit_id"],
+            "incentive_weight": row["incentive_weight"],
+            "reporting_cadence": row["reporting_cadence"],
+            "status": row["status"],
+            "replaced_by": row["replaced_by_id"],
+            "created_at": datetime_text(row["created_at"]),
+            "health": health(
+                direction=row["direction"],
+                baseline=row["baseline"],
+                baseline_on=row["baseline_on"],
+                target=row["target"],
+                target_on=row["target_on"],
+                latest_value=row["latest_value"],
+                latest_period_end=row["latest_period_end"],
+            ).value,
+            "latest_value": decimal_text(row["latest_value"], 4),
+            "latest_period_end": date_text(row["latest_period_end"]),
+        }
+
     def annotate_queryset(self, queryset):
         return queryset.with_latest()
 
-    def get_serializer_context(self):
-        return {**super().get_serializer_context(), "actor": self.actor}
-
     def destroy_object(self, instance) -> None:
-        metric_delete(metric=instance)
+        metric_delete(metric=instance, actor=self.actor)
 
     @extend_schema(
         summary="Revisions of a metric's guarded fields (read-only, newest first)",
@@ -60,7 +122,7 @@ class MetricViewSet(ScopedModelViewSet):
 
 
 class BulkItemSerializer(serializers.Serializer):
-    """Schema of one bulk item (validation itself is in `metrics.api.bulk`)."""
+    """Schema of one bulk item (the rules themselves are `metrics.services.measurement_rows`)."""
 
     metric = serializers.IntegerField(min_value=1)
     period_end = serializers.DateField()
@@ -74,7 +136,10 @@ class BulkResultSerializer(serializers.Serializer):
     unchanged = serializers.IntegerField()
 
 
-class MeasurementViewSet(ScopedModelViewSet):
+class MeasurementViewSet(ValuesListMixin, ScopedModelViewSet):
+    """Measurements. The list is hot (docs/api.md): it reads `.values()` and renders each row
+    like `MeasurementSerializer` (tests/api/test_values_lists.py checks the bytes)."""
+
     queryset = Measurement.objects.all()
     serializer_class = MeasurementSerializer
     filterset_class = filtersets.MeasurementFilterSet
@@ -87,6 +152,17 @@ class MeasurementViewSet(ScopedModelViewSet):
         "bulk": OFFICE_INTEGRATION,
         "destroy": OFFICE,
     }
+    values_fields = ("id", "metric_id", "period_end", "value", "source", "recorded_at")
+
+    def values_row(self, row: dict) -> dict:
+        return {
+            "id": row["id"],
+            "metric": row["metric_id"],
+            "period_end": date_text(row["period_end"]),
+            "value": format(row["value"], "f"),  # MeasurementValueField
+            "source": row["source"],
+            "recorded_at": datetime_text(row["recorded_at"]),
+        }
 
     @extend_schema(
         summary="Record a measurement (upsert on metric and period_end)",
@@ -115,8 +191,7 @@ class MeasurementViewSet(ScopedModelViewSet):
     )
     @action(detail=False, methods=["post"], pagination_class=None, filterset_class=None)
     def bulk(self, request):
-        rows = bulk.validate(request.data, request.user)
-        result = bulk.write(rows, actor=self.actor)
+        result = bulk.bulk_upsert(request.data, user=request.user, actor=self.actor)
         return Response(BulkResultSerializer(result).data, status=status.HTTP_200_OK)
 
 

@@ -11,6 +11,7 @@ from their Membership role rather than from Django's permission tables:
 - superusers keep Django's normal behaviour and see every organization.
 """
 
+from .deletion import DeleteThroughServiceMixin, delete_selected_by_rule
 from .organizations import ApiKeyAdmin, BusinessUnitAdmin, MembershipAdmin, OrganizationAdmin, PersonAdmin
 from .programs import (
     CommitmentAssessmentAdmin,
@@ -28,8 +29,6 @@ from .scoping import (
     ScopedHistoryAdmin,
     ScopedModelForm,
     cache_choices,
-    organization_id_of,
-    organization_path,
 )
 
 __all__ = [
@@ -37,6 +36,7 @@ __all__ = [
     "BusinessUnitAdmin",
     "CachedChoicesInlineMixin",
     "CommitmentAssessmentAdmin",
+    "DeleteThroughServiceMixin",
     "InitiativeAdmin",
     "MembershipAdmin",
     "OrganizationAdmin",
@@ -51,6 +51,5 @@ __all__ = [
     "ScopedHistoryAdmin",
     "ScopedModelForm",
     "cache_choices",
-    "organization_id_of",
-    "organization_path",
+    "delete_selected_by_rule",
 ]

@@ -12,7 +12,14 @@ from django.utils.safestring import mark_safe
 
 from ..choices import PROGRAM_TRANSITIONS, ProgramStatus, Role
 from ..models import CommitmentAssessment, Initiative, Program, ProgramStatusChange, ProgressUpdate, RoadmapStage
-from ..services import TransitionRefused, program_transition, progress_update_create
+from ..services import (
+    TransitionRefused,
+    program_delete,
+    program_delete_refusal,
+    program_transition,
+    progress_update_create,
+)
+from .deletion import DeleteThroughServiceMixin
 from .scoping import (
     CachedChoicesInlineMixin,
     OrganizationScopedAdmin,
@@ -71,8 +78,9 @@ class ProgramTransitionForm(forms.Form):
 
 
 @admin.register(Program)
-class ProgramAdmin(ScopedHistoryAdmin):
-    """Programs. Status moves only through `program_transition`, from the "Change status" page.
+class ProgramAdmin(DeleteThroughServiceMixin, ScopedHistoryAdmin):
+    """Programs. Status moves only through `program_transition`, from the "Change status"
+    page; deletes only through `program_delete` (a never-activated draft), single or bulk.
 
     Subclass-friendly: the accountability admin extends it with risk and a scan action.
     """
@@ -117,6 +125,12 @@ class ProgramAdmin(ScopedHistoryAdmin):
     def get_queryset(self, request):
         # Readiness is annotated in the same query, for the list column and the change page alike.
         return super().get_queryset(request).with_readiness()
+
+    def delete_refusal(self, obj: Program) -> str | None:
+        return program_delete_refusal(obj)
+
+    def delete_through_service(self, request, obj: Program) -> None:
+        program_delete(program=obj, actor=request.user)
 
     @admin.display(boolean=True, description="ready")
     def is_ready(self, obj: Program) -> bool:
@@ -234,6 +248,27 @@ class InitiativeAdmin(ScopedHistoryAdmin):
 
     def get_queryset(self, request):
         return super().get_queryset(request).with_last_update()
+
+    def save_formset(self, request, form, formset, change) -> None:
+        if formset.model is not ProgressUpdate:
+            super().save_formset(request, form, formset, change)
+            return
+        # New updates go through the service, which moves the initiative's percent along.
+        saved = formset.save(commit=False)
+        for update in formset.deleted_objects:
+            update.delete()
+        for update in saved:
+            if update.pk is not None:
+                update.save()
+                continue
+            update.pk = progress_update_create(
+                initiative=form.instance,
+                author=update.author,
+                reported_on=update.reported_on,
+                rag=update.rag,
+                percent_complete=update.percent_complete,
+                note=update.note,
+            ).pk
 
     @admin.display(description="last update", ordering="last_update_on")
     def last_update(self, obj: Initiative):

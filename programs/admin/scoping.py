@@ -11,39 +11,13 @@ from simple_history.admin import SimpleHistoryAdmin
 
 from .. import access
 from ..choices import Role
+from ..scoping import organization_id_of, organization_path
 
 # Related rows whose __str__ follows a foreign key: fetch it with the choices, not per option.
 CHOICE_SELECT_RELATED: dict[str, tuple[str, ...]] = {
     "accountability.forumsession": ("forum",),
     "programs.progressupdate": ("initiative",),
 }
-
-
-def organization_path(model: type[models.Model]) -> str | None:
-    """The lookup from `model` to its Organization ("pk" for Organization itself), or None."""
-    queryset_class = getattr(model._default_manager, "_queryset_class", None)
-    return getattr(queryset_class, "organization_path", None)
-
-
-def organization_id_of(obj: models.Model | None) -> int | None:
-    """The id of the organization an instance belongs to, following its model's path.
-
-    Walks attributes, so a deep path (session → forum → program) may cost a query per hop
-    unless the chain was fetched with select_related; it is meant for single objects.
-    """
-    if obj is None:
-        return None
-    path = organization_path(type(obj))
-    if path is None:
-        return None
-    if path == "pk":
-        return obj.pk
-    *hops, last = path.split("__")
-    for hop in hops:
-        obj = getattr(obj, hop, None)
-        if obj is None:
-            return None
-    return getattr(obj, f"{last}_id", None)
 
 
 def is_superuser(request) -> bool:

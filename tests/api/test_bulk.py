@@ -79,7 +79,7 @@ def test_one_bad_item_writes_nothing_and_names_its_index(world, office):
         ({"period_end": "2024-02-30", "value": 1}, {"period_end": ["Not a valid date."]}),
         (
             {"period_end": "2024-01-31", "value": "1e17"},
-            {"value": ["The value is out of range (at most 16 digits before the point)."]},
+            {"value": ["The value is out of range (at most 15 digits before the point)."]},
         ),
         (
             {"period_end": "2024-01-31", "value": -1_000_000_000_000_000},

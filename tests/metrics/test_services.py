@@ -3,13 +3,23 @@ from decimal import Decimal as D
 
 import pytest
 from django.core.exceptions import ValidationError
+from django.db import connection
 
 from metrics.models import Measurement, Metric, MetricRevision
-from metrics.services import exemption_grant, measurement_upsert, metric_delete, metric_update
+from metrics.services import (
+    METRIC_DELETE_RULE,
+    MeasurementItemsInvalid,
+    exemption_grant,
+    measurement_upsert,
+    measurements_upsert,
+    metric_delete,
+    metric_update,
+)
 from tests.factories import (
     ForumSessionFactory,
     MeasurementFactory,
     MetricFactory,
+    MetricRevisionFactory,
     PersonFactory,
     ProgramFactory,
     UserFactory,
@@ -130,14 +140,33 @@ class TestMeasurementUpsert:
         assert not Measurement.objects.exists()
 
 
-def test_measured_metric_is_never_deleted_only_retired(metric):
-    MeasurementFactory(metric=metric)
-    with pytest.raises(ValidationError, match="retire"):
+class TestMetricDelete:
+    def test_measured_metric_is_never_deleted_only_retired(self, metric):
+        MeasurementFactory(metric=metric)
+        with pytest.raises(ValidationError) as refused:
+            metric_delete(metric=metric)
+        assert refused.value.messages == [METRIC_DELETE_RULE]
+        assert Metric.objects.filter(pk=metric.pk).exists()
+
+    def test_revised_metric_is_never_deleted_and_keeps_its_revisions(self, metric):
+        revision = MetricRevisionFactory(metric=metric)
+        with pytest.raises(ValidationError, match="retire it instead"):
+            metric_delete(metric=metric)
+        assert MetricRevision.objects.filter(pk=revision.pk).exists()
+
+    def test_a_parent_goes_only_once_its_children_are_moved(self, metric):
+        child = MetricFactory(program=metric.program, parent=metric, level="tactical")
+        with pytest.raises(ValidationError, match="under this one"):
+            metric_delete(metric=metric)
+        metric_delete(metric=child)
         metric_delete(metric=metric)
-    assert Metric.objects.filter(pk=metric.pk).exists()
-    unmeasured = MetricFactory(program=metric.program)
-    metric_delete(metric=unmeasured)
-    assert not Metric.objects.filter(pk=unmeasured.pk).exists()
+        assert not Metric.objects.filter(pk__in=[metric.pk, child.pk]).exists()
+
+    def test_an_unmeasured_metric_is_deleted_with_the_actor_in_its_history(self, metric):
+        user = UserFactory()
+        metric_delete(metric=metric, actor=user)
+        assert not Metric.objects.filter(pk=metric.pk).exists()
+        assert Metric.history.get(id=metric.pk, history_type="-").history_user == user
 
 
 class TestExemptions:
@@ -164,3 +193,96 @@ class TestExemptions:
                 starts_on=dt.date(2024, 2, 1),
                 ends_on=dt.date(2024, 1, 1),
             )
+
+
+def item(metric, day: int, value="10", source="crm") -> dict:
+    return {"metric": metric.pk, "period_end": dt.date(2024, 1, day), "value": value, "source": source}
+
+
+class TestMeasurementsUpsert:
+    """The one writer of measurements: the API (single and bulk) and the admin call it."""
+
+    def test_creates_updates_and_leaves_identical_items_with_one_history_row_each(self, metric):
+        user = UserFactory()
+        first = measurements_upsert(items=[item(metric, 1), item(metric, 2)], actor=user, reason="nightly feed")
+        assert (first.created, first.updated, first.unchanged) == (2, 0, 0)
+        again = measurements_upsert(items=[item(metric, 1), item(metric, 2, value="11")], actor=user)
+        assert (again.created, again.updated, again.unchanged) == (0, 1, 1)
+        history = Measurement.history.filter(metric_id=metric.pk).order_by("history_date", "history_id")
+        assert [(h.period_end.day, h.history_type, h.value, h.history_change_reason) for h in history] == [
+            (1, "+", D("10"), "nightly feed"),
+            (2, "+", D("10"), "nightly feed"),
+            (2, "~", D("11"), None),
+        ]
+        assert {h.history_user for h in history} == {user}
+
+    def test_values_are_rounded_to_four_places_and_bounded_below_1e15(self, metric):
+        measurements_upsert(items=[item(metric, 1, value=73.456789), item(metric, 2, value="-999999999999999")])
+        assert sorted(Measurement.objects.values_list("value", flat=True)) == [D("-999999999999999"), D("73.4568")]
+        with pytest.raises(MeasurementItemsInvalid) as refused:
+            measurements_upsert(items=[item(metric, 3, value="1e15"), item(metric, 4, value="-1000000000000000")])
+        too_big = ["The value is out of range (at most 15 digits before the point)."]
+        assert refused.value.item_errors == {0: {"value": too_big}, 1: {"value": too_big}}
+
+    def test_a_source_of_200_characters_is_kept_201_refused(self, metric):
+        measurements_upsert(items=[item(metric, 1, source="x" * 200)])
+        with pytest.raises(MeasurementItemsInvalid) as refused:
+            measurements_upsert(items=[item(metric, 2, source="x" * 201)])
+        assert refused.value.item_errors == {0: {"source": ["A text of at most 200 characters is required."]}}
+
+    def test_one_bad_item_writes_nothing_and_every_error_names_its_item(self, metric):
+        items = [item(metric, 1), item(metric, 2, value="NaN"), item(metric, 1), {"metric": metric.pk}]
+        with pytest.raises(MeasurementItemsInvalid) as refused:
+            measurements_upsert(items=items)
+        assert refused.value.item_errors == {
+            1: {"value": ["The value must be a finite number (not NaN or Infinity)."]},
+            2: {"period_end": ["Duplicate of item 0: one value per metric and period_end."]},
+            3: {"period_end": ["This field is required."], "value": ["This field is required."]},
+        }
+        assert "Item 1, value: The value must be a finite number (not NaN or Infinity)." in refused.value.messages
+        assert not Measurement.objects.exists()
+        assert not Measurement.history.exists()
+
+    def test_metrics_outside_the_given_scope_do_not_exist(self, metric):
+        elsewhere = MetricFactory()
+        with pytest.raises(MeasurementItemsInvalid) as refused:
+            measurements_upsert(
+                items=[item(metric, 1), item(elsewhere, 1)], metrics=Metric.objects.filter(pk=metric.pk)
+            )
+        assert refused.value.item_errors == {1: {"metric": [f'Invalid pk "{elsewhere.pk}" - object does not exist.']}}
+        assert not Measurement.objects.exists()
+
+    def test_authorize_sees_the_organizations_before_anything_is_written(self, metric):
+        other = MetricFactory()
+        seen = []
+
+        def refuse(organization_ids):
+            seen.append(organization_ids)
+            raise PermissionError("not in that organization")
+
+        with pytest.raises(PermissionError):
+            measurements_upsert(items=[item(metric, 1), item(other, 1)], authorize=refuse)
+        assert seen == [{metric.program.organization_id, other.program.organization_id}]
+        assert not Measurement.objects.exists()
+
+    def test_a_constant_number_of_queries_for_1_or_500_items(self, metric, django_assert_max_num_queries):
+        metrics = [metric, *(MetricFactory(program=metric.program) for _ in range(4))]
+        items = [
+            {"metric": m.pk, "period_end": dt.date(2020, 1, 1) + dt.timedelta(days=i), "value": i}
+            for m in metrics
+            for i in range(100)
+        ]
+        # PostgreSQL: savepoint, the metrics, one statement (rows and history), release. SQLite: a read, then
+        # inserts batched by its 999-variable limit; never a query per item.
+        with django_assert_max_num_queries(4 if connection.vendor == "postgresql" else 15):
+            result = measurements_upsert(items=items)
+        assert result.created == 500
+        assert Measurement.history.filter(metric_id__in=[m.pk for m in metrics]).count() == 500
+
+    def test_the_single_form_reports_errors_by_field_and_names_the_actor(self, metric):
+        user = UserFactory()
+        with pytest.raises(ValidationError) as refused:
+            measurement_upsert(metric=metric, period_end=dt.date(2024, 6, 30), value=True)
+        assert refused.value.message_dict == {"value": ["A finite number is required."]}
+        row, created = measurement_upsert(metric=metric, period_end=dt.date(2024, 6, 30), value=5, actor=user)
+        assert created and row.history.get().history_user == user

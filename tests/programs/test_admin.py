@@ -13,6 +13,7 @@ from django.db.models import Model
 from django.urls import reverse
 
 from metrics.models import Metric, MetricRevision
+from metrics.services import METRIC_DELETE_RULE
 from programs.choices import ProgramStatus
 from programs.models import ApiKey, ProgramStatusChange
 from tests.factories import (
@@ -427,15 +428,26 @@ def test_approving_session_must_belong_to_the_metrics_program(office_client, wor
     assert "approved_in" in response.context["adminform"].form.errors
 
 
-def test_measured_metric_cannot_be_deleted(office_client, world):
+def test_measured_metric_is_not_deleted_and_the_page_names_the_rule(office_client, world):
     unmeasured = MetricFactory(program=world.program)
     MeasurementFactory(metric=world.metric)
-    assert office_client.get(admin_url("metrics.metric", "delete", world.metric.pk)).status_code == 403
-    assert (
-        office_client.post(admin_url("metrics.metric", "delete", world.metric.pk), {"post": "yes"}).status_code == 403
-    )
+    refused = f"“{world.metric}” was not deleted: {METRIC_DELETE_RULE}"
+    for response in (
+        office_client.get(admin_url("metrics.metric", "delete", world.metric.pk), follow=True),
+        office_client.post(admin_url("metrics.metric", "delete", world.metric.pk), {"post": "yes"}, follow=True),
+    ):
+        assert response.redirect_chain[-1][0] == admin_url("metrics.metric", "change", world.metric.pk)
+        assert [str(m) for m in response.context["messages"]] == [refused]
     assert Metric.objects.filter(pk=world.metric.pk).exists()
+    bulk = {"action": "delete_selected", "_selected_action": [world.metric.pk, unmeasured.pk], "post": "yes"}
+    response = office_client.post(admin_url("metrics.metric", "changelist"), bulk, follow=True)
+    assert [str(m) for m in response.context["messages"]] == [
+        f"Nothing was deleted. “{world.metric}”: {METRIC_DELETE_RULE}"
+    ]
+    assert Metric.objects.filter(pk__in=[world.metric.pk, unmeasured.pk]).count() == 2
     assert office_client.get(admin_url("metrics.metric", "delete", unmeasured.pk)).status_code == 200
+    assert office_client.post(admin_url("metrics.metric", "delete", unmeasured.pk), {"post": "yes"}).status_code == 302
+    assert not Metric.objects.filter(pk=unmeasured.pk).exists()
 
 
 def test_revisions_are_read_only(office_client, world):

@@ -64,6 +64,7 @@ def flag_resolve(*, flag: Flag, actor, note: str = "") -> Flag:
         verb="resolved",
         status=FlagStatus.RESOLVED,
         resolved_at=timezone.now(),
+        closed_on=timezone.localdate(),  # open until the day the person acted, not on it
         resolved_by=_user_or_none(actor),
         resolution_note=(note or "").strip(),
     )
@@ -87,6 +88,7 @@ def flag_dismiss(*, flag: Flag, actor, reason: str) -> Flag:
         verb="dismissed",
         status=FlagStatus.DISMISSED,
         resolved_at=timezone.now(),
+        closed_on=timezone.localdate(),
         resolved_by=_user_or_none(actor),
         resolution_note=reason,
     )

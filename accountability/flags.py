@@ -299,7 +299,8 @@ def flags_sync(
       evidence fingerprint, nothing happens (dismissed stays dismissed until the evidence
       changes); else a new open flag is raised (an earlier resolved one stays as history).
     - A live flag of `kinds` in scope (the organization, narrowed to `program_ids` if
-      given) that no finding matches is resolved: no resolver, note "condition cleared".
+      given) that no finding matches is resolved: no resolver, note "condition cleared",
+      `closed_on` = `as_of` (it was last open on the day before).
 
     Announces the raised, escalated and resolved flags (`events.flags_changed`) inside the
     transaction, so the messages they call for commit with them (an outbox).
@@ -385,15 +386,21 @@ def flags_sync(
         if previous:
             escalations.append((flag, previous))
     if stale:
+        # Closed on the scan's day, so a scan run for a past date closes its flags then.
         Flag.objects.filter(pk__in=[f.pk for f in stale], status__in=LIVE_FLAG_STATUSES).update(
-            status=FlagStatus.RESOLVED, resolved_at=now, resolved_by=None, resolution_note=CONDITION_CLEARED
+            status=FlagStatus.RESOLVED,
+            resolved_at=now,
+            resolved_by=None,
+            resolution_note=CONDITION_CLEARED,
+            closed_on=as_of,
         )
         for flag in stale:
-            flag.status, flag.resolved_at, flag.resolved_by, flag.resolution_note = (
+            flag.status, flag.resolved_at, flag.resolved_by, flag.resolution_note, flag.closed_on = (
                 FlagStatus.RESOLVED,
                 now,
                 None,
                 CONDITION_CLEARED,
+                as_of,
             )
 
     result.raised_ids = [f.pk for f in created]

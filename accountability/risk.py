@@ -17,15 +17,17 @@ from django.db.models import F, Window
 from django.db.models.functions import RowNumber
 
 from programs.choices import ProgramStatus
+from programs.dates import local_date, window_bounds
 from programs.models import CommitmentAssessment, Organization, Person, Program, ProgramStatusChange, RoadmapStage
 
 from . import events
-from .choices import LIVE_FLAG_STATUSES, FlagKind, RiskLevel, SubjectType, risk_level
-from .detectors.common import day_start, iso, local_date, scope_q
-from .detectors.forums import session_cancellation, sponsor_presence
+from .choices import FlagKind, RiskLevel, SubjectType, risk_level
+from .detectors.common import iso, scope_q
+from .detectors.forums import scanned_sponsor_presence, session_cancellation
 from .detectors.initiatives import stalled_initiatives
 from .findings import Finding
 from .models import Flag, RiskAssessment
+from .selectors import FORUM_WINDOW_DAYS, risk_on
 
 CHANGE_WINDOW_DAYS = 180  # champion_turnover and budget_cut look back this far
 SPONSOR_MIN_HELD = 3  # as sponsor_disengaged: fewer held sessions say nothing about presence
@@ -139,13 +141,13 @@ def _cut(what: str, before: dict, after: dict) -> dict:
     return cut
 
 
-def _negotiated_flags(program_ids: list[int]) -> dict[int, list[int]]:
-    rows = Flag.objects.filter(
-        program_id__in=program_ids,
-        kind=FlagKind.METRIC_NEGOTIATED_AWAY,
-        subject_type=SubjectType.METRIC,
-        status__in=LIVE_FLAG_STATUSES,
-    ).values_list("program_id", "subject_id")
+def _negotiated_flags(program_ids: list[int], as_of: dt.date) -> dict[int, list[int]]:
+    """The metrics with a `metric_negotiated_away` flag open on `as_of`, per program (one query)."""
+    rows = (
+        Flag.objects.open_on(as_of)
+        .filter(program_id__in=program_ids, kind=FlagKind.METRIC_NEGOTIATED_AWAY, subject_type=SubjectType.METRIC)
+        .values_list("program_id", "subject_id")
+    )
     out: dict[int, list[int]] = defaultdict(list)
     for program_id, metric_id in rows:
         out[program_id].append(metric_id)
@@ -169,18 +171,19 @@ def _last_two_commitments(program_ids: list[int], as_of: dt.date) -> dict[int, l
 
 
 def _gather(organization: Organization, as_of: dt.date, program_ids: list[int]) -> _Facts:
-    end = day_start(as_of + dt.timedelta(days=1))
-    start = day_start(as_of - dt.timedelta(days=CHANGE_WINDOW_DAYS - 1))
+    start, end = window_bounds(as_of, CHANGE_WINDOW_DAYS)
     champion_changes, budget_cuts = _history_facts(program_ids, start, end)
     return _Facts(
         as_of=as_of,
         first_activation=_first_activations(program_ids, end),
-        presence=sponsor_presence(organization=organization, as_of=as_of, program_ids=program_ids),
-        cancellation=session_cancellation(organization=organization, as_of=as_of, days=90, program_ids=program_ids),
+        presence=scanned_sponsor_presence(organization=organization, as_of=as_of, program_ids=program_ids),
+        cancellation=session_cancellation(
+            organization=organization, as_of=as_of, days=FORUM_WINDOW_DAYS, program_ids=program_ids
+        ),
         stalled=stalled_initiatives(organization=organization, as_of=as_of, program_ids=program_ids),
         champion_changes=champion_changes,
         budget_cuts=budget_cuts,
-        negotiated=_negotiated_flags(program_ids),
+        negotiated=_negotiated_flags(program_ids, as_of),
         commitment=_last_two_commitments(program_ids, as_of),
     )
 
@@ -253,7 +256,7 @@ def _factors(program: Program, facts: _Facts) -> list[dict]:
                         "held": presence.held,
                         "present": presence.present,
                         "presence_pct": round(100 * presence.present / presence.held, 1),
-                        "window_days": 180,
+                        "window_days": presence.window_days,
                         "missed": missed[-EVIDENCE_LIST_MAX:],
                     },
                 )
@@ -269,7 +272,7 @@ def _factors(program: Program, facts: _Facts) -> list[dict]:
                     "cancelled_or_postponed": cancelled,
                     "scheduled": scheduled,
                     "cancelled_pct": round(100 * cancelled / scheduled, 1),
-                    "window_days": 90,
+                    "window_days": FORUM_WINDOW_DAYS,
                 },
             )
         )
@@ -350,13 +353,7 @@ def _factors(program: Program, facts: _Facts) -> list[dict]:
 
 def _known_levels(program_ids: list[int], as_of: dt.date) -> dict[int, str]:
     """The level listeners were last told, per program: today's row if a scan wrote it, else the latest before."""
-    rows = (
-        RiskAssessment.objects.filter(program_id__in=program_ids, as_of__lte=as_of)
-        .annotate(rank=Window(RowNumber(), partition_by=[F("program_id")], order_by=[F("as_of").desc()]))
-        .filter(rank=1)
-        .values_list("program_id", "level")
-    )
-    return dict(rows)
+    return {pid: risk.level for pid, risk in risk_on(program_ids=program_ids, as_of=as_of).items()}
 
 
 @transaction.atomic
@@ -367,10 +364,10 @@ def assess_risk(
 
     Writes one RiskAssessment per program, upserted on (program, as_of): a rescan of the
     same day rewrites it. Score = sum of the factors' points, capped at 100; level from
-    `risk_level`. Reads live `metric_negotiated_away` flags, so call it after the scan's
-    flags sync. Announces `risk_level_changed` in the transaction when the level differs
-    from the last one recorded (a first assessment at `low` is not a change). Safe to re-run; a
-    fixed number of queries whatever the number of programs.
+    `risk_level`. Reads the `metric_negotiated_away` flags open on `as_of`, so call it after
+    the scan's flags sync. Announces `risk_level_changed` in the transaction when the level
+    differs from the last one recorded (a first assessment at `low` is not a change). Safe
+    to re-run; a fixed number of queries whatever the number of programs.
     """
     programs = list(
         Program.objects.filter(scope_q(organization, program_ids, prefix=""))

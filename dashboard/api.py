@@ -5,7 +5,6 @@ never disagree. Scoped to the caller's organizations (session or API key); a con
 number of queries whatever the data size.
 """
 
-from django.utils import timezone
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_field
 from rest_framework import serializers
@@ -13,10 +12,13 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from accountability.api.programs import AsOfQuerySerializer
+from accountability.selectors import SEVERITIES
 from cxgov.api.schema import VALIDATION_ERROR
+from metrics.selectors import HEALTHS
 from programs.access import organization_ids
 
-from .selectors import AS_OF_MAX, AS_OF_MIN, HEALTHS, SEVERITIES, portfolio_summary
+from .selectors import portfolio_summary
 
 
 class _CountsField(serializers.Field):
@@ -57,9 +59,11 @@ class HealthCountsField(_CountsField):
 
 
 class RiskSummarySerializer(serializers.Serializer):
-    score = serializers.IntegerField(help_text="0–100, the sum of the factors of the latest assessment.")
+    score = serializers.IntegerField(
+        help_text="0–100, the sum of the factors of the latest assessment dated on or before the summary's as_of."
+    )
     level = serializers.CharField(help_text="low, elevated, high or critical.")
-    as_of = serializers.DateField()
+    as_of = serializers.DateField(help_text="The assessment's date.")
     previous_score = serializers.IntegerField(allow_null=True)
     previous_as_of = serializers.DateField(allow_null=True)
     change = serializers.IntegerField(allow_null=True, help_text="score − previous_score.")
@@ -81,23 +85,27 @@ class ProgramCardSerializer(serializers.Serializer):
     name = serializers.CharField()
     organization_id = serializers.IntegerField()
     organization_name = serializers.CharField()
-    status = serializers.CharField()
+    status = serializers.CharField(help_text="The status on as_of (from the status changes).")
     started_on = serializers.DateField(allow_null=True)
-    committed_horizon_months = serializers.IntegerField()
+    committed_horizon_months = serializers.IntegerField(help_text="The committed horizon on as_of.")
     month_of_horizon = serializers.IntegerField(allow_null=True, help_text="1-based; null before the start.")
     sponsor_name = serializers.CharField(allow_null=True)
-    champion_name = serializers.CharField(allow_null=True)
-    risk = RiskSummarySerializer(allow_null=True)
-    flags = SeverityCountsField(help_text="Live (open or acknowledged) flags by severity.")
+    champion_name = serializers.CharField(allow_null=True, help_text="The champion on as_of.")
+    risk = RiskSummarySerializer(allow_null=True, help_text="Null when no assessment is dated on or before as_of.")
+    flags = SeverityCountsField(help_text="Flags open on as_of, by severity.")
     flags_total = serializers.IntegerField()
-    top_flags = TopFlagSerializer(many=True, help_text="Up to three most severe, then oldest, live flags.")
-    metric_health = HealthCountsField(help_text="Active metrics by health.")
+    top_flags = TopFlagSerializer(
+        many=True, help_text="Up to three most severe, then oldest, flags open on as_of; ages counted to as_of."
+    )
+    metric_health = HealthCountsField(
+        help_text="Metrics active on as_of by health on as_of (latest value and targets in force then)."
+    )
     metrics_total = serializers.IntegerField()
-    forum_held = serializers.IntegerField(help_text="Held sessions in the last 90 days.")
-    forum_scheduled = serializers.IntegerField(help_text="Sessions scheduled in the last 90 days, any status.")
+    forum_held = serializers.IntegerField(help_text="Held sessions in the window_days ending on as_of.")
+    forum_scheduled = serializers.IntegerField(help_text="Sessions scheduled in that window, any status.")
     forum_adherence_pct = serializers.IntegerField(allow_null=True)
     sponsor_held = serializers.IntegerField(
-        help_text="Held sessions of forums the sponsor chairs or sits on (90 days)."
+        help_text="Held sessions of forums the sponsor chairs or sits on, in the sponsor_window_days ending on as_of."
     )
     sponsor_present = serializers.IntegerField(help_text="Of those, sessions the sponsor attended in person.")
     sponsor_presence_pct = serializers.IntegerField(allow_null=True)
@@ -106,24 +114,18 @@ class ProgramCardSerializer(serializers.Serializer):
 
 
 class PortfolioSerializer(serializers.Serializer):
-    as_of = serializers.DateField()
-    window_days = serializers.IntegerField()
-    flags = SeverityCountsField(help_text="Live flags by severity, all programs.")
-    metric_health = HealthCountsField(help_text="Active metrics by health, all programs.")
+    as_of = serializers.DateField(help_text="The day every figure is shown as of (the end of that day).")
+    window_days = serializers.IntegerField(help_text="Forum adherence window, in days ending on as_of (90).")
+    sponsor_window_days = serializers.IntegerField(
+        help_text="Sponsor presence window, in days ending on as_of (180, as the sponsor_disengaged rule)."
+    )
+    flags = SeverityCountsField(help_text="Flags open on as_of by severity, all programs.")
+    metric_health = HealthCountsField(help_text="Metrics active on as_of by health, all programs.")
     attention_count = serializers.SerializerMethodField()
     programs = ProgramCardSerializer(many=True)
 
     def get_attention_count(self, summary) -> int:
         return len(summary.attention)
-
-
-class AsOfSerializer(serializers.Serializer):
-    as_of = serializers.DateField(required=False, input_formats=["%Y-%m-%d"])
-
-    def validate_as_of(self, value):
-        if not AS_OF_MIN <= value <= AS_OF_MAX:
-            raise serializers.ValidationError(f"Must be between {AS_OF_MIN} and {AS_OF_MAX}.")
-        return value
 
 
 class DashboardSummaryView(APIView):
@@ -134,15 +136,17 @@ class DashboardSummaryView(APIView):
         summary="Portfolio summary shown by the executive dashboard",
         parameters=[
             OpenApiParameter(
-                "as_of", OpenApiTypes.DATE, description="Count the 90-day windows back from this day (default today)."
+                "as_of",
+                OpenApiTypes.DATE,
+                description="Show the portfolio as it stood at the end of this day (default today): flags open "
+                "then, metric values and targets in force then, statuses and horizons then, risk assessed by "
+                "then, and the forum and sponsor windows ending then.",
             )
         ],
         responses={200: PortfolioSerializer, 400: VALIDATION_ERROR},
         tags=["dashboard"],
     )
     def get(self, request: Request) -> Response:
-        params = AsOfSerializer(data=request.query_params)
-        params.is_valid(raise_exception=True)
-        as_of = params.validated_data.get("as_of") or timezone.localdate()
+        as_of = AsOfQuerySerializer.from_request(request)
         summary = portfolio_summary(organization_ids=organization_ids(request.user), as_of=as_of)
         return Response(PortfolioSerializer(summary).data)

@@ -16,6 +16,7 @@ from django.utils.safestring import SafeString, mark_safe
 
 from accountability.choices import RiskLevel
 from metrics.health import expected_value
+from metrics.selectors import parse_date, parse_decimal
 
 _ids = itertools.count(1)
 
@@ -127,8 +128,8 @@ def metric_chart(metric, points: Sequence[tuple[dt.date, Decimal]], revisions: S
     deadline_revs = [r for r in revisions if r.field == "target_on"]
     original = []
     if any(r.loosened for r in revisions):
-        original_target = _dec(target_revs[0].old_value) if target_revs else metric.target
-        original_on = _date(deadline_revs[0].old_value) if deadline_revs else metric.target_on
+        original_target = parse_decimal(target_revs[0].old_value) if target_revs else metric.target
+        original_on = parse_date(deadline_revs[0].old_value) if deadline_revs else metric.target_on
         original = _trajectory(metric, start, end, original_target, original_on)
 
     values = [float(v) for _, v in points] + [float(v) for _, v in current + original]
@@ -209,20 +210,6 @@ def _metric_desc(metric, points, revisions) -> str:
     return " ".join(parts)
 
 
-def _dec(text) -> Decimal | None:
-    try:
-        return Decimal(str(text)) if text not in (None, "") else None
-    except ArithmeticError:
-        return None
-
-
-def _date(text) -> dt.date | None:
-    try:
-        return dt.date.fromisoformat(str(text)) if text else None
-    except ValueError:
-        return None
-
-
 def _text(x: float, y: float, text: str, anchor: str, size: int = 11) -> str:
     return (
         f'<text x="{_f(x)}" y="{_f(y)}" text-anchor="{anchor}" font-size="{size}" '
@@ -242,8 +229,8 @@ def _polyline(scale: _Scale, points, colour: str, dash: str | None, title: str) 
 def _loosened_marker(scale: _Scale, revision, unit: str) -> str:
     x = scale.x(revision.changed_on)
     what = "Target" if revision.field == "target" else "Deadline"
-    old = format_number(_dec(revision.old_value), unit) if revision.field == "target" else revision.old_value
-    new = format_number(_dec(revision.new_value), unit) if revision.field == "target" else revision.new_value
+    old = format_number(parse_decimal(revision.old_value), unit) if revision.field == "target" else revision.old_value
+    new = format_number(parse_decimal(revision.new_value), unit) if revision.field == "target" else revision.new_value
     title = f"{what} loosened on {revision.changed_on:%d %b %Y}: {old} → {new}. {revision.reason}"
     top = scale.top
     return (

@@ -10,33 +10,46 @@ import datetime as dt
 from collections import defaultdict
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 
-from django.db.models import Count, F, Window
+from django.db.models import F, Window
 from django.db.models.functions import RowNumber
-from django.utils import timezone
 from django.utils.safestring import SafeString
 
 from accountability.choices import SessionStatus
 from accountability.filtersets import FlagFilterSet
-from accountability.models import Attendance, Flag, Forum, ForumSession, RiskAssessment
-from metrics.choices import LEVEL_RANK, Direction, Health, MetricStatus
+from accountability.models import Attendance, Flag, Forum, ForumSession
+from accountability.selectors import (
+    FORUM_WINDOW_DAYS,
+    flag_age_days,
+    flags_open_on,
+    forum_adherence,
+    in_flight_initiatives,
+    ratio_pct,
+    risk_history,
+    risk_on,
+)
+from metrics.choices import Direction, Health
 from metrics.health import expected_value
-from metrics.models import Measurement, Metric, MetricRevision
-from programs.models import Initiative, Program, RoadmapStage
+from metrics.selectors import (
+    MetricOnDate,
+    build_tree,
+    deadline_later,
+    measurements_until,
+    metrics_on,
+    parse_date,
+    parse_decimal,
+    revisions_until,
+    target_easier,
+)
+from programs.choices import InitiativeStatus
+from programs.dates import end_of, local_date
+from programs.models import Program
+from programs.selectors import ProgramOnDate, StageOnDate, stages_on
 
 from . import charts
 from .evidence import render_evidence
-from .selectors import (
-    FlagLine,
-    ProgramCard,
-    build_cards,
-    day_start,
-    forum_adherence,
-    ratio_pct,
-    scoped_programs,
-    severity_rank,
-)
+from .selectors import FlagLine, ProgramCard, build_cards, scoped_programs
 
 SESSIONS_PER_FORUM = 6
 # The risk factors of SPEC §3 in words an executive reads at a glance.
@@ -72,14 +85,14 @@ class Revision:
     @property
     def change_text(self) -> str:
         if self.field == "target":
-            old, new = _decimal(self.old_value), _decimal(self.new_value)
+            old, new = parse_decimal(self.old_value), parse_decimal(self.new_value)
             return f"target {charts.format_number(old, self.unit)} → {charts.format_number(new, self.unit)}"
         return f"deadline {self.old_value or '—'} → {self.new_value or '—'}"
 
 
 @dataclass
 class MetricNode:
-    metric: Metric
+    metric: MetricOnDate
     health: str
     expected: Decimal | None
     points: list[tuple[dt.date, Decimal]]
@@ -127,10 +140,21 @@ class FlagRow(FlagLine):
 
 @dataclass
 class StalledInitiative:
-    initiative: Initiative
+    """An in-flight initiative silent longer than its program allows, on the page's date."""
+
+    id: int
+    name: str
+    owner_name: str | None
+    stage_name: str | None
+    status: str
+    last_update_on: dt.date | None
     last_activity_on: dt.date | None
     days_silent: int
     stall_after_days: int
+
+    @property
+    def status_label(self) -> str:
+        return InitiativeStatus(self.status).label
 
 
 @dataclass
@@ -167,6 +191,7 @@ class ForumBlock:
 class ProgramDetail:
     program: Program
     card: ProgramCard
+    on: ProgramOnDate
     as_of: dt.date
     metric_roots: list[MetricNode]
     metric_count: int
@@ -179,7 +204,8 @@ class ProgramDetail:
     stalled: list[StalledInitiative]
     in_flight_count: int
     forums: list[ForumBlock]
-    stages: list[RoadmapStage]
+    stages: list[StageOnDate]
+    forum_window_days: int = FORUM_WINDOW_DAYS
 
     @property
     def risk_points(self) -> int:
@@ -194,115 +220,62 @@ class ProgramDetail:
         return sum(1 for s in self.stages if s.budget is None)
 
 
-def _decimal(text: str | None) -> Decimal | None:
-    try:
-        return Decimal(text) if text not in (None, "") else None
-    except InvalidOperation:
-        return None
-
-
 def _loosened(field_name: str, old: str | None, new: str | None, direction: str) -> bool:
-    """A target made easier by direction, or a deadline pushed later."""
+    """A target made easier by direction, or a deadline pushed later (the rules of `metrics.selectors`)."""
     if field_name == "target":
-        before, after = _decimal(old), _decimal(new)
-        if before is None or after is None:
-            return before is not None and after is None  # a target removed is the loosest of all
-        return after < before if direction == Direction.INCREASE else after > before
-    try:
-        return dt.date.fromisoformat(str(new)) > dt.date.fromisoformat(str(old))
-    except ValueError:
-        return False
+        return target_easier(direction, parse_decimal(old), parse_decimal(new))
+    return deadline_later(parse_date(old), parse_date(new))
 
 
 def _metric_tree(program: Program, as_of: dt.date) -> tuple[list[MetricNode], int]:
-    """The cascade with health, values and revisions: three queries."""
-    metrics = list(
-        Metric.objects.with_latest().filter(program=program).select_related("owner", "business_unit", "replaced_by")
-    )
-    points: dict[int, list] = defaultdict(list)
-    # By metric ids rather than a join on the program: the (metric, period_end) index
-    # answers it even when the planner's statistics lag behind a bulk load.
-    for metric_id, period_end, value in (
-        Measurement.objects.filter(metric_id__in=[m.id for m in metrics], period_end__lte=as_of)
-        .order_by("metric_id", "period_end")
-        .values_list("metric_id", "period_end", "value")
-    ):
-        points[metric_id].append((period_end, value))
-    revisions: dict[int, list] = defaultdict(list)
-    for row in (
-        MetricRevision.objects.filter(
-            metric__program=program,
-            field__in=["target", "target_on"],
-            changed_at__lt=day_start(as_of) + dt.timedelta(days=1),
-        )
-        .order_by("changed_at", "id")
-        .values(
-            "metric_id",
-            "metric__direction",
-            "metric__unit",
-            "field",
-            "old_value",
-            "new_value",
-            "reason",
-            "changed_at",
-            "approved_in_id",
-        )
-    ):
-        revisions[row["metric_id"]].append(
-            Revision(
-                field=row["field"],
-                old_value=row["old_value"],
-                new_value=row["new_value"],
-                reason=row["reason"],
-                changed_on=timezone.localtime(row["changed_at"]).date(),
-                loosened=_loosened(row["field"], row["old_value"], row["new_value"], row["metric__direction"]),
-                approved=row["approved_in_id"] is not None,
-                unit=row["metric__unit"],
-            )
-        )
-    nodes: dict[int, MetricNode] = {}
-    for m in metrics:
+    """The cascade as it stood on `as_of` (values, targets in force, health, owners: the
+    metrics' selectors), with each metric's values and target revisions up to that day.
+    Four or five queries."""
+    metrics = metrics_on(program_ids=[program.id], as_of=as_of, detail=True)
+    points = measurements_until(metric_ids=[m.id for m in metrics], as_of=as_of)
+    revisions = revisions_until(program_ids=[program.id], as_of=as_of, fields=["target", "target_on"])
+
+    def node(tree_node) -> MetricNode:
+        m = tree_node.metric
         expected = None
         if None not in (m.baseline, m.baseline_on, m.target, m.target_on):
             expected = expected_value(
                 baseline=m.baseline, baseline_on=m.baseline_on, target=m.target, target_on=m.target_on, on=as_of
             )
-        nodes[m.id] = MetricNode(
+        revs = [
+            Revision(
+                field=row["field"],
+                old_value=row["old_value"],
+                new_value=row["new_value"],
+                reason=row["reason"],
+                changed_on=local_date(row["changed_at"]),
+                # Judged by the direction in force on the page's date.
+                loosened=_loosened(row["field"], row["old_value"], row["new_value"], m.direction),
+                approved=row["approved_in_id"] is not None,
+                unit=m.unit,
+            )
+            for row in revisions.get(m.id, [])
+        ]
+        return MetricNode(
             metric=m,
             health=m.health,
             expected=expected,
             points=points.get(m.id, []),
-            revisions=revisions.get(m.id, []),
-            chart=charts.metric_chart(m, points.get(m.id, []), revisions.get(m.id, []), as_of),
+            revisions=revs,
+            chart=charts.metric_chart(m, points.get(m.id, []), revs, as_of),
+            children=[node(child) for child in tree_node.children],
         )
-    roots = []
-    for node in nodes.values():
-        parent = nodes.get(node.metric.parent_id)
-        (parent.children if parent else roots).append(node)
 
-    def order(node: MetricNode) -> tuple:
-        m = node.metric
-        return (m.status != MetricStatus.ACTIVE, -LEVEL_RANK.get(m.level, 0), m.name.lower(), m.id)
-
-    for node in nodes.values():
-        node.children.sort(key=order)
-    roots.sort(key=order)
+    roots = [node(root) for root in build_tree(metrics)]
     return roots, len(metrics)
 
 
 def _risk(program: Program, as_of: dt.date) -> tuple[list[dict], list[dict]]:
-    """Score history (two years) and the latest assessment's factors: two queries."""
-    history = list(
-        RiskAssessment.objects.filter(
-            program=program, as_of__lte=as_of, as_of__gt=as_of - dt.timedelta(days=RISK_HISTORY_DAYS)
-        )
-        .order_by("as_of")
-        .values("as_of", "score", "level")
-    )
-    latest = (
-        RiskAssessment.objects.filter(program=program, as_of__lte=as_of).order_by("-as_of").values("factors").first()
-    )
-    factors = sorted((latest or {}).get("factors") or [], key=lambda f: -(f.get("points") or 0))
+    """Score history (two years up to `as_of`) and the factors of the assessment in force on
+    `as_of`: two queries."""
+    history = risk_history(program_id=program.id, as_of=as_of, since=as_of - dt.timedelta(days=RISK_HISTORY_DAYS))
+    latest = risk_on(program_ids=[program.id], as_of=as_of, with_factors=True).get(program.id)
+    factors = sorted((latest.factors if latest else None) or [], key=lambda f: -(f.get("points") or 0))
     for f in factors:
         code = str(f.get("code", ""))
         f["label"] = RISK_FACTOR_LABELS.get(code, code.replace("_", " ").capitalize())
@@ -316,17 +289,17 @@ def _risk(program: Program, as_of: dt.date) -> tuple[list[dict], list[dict]]:
 
 
 def _flags(program: Program, as_of: dt.date, filters: Mapping | None) -> tuple[list[FlagRow], bool]:
-    """Live flags, most severe and oldest first, with owner: one query.
+    """Flags open on `as_of`, most severe and oldest first, with owner, status then and age
+    counted to `as_of`: one query.
 
     `filters` are query parameters of the API's FlagFilterSet (`severity`, `kind`, `owner`,
     …); invalid ones are ignored and reported by the second value (False)."""
-    live = Flag.objects.live().filter(program=program)
+    flags = flags_open_on(as_of=as_of, program_ids=[program.id])
     valid = True
     if filters:
-        filterset = FlagFilterSet(filters, queryset=live)
+        filterset = FlagFilterSet(filters, queryset=flags)
         valid = filterset.is_valid()
-        live = filterset.qs if valid else live
-    flags = live.select_related("owner").annotate(rank=severity_rank()).order_by("-rank", "first_detected_on", "id")
+        flags = filterset.qs if valid else flags
     return [
         FlagRow(
             id=f.id,
@@ -335,29 +308,36 @@ def _flags(program: Program, as_of: dt.date, filters: Mapping | None) -> tuple[l
             severity=f.severity,
             owner_name=f.owner.name if f.owner else None,
             first_detected_on=f.first_detected_on,
-            age_days=max(0, (as_of - f.first_detected_on).days),
+            age_days=flag_age_days(f.first_detected_on, as_of),
             detail=f.detail,
-            status=f.status,
+            status=f.status_on,
             subject_type=f.subject_type,
             subject_id=f.subject_id,
             evidence_html=render_evidence(f.evidence),
         )
-        for f in flags
+        for f in flags.select_related("owner")
     ], valid
 
 
 def _stalled(program: Program, as_of: dt.date) -> tuple[list[StalledInitiative], int]:
-    """In-flight initiatives silent longer than the program's stall_after_days: one query."""
-    rows = list(
-        Initiative.objects.filter(program=program).in_flight().with_last_update().select_related("owner", "stage")
-    )
-    stalled = []
-    for i in rows:
-        if i.last_activity_on is None:
-            continue
-        days = (as_of - i.last_activity_on).days
-        if days > program.stall_after_days:
-            stalled.append(StalledInitiative(i, i.last_activity_on, days, program.stall_after_days))
+    """In-flight initiatives silent longer than the program's stall_after_days on `as_of`
+    (initiative_stalled's rule, updates reported by then): one query."""
+    rows = in_flight_initiatives(program_ids=[program.id], as_of=as_of, names=True)
+    stalled = [
+        StalledInitiative(
+            id=row["id"],
+            name=row["name"],
+            owner_name=row["owner__name"],
+            stage_name=row["stage__name"],
+            status=row["status"],
+            last_update_on=row["last_update_on"],
+            last_activity_on=row["last_activity_on"],
+            days_silent=row["days_silent"],
+            stall_after_days=row["program__stall_after_days"],
+        )
+        for row in rows
+        if row["stall_severity"]
+    ]
     stalled.sort(key=lambda s: -s.days_silent)
     return stalled, len(rows)
 
@@ -366,7 +346,7 @@ def _forums(program: Program, as_of: dt.date) -> list[ForumBlock]:
     """Forums with their last sessions and who attended: four queries."""
     forums = list(Forum.objects.filter(program=program).select_related("chair").prefetch_related("members"))
     sessions = list(
-        ForumSession.objects.filter(forum__program=program, scheduled_for__lt=day_start(as_of + dt.timedelta(days=1)))
+        ForumSession.objects.filter(forum__program=program, scheduled_for__lt=end_of(as_of))
         .annotate(rn=Window(RowNumber(), partition_by=[F("forum_id")], order_by=[F("scheduled_for").desc()]))
         .filter(rn__lte=SESSIONS_PER_FORUM)
         .order_by("forum_id", "-scheduled_for")
@@ -378,7 +358,7 @@ def _forums(program: Program, as_of: dt.date) -> list[ForumBlock]:
         .order_by("person__name")
     ):
         attendance[a.session_id].append(a)
-    adherence = forum_adherence([program.id], as_of, by="forum_id")
+    adherence = forum_adherence(program_ids=[program.id], as_of=as_of, per_forum=True)
     sponsor_id = program.executive_sponsor_id
     by_forum: dict[int, list[SessionRow]] = defaultdict(list)
     member_ids = {f.id: {p.id for p in f.members.all()} | {f.chair_id} for f in forums}
@@ -392,7 +372,8 @@ def _forums(program: Program, as_of: dt.date) -> list[ForumBlock]:
         )
     blocks = []
     for f in forums:
-        held, scheduled = adherence.get(f.id, (0, 0))
+        counts = adherence.get(f.id)
+        held, scheduled = (counts.held, counts.scheduled) if counts else (0, 0)
         blocks.append(
             ForumBlock(
                 forum=f,
@@ -420,7 +401,8 @@ def _sponsor_state(session: ForumSession, rows: Iterable[Attendance], sponsor_id
 def program_detail(
     *, organization_ids: Iterable[int] | None, program_id: int, as_of: dt.date, flag_filters: Mapping | None = None
 ) -> ProgramDetail:
-    """The whole program page. About twenty queries whatever the program's size.
+    """The whole program page as it stood on `as_of`. About thirty queries whatever the
+    program's size.
 
     Raises Program.DoesNotExist for a program outside `organization_ids`. `flag_filters`
     narrow the flags section with the API's FlagFilterSet parameters.
@@ -435,14 +417,10 @@ def program_detail(
     history, factors = _risk(program, as_of)
     stalled, in_flight = _stalled(program, as_of)
     flags, filters_valid = _flags(program, as_of, flag_filters)
-    stages = list(
-        RoadmapStage.objects.filter(program=program)
-        .annotate(initiative_count=Count("initiatives"))
-        .order_by("sequence")
-    )
     return ProgramDetail(
         program=program,
         card=card,
+        on=card.on,
         as_of=as_of,
         metric_roots=roots,
         metric_count=metric_count,
@@ -455,17 +433,19 @@ def program_detail(
         stalled=stalled,
         in_flight_count=in_flight,
         forums=_forums(program, as_of),
-        stages=stages,
+        stages=stages_on(program_ids=[program.id], as_of=as_of),
     )
 
 
 def flag_detail(*, organization_ids: Iterable[int] | None, flag_id: int, as_of: dt.date) -> tuple[Flag, SafeString]:
-    """One flag of the caller's organizations with its evidence rendered: one query.
+    """One flag of the caller's organizations with its evidence rendered, and its state on
+    `as_of`: `status_on` (null before its first detection, else open, acknowledged,
+    resolved or dismissed as on that day) and `age_days` counted to `as_of`. One query.
 
     Raises Flag.DoesNotExist outside `organization_ids`."""
     flags = Flag.objects.select_related("owner", "program", "organization", "resolved_by", "acknowledged_by")
     if organization_ids is not None:
         flags = flags.for_organizations(list(organization_ids))
-    flag = flags.get(pk=flag_id)
-    flag.age_days = max(0, (as_of - flag.first_detected_on).days)
+    flag = flags.with_status_on(as_of).get(pk=flag_id)
+    flag.age_days = flag_age_days(flag.first_detected_on, as_of)
     return flag, render_evidence(flag.evidence)

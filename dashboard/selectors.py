@@ -1,41 +1,53 @@
-"""Portfolio summary: one card per program of the caller's organizations.
+"""Portfolio summary: one card per program of the caller's organizations, as of a date.
 
-Every function here reads the database with a fixed number of queries whatever the number
-of programs, metrics, flags or sessions (one query per fact, grouped by program; never one
-per row). They are pure reads and safe to call any number of times.
+Every fact on a card is read through the selector of the app that owns it, with the same
+`as_of`, so no part of the page contradicts another (SPEC §2, "as of a date, the world as
+it stood"):
+
+- status, horizon, start and champion on `as_of`: `programs.selectors.programs_on`;
+- flags open on `as_of`, ages counted to it: `accountability.selectors.flag_counts` and
+  `top_open_flags`;
+- metric health on `as_of` (values and targets in force then):
+  `metrics.selectors.metric_health_counts`;
+- forum adherence over the 90 days and sponsor presence over the 180 days ending on
+  `as_of`: `accountability.selectors.forum_adherence` and `sponsor_presence` (the
+  presence rule's own window, so a card never contradicts a `sponsor_disengaged` flag);
+- risk on `as_of`: `accountability.selectors.risk_on`.
+
+A fixed number of queries whatever the number of programs, metrics, flags or sessions
+(one or two per fact, grouped by program; never one per row). Pure reads, safe to re-run.
 
 `organization_ids` is what `programs.access.organization_ids(user)` returns: a list of
-organization ids, or None for a superuser (all organizations). `as_of` is the day the
-windows are counted back from (90 days for forums and sponsor presence, ages of flags).
+organization ids, or None for a superuser (all organizations).
 """
 
 import datetime as dt
-from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from functools import cache, cached_property
 
-from django.db.models import Case, Count, Exists, F, IntegerField, OuterRef, Q, QuerySet, Value, When, Window
-from django.db.models.functions import RowNumber
+from django.db.models import QuerySet
 from django.urls import reverse
-from django.utils import timezone
 
-from accountability.choices import RiskLevel, SessionStatus, Severity
-from accountability.models import Attendance, Flag, Forum, ForumSession, RiskAssessment
-from metrics.choices import Health, MetricStatus
-from metrics.health import health
-from metrics.models import Metric
+from accountability.choices import RiskLevel, Severity
+from accountability.selectors import (
+    FORUM_WINDOW_DAYS,
+    SEVERITIES,
+    SPONSOR_WINDOW_DAYS,
+    RiskOnDate,
+    flag_counts,
+    forum_adherence,
+    ratio_pct,
+    risk_on,
+    sponsor_presence,
+    top_open_flags,
+)
+from metrics.selectors import HEALTHS, metric_health_counts
 from programs.choices import ProgramStatus
 from programs.models import Program
+from programs.selectors import ProgramOnDate, programs_on
 
-WINDOW_DAYS = 90
-# as_of outside this range is refused: the windows and the risk history count years back
-# and ahead from it, and Python's dates stop at years 1 and 9999.
-AS_OF_MIN, AS_OF_MAX = dt.date(1900, 1, 1), dt.date(2999, 12, 31)
 TOP_FLAGS_PER_CARD = 3
-SEVERITIES = [Severity.CRITICAL, Severity.HIGH, Severity.MEDIUM, Severity.LOW]
-SEVERITY_RANK = {Severity.LOW: 1, Severity.MEDIUM: 2, Severity.HIGH: 3, Severity.CRITICAL: 4}
-HEALTHS = [Health.OFF_TRACK, Health.AT_RISK, Health.ON_TRACK, Health.NO_DATA]
 RISK_RANK = {RiskLevel.LOW: 1, RiskLevel.ELEVATED: 2, RiskLevel.HIGH: 3, RiskLevel.CRITICAL: 4}
 # Cards of live programs first; closed programs sink to the bottom.
 STATUS_ORDER = {
@@ -45,30 +57,6 @@ STATUS_ORDER = {
     ProgramStatus.COMPLETED: 2,
     ProgramStatus.CANCELLED: 3,
 }
-
-
-@dataclass
-class RiskSummary:
-    score: int
-    level: str
-    as_of: dt.date
-    previous_score: int | None
-    previous_as_of: dt.date | None
-
-    @property
-    def level_label(self) -> str:
-        return RiskLevel(self.level).label
-
-    @property
-    def change(self) -> int | None:
-        return None if self.previous_score is None else self.score - self.previous_score
-
-    @property
-    def trend(self) -> str | None:
-        """`rising`, `falling` or `steady` against the previous assessment; None for a first one."""
-        if self.change is None:
-            return None
-        return "rising" if self.change > 0 else "falling" if self.change < 0 else "steady"
 
 
 @dataclass
@@ -97,11 +85,6 @@ def _dashboard_root() -> str:
     return reverse("dashboard:portfolio")
 
 
-def ratio_pct(part: int, whole: int) -> int | None:
-    """Whole-number percentage, None when there is nothing to divide by."""
-    return None if whole == 0 else round(100 * part / whole)
-
-
 @dataclass
 class ProgramCard:
     id: int
@@ -115,7 +98,8 @@ class ProgramCard:
     sponsor_id: int | None
     sponsor_name: str | None
     champion_name: str | None
-    risk: RiskSummary | None = None
+    on: ProgramOnDate | None = None
+    risk: RiskOnDate | None = None
     flags: dict[str, int] = field(default_factory=lambda: dict.fromkeys(SEVERITIES, 0))
     top_flags: list[FlagLine] = field(default_factory=list)
     metric_health: dict[str, int] = field(default_factory=lambda: dict.fromkeys(HEALTHS, 0))
@@ -123,6 +107,8 @@ class ProgramCard:
     forum_scheduled: int = 0
     sponsor_held: int = 0
     sponsor_present: int = 0
+    forum_window_days: int = FORUM_WINDOW_DAYS
+    sponsor_window_days: int = SPONSOR_WINDOW_DAYS
 
     @property
     def status_label(self) -> str:
@@ -192,6 +178,7 @@ class PortfolioSummary:
     as_of: dt.date
     window_days: int
     programs: list[ProgramCard]
+    sponsor_window_days: int = SPONSOR_WINDOW_DAYS
 
     @cached_property
     def attention(self) -> list[ProgramCard]:
@@ -206,223 +193,75 @@ class PortfolioSummary:
         return {h: sum(card.metric_health[h] for card in self.programs) for h in HEALTHS}
 
 
-# --- Building blocks, shared with the program page -----------------------------------------
-
-
-def day_start(day: dt.date) -> dt.datetime:
-    """The aware date-time at which `day` begins in the project time zone."""
-    return timezone.make_aware(dt.datetime.combine(day, dt.time.min))
-
-
-def window_bounds(as_of: dt.date, days: int = WINDOW_DAYS) -> tuple[dt.datetime, dt.datetime]:
-    """Date-times whose date d satisfies as_of - days < d <= as_of (the detectors' convention)."""
-    return day_start(as_of - dt.timedelta(days=days - 1)), day_start(as_of + dt.timedelta(days=1))
-
-
 def scoped_programs(organization_ids: Iterable[int] | None) -> QuerySet[Program]:
     programs = Program.objects.all()
     return programs if organization_ids is None else programs.for_organizations(list(organization_ids))
 
 
-def severity_rank() -> Case:
-    return Case(
-        *[When(severity=s, then=Value(rank)) for s, rank in SEVERITY_RANK.items()],
-        default=Value(0),
-        output_field=IntegerField(),
-    )
-
-
-def risk_summaries(program_ids: list[int], as_of: dt.date) -> dict[int, RiskSummary]:
-    """Latest and previous assessment on or before `as_of`, per program. One query."""
-    rows = (
-        RiskAssessment.objects.filter(program_id__in=program_ids, as_of__lte=as_of)
-        .annotate(rn=Window(RowNumber(), partition_by=[F("program_id")], order_by=[F("as_of").desc()]))
-        .filter(rn__lte=2)
-        .order_by("program_id", "rn")
-        .values("program_id", "as_of", "score", "level", "rn")
-    )
-    out: dict[int, RiskSummary] = {}
-    for row in rows:
-        if row["rn"] == 1:
-            out[row["program_id"]] = RiskSummary(row["score"], row["level"], row["as_of"], None, None)
-        elif row["program_id"] in out:
-            out[row["program_id"]].previous_score = row["score"]
-            out[row["program_id"]].previous_as_of = row["as_of"]
-    return out
-
-
-def flag_counts(program_ids: list[int]) -> dict[int, dict[str, int]]:
-    """Live (open or acknowledged) flags by severity, per program. One query."""
-    rows = (
-        Flag.objects.live()
-        .filter(program_id__in=program_ids)
-        .values("program_id", "severity")
-        .annotate(n=Count("id"))
-        .order_by()
-    )
-    out: dict[int, dict[str, int]] = defaultdict(lambda: dict.fromkeys(SEVERITIES, 0))
-    for row in rows:
-        out[row["program_id"]][row["severity"]] = row["n"]
-    return out
-
-
-def top_flags(program_ids: list[int], as_of: dt.date, per_program: int = TOP_FLAGS_PER_CARD) -> dict[int, list]:
-    """The most severe, then oldest, live flags of each program. One query."""
-    rows = (
-        Flag.objects.live()
-        .filter(program_id__in=program_ids)
-        .annotate(
-            rn=Window(
-                RowNumber(),
-                partition_by=[F("program_id")],
-                order_by=[severity_rank().desc(), F("first_detected_on").asc(), F("id").asc()],
-            )
+def _flag_lines(rows: list[dict]) -> list[FlagLine]:
+    return [
+        FlagLine(
+            id=row["id"],
+            title=row["title"],
+            kind=row["kind"],
+            severity=row["severity"],
+            owner_name=row["owner__name"],
+            first_detected_on=row["first_detected_on"],
+            age_days=row["age_days"],
         )
-        .filter(rn__lte=per_program)
-        .order_by("program_id", "rn")
-        .values("id", "program_id", "title", "kind", "severity", "owner__name", "first_detected_on")
-    )
-    out: dict[int, list[FlagLine]] = defaultdict(list)
-    for row in rows:
-        out[row["program_id"]].append(
-            FlagLine(
-                id=row["id"],
-                title=row["title"],
-                kind=row["kind"],
-                severity=row["severity"],
-                owner_name=row["owner__name"],
-                first_detected_on=row["first_detected_on"],
-                age_days=max(0, (as_of - row["first_detected_on"]).days),
-            )
-        )
-    return out
-
-
-def metric_health_counts(program_ids: list[int]) -> dict[int, dict[str, int]]:
-    """Active metrics by health, per program. One query (the API's `with_latest()`), and
-    the health rule of `metrics.health` applied to each row: the same answer as the API's
-    metric tree. Tuples, not dicts: at 20,000 metrics the row handling is the cost."""
-    rows = (
-        Metric.objects.with_latest()
-        .filter(program_id__in=program_ids, status=MetricStatus.ACTIVE)
-        .values_list(
-            "program_id",
-            "direction",
-            "baseline",
-            "baseline_on",
-            "target",
-            "target_on",
-            "latest_value",
-            "latest_period_end",
-        )
-        .order_by()
-    )
-    out: dict[int, dict[str, int]] = defaultdict(lambda: dict.fromkeys(HEALTHS, 0))
-    for program_id, direction, baseline, baseline_on, target, target_on, value, period_end in rows:
-        state = health(
-            direction=direction,
-            baseline=baseline,
-            baseline_on=baseline_on,
-            target=target,
-            target_on=target_on,
-            latest_value=value,
-            latest_period_end=period_end,
-        )
-        out[program_id][state] += 1
-    return out
-
-
-def forum_adherence(program_ids: list[int], as_of: dt.date, by: str = "forum__program_id") -> dict[int, tuple]:
-    """(held, scheduled) sessions dated in the window, per program (or per forum with
-    `by="forum_id"`). Scheduled counts every session in the window whatever its status.
-    One query."""
-    start, end = window_bounds(as_of)
-    rows = (
-        ForumSession.objects.filter(forum__program_id__in=program_ids, scheduled_for__gte=start, scheduled_for__lt=end)
-        .values(by)
-        .annotate(total=Count("id"), held=Count("id", filter=Q(status=SessionStatus.HELD)))
-        .order_by()
-    )
-    return {row[by]: (row["held"], row["total"]) for row in rows}
-
-
-def sponsor_presence(program_ids: list[int], as_of: dt.date) -> dict[int, tuple[int, int]]:
-    """(present, held) per program over the window: held sessions of forums where the
-    program's sponsor is chair or member, and the sponsor there in person (a delegate does
-    not count) — the rule of `sponsor_disengaged`, over 90 days. One query."""
-    start, end = window_bounds(as_of)
-    sponsor = OuterRef("forum__program__executive_sponsor_id")
-    rows = (
-        ForumSession.objects.filter(
-            forum__program_id__in=program_ids,
-            status=SessionStatus.HELD,
-            scheduled_for__gte=start,
-            scheduled_for__lt=end,
-            forum__program__executive_sponsor__isnull=False,
-        )
-        .annotate(
-            is_member=Exists(Forum.members.through.objects.filter(forum_id=OuterRef("forum_id"), person_id=sponsor)),
-            sponsor_present=Exists(
-                Attendance.objects.filter(session_id=OuterRef("pk"), person_id=sponsor, present=True)
-            ),
-        )
-        .filter(Q(forum__chair_id=F("forum__program__executive_sponsor_id")) | Q(is_member=True))
-        .values_list("forum__program_id", "sponsor_present")
-    )
-    out: dict[int, list[int]] = defaultdict(lambda: [0, 0])
-    for program_id, present in rows:
-        out[program_id][1] += 1
-        out[program_id][0] += 1 if present else 0
-    return {pid: (present, held) for pid, (present, held) in out.items()}
+        for row in rows
+    ]
 
 
 def build_cards(programs: list[Program], as_of: dt.date) -> list[ProgramCard]:
-    """Cards for already-loaded programs (with organization, sponsor and champion selected)."""
+    """Cards for already-loaded programs (with organization, sponsor and champion selected),
+    every fact as on `as_of`. Nine queries whatever the number of programs."""
     ids = [p.id for p in programs]
-    risks = risk_summaries(ids, as_of)
-    flags = flag_counts(ids)
-    tops = top_flags(ids, as_of)
-    healths = metric_health_counts(ids)
-    forums = forum_adherence(ids, as_of)
-    sponsors = sponsor_presence(ids, as_of)
+    facts = programs_on(programs=programs, as_of=as_of)
+    risks = risk_on(program_ids=ids, as_of=as_of)
+    flags = flag_counts(program_ids=ids, as_of=as_of)
+    tops = top_open_flags(program_ids=ids, as_of=as_of, per_program=TOP_FLAGS_PER_CARD)
+    healths = metric_health_counts(program_ids=ids, as_of=as_of)
+    forums = forum_adherence(program_ids=ids, as_of=as_of)
+    sponsors = sponsor_presence(program_ids=ids, as_of=as_of, with_sessions=False)
     cards = []
     for p in programs:
-        held, scheduled = forums.get(p.id, (0, 0))
-        present, sponsor_held = sponsors.get(p.id, (0, 0))
+        on = facts[p.id]
         cards.append(
             ProgramCard(
                 id=p.id,
                 name=p.name,
                 organization_id=p.organization_id,
                 organization_name=p.organization.name,
-                status=p.status,
-                started_on=p.started_on,
-                committed_horizon_months=p.committed_horizon_months,
-                month_of_horizon=p.month_of_horizon(as_of),
+                status=on.status,
+                started_on=on.started_on,
+                committed_horizon_months=on.committed_horizon_months,
+                month_of_horizon=on.month_of_horizon(),
                 sponsor_id=p.executive_sponsor_id,
                 sponsor_name=p.executive_sponsor.name if p.executive_sponsor else None,
-                champion_name=p.customer_champion.name if p.customer_champion else None,
+                champion_name=on.champion_name,
+                on=on,
                 risk=risks.get(p.id),
-                flags=dict(flags[p.id]),
-                top_flags=tops.get(p.id, []),
-                metric_health=dict(healths[p.id]),
-                forum_held=held,
-                forum_scheduled=scheduled,
-                sponsor_held=sponsor_held,
-                sponsor_present=present,
+                flags=flags[p.id],
+                top_flags=_flag_lines(tops.get(p.id, [])),
+                metric_health=healths.get(p.id, dict.fromkeys(HEALTHS, 0)),
+                forum_held=forums[p.id].held,
+                forum_scheduled=forums[p.id].scheduled,
+                sponsor_held=sponsors[p.id].held,
+                sponsor_present=sponsors[p.id].present,
             )
         )
     return cards
 
 
 def portfolio_summary(*, organization_ids: Iterable[int] | None, as_of: dt.date) -> PortfolioSummary:
-    """One card per program of the organizations, the ones needing attention first.
+    """One card per program of the organizations as on `as_of`, the ones needing attention first.
 
-    Seven queries whatever the data size (only the first when there is no program).
+    Ten queries whatever the data size (only the first when there is no program).
     Read-only, safe to re-run.
     """
     programs = list(
         scoped_programs(organization_ids).select_related("organization", "executive_sponsor", "customer_champion")
     )
-    cards = sorted(build_cards(programs, as_of), key=ProgramCard.sort_key)
-    return PortfolioSummary(as_of=as_of, window_days=WINDOW_DAYS, programs=cards)
+    cards = sorted(build_cards(programs, as_of), key=ProgramCard.sort_key) if programs else []
+    return PortfolioSummary(as_of=as_of, window_days=FORUM_WINDOW_DAYS, programs=cards)

@@ -14,10 +14,11 @@ from django.utils import timezone
 from accountability.choices import SubjectType
 from accountability.models import Flag
 from programs.access import organization_ids
+from programs.dates import AS_OF_MAX, AS_OF_MIN
 from programs.models import Organization, Program
 
 from .program import flag_detail, program_detail
-from .selectors import AS_OF_MAX, AS_OF_MIN, portfolio_summary
+from .selectors import portfolio_summary
 
 # Where a flag's subject is shown on the program page.
 SUBJECT_ANCHORS = {

@@ -18,9 +18,13 @@ class MetricQuerySet(scoped_queryset("program__organization")):
     def active(self) -> "MetricQuerySet":
         return self.filter(status=MetricStatus.ACTIVE)
 
-    def with_latest(self) -> "MetricQuerySet":
-        """Annotate the latest measurement (value and period_end): one query for any list."""
+    def with_latest(self, as_of=None) -> "MetricQuerySet":
+        """Annotate the latest measurement (value and period_end): one query for any list.
+
+        With `as_of`, the latest with `period_end` on or before that day (a metric as it stood then)."""
         latest = Measurement.objects.filter(metric=OuterRef("pk")).order_by("-period_end")
+        if as_of is not None:
+            latest = latest.filter(period_end__lte=as_of)
         return self.annotate(
             latest_value=Subquery(latest.values("value")[:1]),
             latest_period_end=Subquery(latest.values("period_end")[:1]),

@@ -5,25 +5,29 @@ It lives here rather than in `programs/api/` because risk (accountability) and t
 metric tree (metrics) come from the apps above `programs`, which may not import them.
 """
 
+import datetime as dt
+
 from django.db.models import OuterRef, Subquery
+from django.utils import timezone
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_field
 from rest_framework import serializers
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
+from cxgov.api.schema import VALIDATION_ERROR
 from cxgov.api.viewsets import ScopedModelViewSet
-from metrics.choices import LEVEL_RANK
-from metrics.health import health
-from metrics.models import Metric
+from metrics import selectors as metric_selectors
 from programs.api.serializers import ProgramSerializer
 from programs.choices import ProgramStatus
+from programs.dates import AS_OF_MAX, AS_OF_MIN
 from programs.filtersets import ProgramFilterSet
 from programs.models import Program
 from programs.services import program_delete, program_transition
 
 from ..choices import RiskLevel
 from ..models import RiskAssessment
+from ..selectors import risk_history, risk_on
 from .serializers import MetricTreeNodeSerializer, RiskSerializer
 
 
@@ -64,73 +68,53 @@ def _risk_annotations() -> dict:
     }
 
 
-def _assessment(row: RiskAssessment) -> dict:
-    return {"as_of": row.as_of, "score": row.score, "level": row.level, "factors": row.factors}
+class AsOfQuerySerializer(serializers.Serializer):
+    """`?as_of=YYYY-MM-DD` of the point-in-time reads (default today); outside 1900–2999 → 400."""
+
+    as_of = serializers.DateField(required=False, input_formats=["%Y-%m-%d"])
+
+    def validate_as_of(self, value: dt.date) -> dt.date:
+        if not AS_OF_MIN <= value <= AS_OF_MAX:
+            raise serializers.ValidationError(f"Must be between {AS_OF_MIN} and {AS_OF_MAX}.")
+        return value
+
+    @classmethod
+    def from_request(cls, request) -> dt.date:
+        params = cls(data=request.query_params)
+        params.is_valid(raise_exception=True)
+        return params.validated_data.get("as_of") or timezone.localdate()
 
 
-def metric_tree(program: Program) -> list[dict]:
-    """The program's metric cascade as nested nodes, from one query."""
-    rows = list(
-        Metric.objects.filter(program=program)
-        .with_latest()
-        .values(
-            "id",
-            "parent_id",
-            "name",
-            "level",
-            "kind",
-            "status",
-            "unit",
-            "direction",
-            "owner_id",
-            "owner__name",
-            "baseline",
-            "baseline_on",
-            "target",
-            "target_on",
-            "latest_value",
-            "latest_period_end",
-        )
-    )
-    nodes = {}
-    for row in rows:
-        nodes[row["id"]] = {
-            "id": row["id"],
-            "name": row["name"],
-            "level": row["level"],
-            "kind": row["kind"],
-            "status": row["status"],
-            "unit": row["unit"],
-            "direction": row["direction"],
-            "owner": {"id": row["owner_id"], "name": row["owner__name"]} if row["owner_id"] else None,
-            "health": health(
-                direction=row["direction"],
-                baseline=row["baseline"],
-                baseline_on=row["baseline_on"],
-                target=row["target"],
-                target_on=row["target_on"],
-                latest_value=row["latest_value"],
-                latest_period_end=row["latest_period_end"],
-            ),
-            "latest_value": row["latest_value"],
-            "latest_period_end": row["latest_period_end"],
-            "baseline": row["baseline"],
-            "target": row["target"],
-            "target_on": row["target_on"],
-            "children": [],
+AS_OF_PARAMETER = OpenApiParameter(
+    "as_of",
+    OpenApiTypes.DATE,
+    description="Show it as it stood at the end of this day (YYYY-MM-DD, default today).",
+)
+
+
+def _tree_json(nodes: list[metric_selectors.MetricTreeNode]) -> list[dict]:
+    """The cascade of `metrics.selectors.metric_tree` as the API's nested nodes."""
+    return [
+        {
+            "id": m.id,
+            "name": m.name,
+            "level": m.level,
+            "kind": m.kind,
+            "status": m.status,
+            "unit": m.unit,
+            "direction": m.direction,
+            "owner": {"id": m.owner_id, "name": m.owner_name} if m.owner_id else None,
+            "health": m.health,
+            "latest_value": m.latest_value,
+            "latest_period_end": m.latest_period_end,
+            "baseline": m.baseline,
+            "target": m.target,
+            "target_on": m.target_on,
+            "children": _tree_json(node.children),
         }
-    roots = []
-    for row in rows:
-        parent = nodes.get(row["parent_id"])
-        (parent["children"] if parent is not None else roots).append(nodes[row["id"]])
-
-    def order(items: list[dict]) -> None:
-        items.sort(key=lambda n: (-LEVEL_RANK[n["level"]], n["name"], n["id"]))
-        for item in items:
-            order(item["children"])
-
-    order(roots)
-    return roots
+        for node in nodes
+        for m in (node.metric,)
+    ]
 
 
 class ProgramViewSet(ScopedModelViewSet):
@@ -164,24 +148,28 @@ class ProgramViewSet(ScopedModelViewSet):
         return Response(self.get_serializer(self.get_queryset().get(pk=program.pk)).data)
 
     @extend_schema(
-        summary="Early-bail risk: the latest assessment with its factors, optionally the series",
-        description="Before the first scan every field is null. With `?history=1` the `history` list holds "
-        "every assessment, oldest first, each with its factors and their evidence.",
-        parameters=[OpenApiParameter("history", OpenApiTypes.BOOL, description="Include the series of assessments.")],
-        responses={200: RiskSerializer},
+        summary="Early-bail risk on a date: the latest assessment with its factors, optionally the series",
+        description="The latest assessment dated on or before `as_of` (default today). Before the first scan "
+        "every field is null. With `?history=1` the `history` list holds every assessment dated on or before "
+        "`as_of`, oldest first, each with its factors and their evidence.",
+        parameters=[
+            OpenApiParameter("history", OpenApiTypes.BOOL, description="Include the series of assessments."),
+            AS_OF_PARAMETER,
+        ],
+        responses={200: RiskSerializer, 400: VALIDATION_ERROR},
         filters=False,
     )
     @action(detail=True, methods=["get"], filterset_class=None, pagination_class=None)
     def risk(self, request, pk=None):
+        as_of = AsOfQuerySerializer.from_request(request)
         program = self.get_object()
-        want_history = request.query_params.get("history", "").lower() in ("1", "true", "yes")
-        if want_history:
-            series = [_assessment(r) for r in RiskAssessment.objects.filter(program=program).order_by("as_of")]
+        series = None
+        if request.query_params.get("history", "").lower() in ("1", "true", "yes"):
+            series = risk_history(program_id=program.pk, as_of=as_of, with_factors=True)
             latest = series[-1] if series else None
         else:
-            series = None
-            row = RiskAssessment.objects.filter(program=program).order_by("-as_of").first()
-            latest = _assessment(row) if row else None
+            risk = risk_on(program_ids=[program.pk], as_of=as_of, with_factors=True).get(program.pk)
+            latest = vars(risk) if risk else None
         data = {
             "program": program.pk,
             "as_of": latest["as_of"] if latest else None,
@@ -193,11 +181,17 @@ class ProgramViewSet(ScopedModelViewSet):
         return Response(RiskSerializer(data).data)
 
     @extend_schema(
-        summary="The program's metric cascade as nested JSON, with owner and health",
-        responses={200: MetricTreeNodeSerializer(many=True)},
+        summary="The program's metric cascade on a date, as nested JSON with owner and health",
+        description="Each metric as it stood at the end of `as_of` (default today): its latest value with "
+        "`period_end` on or before that day, the target, target date, baseline, owner and status in force "
+        "then (from the revisions), and its health computed from those.",
+        parameters=[AS_OF_PARAMETER],
+        responses={200: MetricTreeNodeSerializer(many=True), 400: VALIDATION_ERROR},
         filters=False,
     )
     @action(detail=True, methods=["get"], url_path="metric-tree", filterset_class=None, pagination_class=None)
     def metric_tree(self, request, pk=None):
+        as_of = AsOfQuerySerializer.from_request(request)
         program = self.get_object()
-        return Response(MetricTreeNodeSerializer(metric_tree(program), many=True).data)
+        tree = metric_selectors.metric_tree(program_id=program.pk, as_of=as_of)
+        return Response(MetricTreeNodeSerializer(_tree_json(tree), many=True).data)

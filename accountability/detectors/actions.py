@@ -5,12 +5,13 @@ from collections.abc import Collection
 
 from django.db.models import Q
 
+from programs.dates import local_date
 from programs.models import Organization
 
 from ..choices import ActionStatus, FlagKind, Severity, SubjectType
 from ..findings import Finding
 from ..models import ActionItem, Escalation
-from .common import days_between, iso, local_date, scope_q
+from .common import days_between, iso, scope_q
 
 ACTION_MEDIUM_AFTER_DAYS = 14
 ESCALATION_OPEN_DAYS = 30

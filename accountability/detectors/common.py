@@ -3,14 +3,14 @@
 Day convention (used by every detector): "older than N days" means
 `(as_of - date).days > N`; "past 2×N" means `> 2 * N`. A date on `as_of` itself is 0
 days old. Date-times (session times, revision times) are reduced to their calendar date
-in the project time zone (UTC) before counting.
+in the project time zone (UTC) before counting, with `programs.dates` (the one copy of
+day starts, ends and windows).
 """
 
 import datetime as dt
 from collections.abc import Collection
 
 from django.db.models import Q
-from django.utils import timezone
 
 from programs.choices import SCANNED_STATUSES
 from programs.models import Organization
@@ -43,23 +43,6 @@ def metric_owner(row: dict) -> int | None:
 def id_list(program_ids: Collection[int] | None) -> list[int] | None:
     """Materialise `program_ids` once, so a generator serves every query of a detector."""
     return None if program_ids is None else list(program_ids)
-
-
-def day_start(day: dt.date) -> dt.datetime:
-    """The aware date-time at which `day` begins in the project time zone."""
-    return timezone.make_aware(dt.datetime.combine(day, dt.time.min))
-
-
-def end_of(day: dt.date) -> dt.datetime:
-    """The aware date-time at which `day` ends: date-times `< end_of(day)` fall on or before it."""
-    return day_start(day + dt.timedelta(days=1))
-
-
-def local_date(value: dt.datetime | dt.date | None) -> dt.date | None:
-    """The calendar date of a date-time in the project time zone (dates pass through)."""
-    if value is None or not isinstance(value, dt.datetime):
-        return value
-    return timezone.localtime(value).date() if timezone.is_aware(value) else value.date()
 
 
 def iso(value: dt.date | dt.datetime | None) -> str | None:

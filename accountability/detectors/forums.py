@@ -7,92 +7,32 @@ where anyone is held to account (readiness separately demands at least one activ
 import datetime as dt
 from collections import defaultdict
 from collections.abc import Collection
-from dataclasses import dataclass, field
 
-from django.db.models import Count, Exists, F, OuterRef, Q, Subquery, Window
+from django.db.models import F, OuterRef, Subquery, Window
 from django.db.models.functions import RowNumber
 
+from programs.dates import end_of, local_date, window_start
 from programs.models import Organization, Program
 
 from ..choices import CADENCE_DAYS, FlagKind, SessionStatus, Severity, SubjectType
 from ..findings import Finding
-from ..models import Attendance, Forum, ForumSession
-from .common import day_start, days_between, end_of, id_list, iso, local_date, scope_q
-
-SPONSOR_WINDOW_DAYS = 180
-CANCELLED_STATUSES = (SessionStatus.CANCELLED, SessionStatus.POSTPONED)
-
-
-@dataclass(frozen=True)
-class SponsorPresence:
-    """Held sessions of the sponsor's forums in the window, and how many the sponsor attended in person."""
-
-    held: int
-    present: int
-    sessions: list[dict] = field(default_factory=list)
-
-    @property
-    def ratio(self) -> float | None:
-        return None if self.held == 0 else self.present / self.held
-
-
-def _window_bounds(as_of: dt.date, days: int) -> tuple[dt.datetime, dt.datetime]:
-    """Date-times whose date d satisfies as_of - days < d <= as_of."""
-    return day_start(as_of - dt.timedelta(days=days - 1)), end_of(as_of)
+from ..models import Forum, ForumSession
+from ..selectors import CANCELLED_STATUSES, SPONSOR_WINDOW_DAYS, SponsorPresence, forum_adherence, sponsor_presence
+from .common import days_between, id_list, iso, scope_q
 
 
 def _scanned_program_ids(organization: Organization, program_ids: Collection[int] | None) -> list[int]:
     return list(Program.objects.filter(scope_q(organization, program_ids, prefix="")).values_list("id", flat=True))
 
 
-def sponsor_presence(
+def scanned_sponsor_presence(
     *, organization: Organization, as_of: dt.date, program_ids: Collection[int] | None = None
 ) -> dict[int, SponsorPresence]:
-    """Per scanned program: the sponsor's in-person presence over the last 180 days.
+    """`accountability.selectors.sponsor_presence` (180 days) for every scanned program in scope.
 
-    Counts held sessions dated in (as_of - 180, as_of] of the program's forums (active or
-    not) where the program's executive sponsor is the chair or a member; the sponsor is
-    present when their Attendance row says `present` (a delegate does not count). Every
-    scanned program in scope has an entry (held 0 without a sponsor or sessions).
-    Two queries, read-only.
+    Two queries (the scanned programs, then the sessions); read-only.
     """
-    program_ids = id_list(program_ids)
-    start, end = _window_bounds(as_of, SPONSOR_WINDOW_DAYS)
-    sponsor = OuterRef("forum__program__executive_sponsor_id")
-    is_member = Exists(Forum.members.through.objects.filter(forum_id=OuterRef("forum_id"), person_id=sponsor))
-    present = Exists(Attendance.objects.filter(session_id=OuterRef("pk"), person_id=sponsor, present=True))
-    rows = (
-        ForumSession.objects.filter(
-            scope_q(organization, program_ids, prefix="forum__program__"),
-            status=SessionStatus.HELD,
-            scheduled_for__gte=start,
-            scheduled_for__lt=end,
-            forum__program__executive_sponsor__isnull=False,
-        )
-        .annotate(is_member=is_member, sponsor_present=present)
-        .filter(Q(forum__chair_id=F("forum__program__executive_sponsor_id")) | Q(is_member=True))
-        .order_by("scheduled_for", "id")
-        .values("id", "scheduled_for", "status", "forum_id", "forum__name", "forum__program_id", "sponsor_present")
-    )
-    sessions: dict[int, list[dict]] = defaultdict(list)
-    for row in rows:
-        sessions[row["forum__program_id"]].append(
-            {
-                "id": row["id"],
-                "date": iso(local_date(row["scheduled_for"])),
-                "status": row["status"],
-                "forum_id": row["forum_id"],
-                "forum": row["forum__name"],
-                "present": bool(row["sponsor_present"]),
-            }
-        )
-    out = {}
-    for program_id in _scanned_program_ids(organization, program_ids):
-        items = sessions.get(program_id, [])
-        out[program_id] = SponsorPresence(
-            held=len(items), present=sum(1 for s in items if s["present"]), sessions=items
-        )
-    return out
+    return sponsor_presence(program_ids=_scanned_program_ids(organization, id_list(program_ids)), as_of=as_of)
 
 
 def session_cancellation(
@@ -100,23 +40,13 @@ def session_cancellation(
 ) -> dict[int, tuple[int, int]]:
     """Per scanned program: (cancelled or postponed, scheduled) sessions dated in (as_of - days, as_of].
 
-    `scheduled` counts every session in the window whatever its status. Every scanned
-    program in scope has an entry ((0, 0) without sessions). Two queries, read-only.
+    The counts of `accountability.selectors.forum_adherence`. Every scanned program in
+    scope has an entry ((0, 0) without sessions). Two queries, read-only.
     """
-    program_ids = id_list(program_ids)
-    start, end = _window_bounds(as_of, days)
-    rows = (
-        ForumSession.objects.filter(
-            scope_q(organization, program_ids, prefix="forum__program__"),
-            scheduled_for__gte=start,
-            scheduled_for__lt=end,
-        )
-        .values("forum__program_id")
-        .annotate(total=Count("id"), cancelled=Count("id", filter=Q(status__in=CANCELLED_STATUSES)))
-        .order_by()
+    counts = forum_adherence(
+        program_ids=_scanned_program_ids(organization, id_list(program_ids)), as_of=as_of, window_days=days
     )
-    counts = {row["forum__program_id"]: (row["cancelled"], row["total"]) for row in rows}
-    return {pid: counts.get(pid, (0, 0)) for pid in _scanned_program_ids(organization, program_ids)}
+    return {pid: (c.cancelled, c.scheduled) for pid, c in counts.items()}
 
 
 # --- detectors ---------------------------------------------------------------------------
@@ -298,10 +228,10 @@ def detect_sponsor_disengaged(
 ) -> list[Finding]:
     """Sponsors present in person at fewer than half of at least 3 held sessions in 180 days → high.
 
-    Uses `sponsor_presence`. Owned by the organization's CEO (who must hold the sponsor to
+    Uses `accountability.selectors.sponsor_presence`. Owned by the organization's CEO (who must hold the sponsor to
     account), or the sponsor when no CEO is recorded. Three queries; read-only.
     """
-    presence = sponsor_presence(organization=organization, as_of=as_of, program_ids=program_ids)
+    presence = scanned_sponsor_presence(organization=organization, as_of=as_of, program_ids=program_ids)
     disengaged = {
         pid: p for pid, p in presence.items() if p.held >= SPONSOR_MIN_HELD and p.present / p.held < SPONSOR_MIN_RATIO
     }
@@ -312,7 +242,7 @@ def detect_sponsor_disengaged(
         .order_by("id")
         .values("id", "name", "executive_sponsor_id", "executive_sponsor__name")
     )
-    window_start = as_of - dt.timedelta(days=SPONSOR_WINDOW_DAYS - 1)
+    first_day = window_start(as_of, SPONSOR_WINDOW_DAYS)
     findings = []
     for row in programs:
         p = disengaged[row["id"]]
@@ -337,7 +267,7 @@ def detect_sponsor_disengaged(
                     "held": p.held,
                     "present": p.present,
                     "ratio": round(p.ratio, 3),
-                    "window_from": iso(window_start),
+                    "window_from": iso(first_day),
                     "window_to": iso(as_of),
                     "min_held": SPONSOR_MIN_HELD,
                     "threshold_ratio": SPONSOR_MIN_RATIO,

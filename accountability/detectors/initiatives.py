@@ -3,62 +3,22 @@
 import datetime as dt
 from collections.abc import Collection
 
-from django.db.models import F, OuterRef, Subquery
-from django.db.models.functions import Coalesce
-
 from programs.choices import InitiativeStatus
-from programs.models import Initiative, Organization, Program, ProgressUpdate
+from programs.models import Initiative, Organization, Program
 
 from ..choices import FlagKind, Severity, SubjectType
 from ..findings import Finding
+from ..selectors import in_flight_initiatives
 from .common import days_between, id_list, iso, scope_q
 
-IN_FLIGHT = (InitiativeStatus.IN_PROGRESS, InitiativeStatus.BLOCKED)
 CLOSED = (InitiativeStatus.DONE, InitiativeStatus.CANCELLED)
 OVERDUE_HIGH_AFTER_DAYS = 30
 
 
-def _in_flight_rows(organization: Organization, as_of: dt.date, program_ids: Collection[int] | None):
-    """In-progress/blocked initiatives with their last activity date on `as_of` (one query).
-
-    Last activity = the latest progress update reported on or before `as_of` (later
-    updates did not exist yet on that day), else `starts_on`; None when neither exists.
-    """
-    latest = (
-        ProgressUpdate.objects.filter(initiative_id=OuterRef("pk"), reported_on__lte=as_of)
-        .order_by("-reported_on")
-        .values("reported_on")[:1]
-    )
-    return (
-        Initiative.objects.filter(scope_q(organization, program_ids), status__in=IN_FLIGHT)
-        .annotate(last_update_on=Subquery(latest))
-        .annotate(last_activity_on=Coalesce(F("last_update_on"), F("starts_on")))
-        .order_by("program_id", "id")
-        .values(
-            "id",
-            "name",
-            "status",
-            "owner_id",
-            "program_id",
-            "program__stall_after_days",
-            "starts_on",
-            "last_update_on",
-            "last_activity_on",
-        )
-    )
-
-
-def _stall_severity(row: dict, as_of: dt.date) -> str | None:
-    """initiative_stalled's rule: older than stall_after_days → medium, older than 2× → high."""
-    if row["last_activity_on"] is None:
-        return None
-    days = days_between(row["last_activity_on"], as_of)
-    limit = row["program__stall_after_days"]
-    if days > 2 * limit:
-        return Severity.HIGH
-    if days > limit:
-        return Severity.MEDIUM
-    return None
+def _in_flight_rows(organization: Organization, as_of: dt.date, program_ids: Collection[int] | None) -> list[dict]:
+    """In-progress/blocked initiatives of the scanned programs in scope, with their last
+    activity and stall on `as_of` (`accountability.selectors.in_flight_initiatives`; one query)."""
+    return in_flight_initiatives(as_of=as_of, where=scope_q(organization, program_ids))
 
 
 def stalled_initiatives(
@@ -75,7 +35,7 @@ def stalled_initiatives(
     for row in _in_flight_rows(organization, as_of, program_ids):
         entry = counts.setdefault(row["program_id"], [0, 0])
         entry[1] += 1
-        if _stall_severity(row, as_of):
+        if row["stall_severity"]:
             entry[0] += 1
     program_list = Program.objects.filter(scope_q(organization, program_ids, prefix="")).values_list("id", flat=True)
     return {pid: tuple(counts.get(pid, (0, 0))) for pid in program_list}
@@ -92,10 +52,10 @@ def detect_initiative_stalled(
     """
     findings = []
     for row in _in_flight_rows(organization, as_of, program_ids):
-        severity = _stall_severity(row, as_of)
+        severity = row["stall_severity"]
         if severity is None:
             continue
-        days = days_between(row["last_activity_on"], as_of)
+        days = row["days_silent"]
         since = "no progress update" if row["last_update_on"] else "no progress update since it started"
         identity = {
             "initiative_id": row["id"],

@@ -7,12 +7,13 @@ from collections.abc import Collection
 from django.db.models import Count, Exists, F, OuterRef, Q, Window
 from django.db.models.functions import RowNumber
 
+from programs.dates import end_of, local_date
 from programs.models import Organization
 
 from ..choices import AgendaOutcome, FlagKind, SessionStatus, Severity, SubjectType
 from ..findings import Finding
 from ..models import AgendaItem, Attendance, Forum, ForumSession
-from .common import end_of, iso, local_date, scope_q
+from .common import iso, scope_q
 from .forums import forum_owner, last_sessions, session_evidence
 
 DEFERRED_OUTCOMES = (AgendaOutcome.DEFERRED, AgendaOutcome.DROPPED)

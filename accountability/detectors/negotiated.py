@@ -8,9 +8,9 @@ changed_at is > as_of - 365 and <= as_of. Values are read from the revisions as
 `metrics.services._as_text` wrote them (Decimals as plain strings, dates ISO,
 incentive weights as integers, status codes).
 
-"Value in force on as_of" of a guarded field = the old_value of the first revision made
-after as_of, else the metric's current value, so a scan with a past as_of sees what was
-in force that day. "Value at the start of the window" = the old_value of the first
+"Value in force on as_of" of a guarded field = `metrics.selectors.in_force`: the
+old_value of the first revision made after as_of, else the metric's current value, so a
+scan with a past as_of sees what was in force that day. "Value at the start of the window" = the old_value of the first
 revision in the window, else the value in force on as_of. Targets and deadlines are
 compared with that value, or with the first one set in the window when it was empty.
 """
@@ -18,44 +18,25 @@ compared with that value, or with the first one set in the window when it was em
 import datetime as dt
 from collections import defaultdict
 from collections.abc import Collection
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 
 from django.db.models import Exists, F, OuterRef, Q
 
 from metrics.choices import Direction, Kind, MetricStatus
 from metrics.models import Exemption, Metric, MetricRevision
+from metrics.selectors import deadline_later, in_force, parse_date, parse_decimal, parse_int, target_easier
 from metrics.services import _as_text
+from programs.dates import day_start, local_date, window_start
 from programs.models import Organization
 
 from ..choices import FlagKind, Severity, SubjectType
 from ..findings import Finding
-from .common import day_start, highest, iso, local_date, metric_owner, scope_q, step_down
+from .common import highest, iso, metric_owner, scope_q, step_down
 
 WINDOW_DAYS = 365
 FIELDS = ("target", "target_on", "incentive_weight", "status")
 LOOSENED_HIGH, LOOSENED_MEDIUM = Decimal("0.5"), Decimal("0.2")
 EXTENDED_MEDIUM_DAYS, EXTENDED_HIGH_DAYS = 90, 180
-
-
-def _decimal(text: str | None) -> Decimal | None:
-    try:
-        return None if text in (None, "") else Decimal(text)
-    except (InvalidOperation, ValueError):
-        return None
-
-
-def _date(text: str | None) -> dt.date | None:
-    try:
-        return None if not text else dt.date.fromisoformat(text)
-    except ValueError:
-        return None
-
-
-def _int(text: str | None) -> int | None:
-    try:
-        return None if text in (None, "") else int(Decimal(text))
-    except (InvalidOperation, ValueError):
-        return None
 
 
 def _number(value: Decimal | None) -> str | None:
@@ -102,12 +83,11 @@ class _History:
             bucket[rev["field"]].append(rev)
 
     def on_as_of(self, field: str) -> str | None:
-        later = self.later.get(field)
-        return later[0]["old_value"] if later else _as_text(self.metric[field])
+        return in_force(_as_text(self.metric[field]), self.later.get(field, []))
 
     def target_on_as_of(self) -> Decimal | None:
-        later = self.later.get("target")
-        return _decimal(later[0]["old_value"]) if later else self.metric["target"]
+        later = self.later.get("target", [])
+        return parse_decimal(in_force(None, later)) if later else self.metric["target"]
 
     def at_start(self, field: str) -> str | None:
         revs = self.in_window.get(field)
@@ -123,23 +103,17 @@ class _History:
         return next((r["new_value"] for r in self.in_window.get(field, []) if r["new_value"] not in (None, "")), None)
 
 
-def _easier(direction: str, old: Decimal | None, new: Decimal | None) -> bool:
-    if old is None:
-        return False  # setting a target where there was none asks for more, not less
-    if new is None:
-        return True  # removing the target altogether
-    return new < old if direction == Direction.INCREASE else new > old
-
-
 def _target_loosened(h: _History) -> dict | None:
     revs = h.in_window.get("target")
     if not revs:
         return None
     direction, baseline = h.metric["direction"], h.metric["baseline"]
-    old, current = _decimal(h.reference("target")), _decimal(h.on_as_of("target"))
-    if not _easier(direction, old, current):
+    old, current = parse_decimal(h.reference("target")), parse_decimal(h.on_as_of("target"))
+    if not target_easier(direction, old, current):
         return None
-    loosening = [r for r in revs if _easier(direction, _decimal(r["old_value"]), _decimal(r["new_value"]))]
+    loosening = [
+        r for r in revs if target_easier(direction, parse_decimal(r["old_value"]), parse_decimal(r["new_value"]))
+    ]
     denominator = abs(old - baseline) if baseline is not None else abs(old)
     size = None if current is None or denominator == 0 else abs(current - old) / denominator
     if len(loosening) >= 2 or size is None or size >= LOOSENED_HIGH:
@@ -165,7 +139,7 @@ def _deadline_extended(h: _History) -> dict | None:
     revs = h.in_window.get("target_on")
     if not revs:
         return None
-    old, current = _date(h.reference("target_on")), _date(h.on_as_of("target_on"))
+    old, current = parse_date(h.reference("target_on")), parse_date(h.on_as_of("target_on"))
     if old is None:
         return None
     days = None if current is None else (current - old).days
@@ -176,14 +150,10 @@ def _deadline_extended(h: _History) -> dict | None:
     else:
         return None
 
-    def later(r: dict) -> bool:
-        before, after = _date(r["old_value"]), _date(r["new_value"])
-        return before is not None and (after is None or after > before)
-
     return _reason(
         "deadline_extended",
         severity,
-        [r for r in revs if later(r)],
+        [r for r in revs if deadline_later(parse_date(r["old_value"]), parse_date(r["new_value"]))],
         target_on_at_start=iso(old),
         target_on_now=iso(current),
         extended_by_days=days,
@@ -212,10 +182,10 @@ def _incentive_weight_cut(h: _History) -> dict | None:
     revs = h.in_window.get("incentive_weight")
     if not revs:
         return None
-    old, current = _int(h.at_start("incentive_weight")), _int(h.on_as_of("incentive_weight"))
+    old, current = parse_int(h.at_start("incentive_weight")), parse_int(h.on_as_of("incentive_weight"))
     if old is None or current is None or current >= old:
         return None
-    lowering = [r for r in revs if (_int(r["new_value"]) or 0) < (_int(r["old_value"]) or 0)]
+    lowering = [r for r in revs if (parse_int(r["new_value"]) or 0) < (parse_int(r["old_value"]) or 0)]
     return _reason(
         "incentive_weight_cut",
         Severity.HIGH if current == 0 else Severity.MEDIUM,
@@ -305,11 +275,11 @@ def detect_metric_negotiated_away(
     target_not_ambitious only to metrics active on as_of. Owned by the metric's owner.
     Three queries; read-only, safe to re-run.
     """
-    window_start = as_of - dt.timedelta(days=WINDOW_DAYS - 1)
+    first_day = window_start(as_of, WINDOW_DAYS)
     scope = scope_q(organization, program_ids, prefix="metric__program__")
     revisions: dict[int, list[dict]] = defaultdict(list)
     for rev in (
-        MetricRevision.objects.filter(scope, field__in=FIELDS, changed_at__gte=day_start(window_start))
+        MetricRevision.objects.filter(scope, field__in=FIELDS, changed_at__gte=day_start(first_day))
         .order_by("metric_id", "changed_at", "id")
         .values(
             "id",
@@ -335,9 +305,7 @@ def detect_metric_negotiated_away(
     # Only metrics that can have a reason: a guarded revision since the window opened, or
     # (active) an exemption on as_of or a flat target. Anything else needs no Python work.
     revised = Exists(
-        MetricRevision.objects.filter(
-            metric_id=OuterRef("pk"), field__in=FIELDS, changed_at__gte=day_start(window_start)
-        )
+        MetricRevision.objects.filter(metric_id=OuterRef("pk"), field__in=FIELDS, changed_at__gte=day_start(first_day))
     )
     exempted = Exists(Exemption.objects.active_on(as_of).filter(metric_id=OuterRef("pk")))
     flat = Q(direction=Direction.INCREASE, target__lte=F("baseline")) | Q(
@@ -399,7 +367,7 @@ def detect_metric_negotiated_away(
                     "metric": metric["name"],
                     "kind": metric["kind"],
                     "level": metric["level"],
-                    "window_from": iso(window_start),
+                    "window_from": iso(first_day),
                     "window_to": iso(as_of),
                     "reasons": reasons,
                 },

@@ -1,12 +1,16 @@
+import datetime as dt
+
 from django.conf import settings
 from django.db import models
-from django.db.models import Q
+from django.db.models import Case, F, IntegerField, Q, Value, When
 from django.utils import timezone
 
+from programs.dates import end_of
 from programs.models import Organization, Person, Program, scoped_queryset
 
 from ..choices import (
     LIVE_FLAG_STATUSES,
+    SEVERITY_RANK,
     FlagKind,
     FlagStatus,
     RiskLevel,
@@ -16,9 +20,38 @@ from ..choices import (
 )
 
 
+def severity_rank() -> Case:
+    """SEVERITY_RANK as an SQL expression (critical 4 … low 1), to sort or rank flags in the database."""
+    return Case(
+        *[When(severity=s, then=Value(rank)) for s, rank in SEVERITY_RANK.items()],
+        default=Value(0),
+        output_field=IntegerField(),
+    )
+
+
 class FlagQuerySet(scoped_queryset("organization")):
     def live(self) -> "FlagQuerySet":
+        """Open or acknowledged now (whatever their dates)."""
         return self.filter(status__in=LIVE_FLAG_STATUSES)
+
+    def open_on(self, day: dt.date) -> "FlagQuerySet":
+        """Flags open at the end of `day` (SPEC §2): first detected on or before it, and not
+        closed (resolved or dismissed) by then: no `closed_on`, or a `closed_on` after it."""
+        return self.filter(Q(closed_on__isnull=True) | Q(closed_on__gt=day), first_detected_on__lte=day)
+
+    def with_status_on(self, day: dt.date) -> "FlagQuerySet":
+        """Annotate `status_on`, a flag's status at the end of `day`: null when not detected yet
+        (first detected after it); its closing status (resolved, dismissed) when closed by
+        then; `acknowledged` when someone had acknowledged it by then; else `open`."""
+        return self.annotate(
+            status_on=Case(
+                When(first_detected_on__gt=day, then=Value(None)),
+                When(closed_on__lte=day, then=F("status")),
+                When(acknowledged_at__lt=end_of(day), then=Value(FlagStatus.ACKNOWLEDGED.value)),
+                default=Value(FlagStatus.OPEN.value),
+                output_field=models.CharField(),
+            )
+        )
 
 
 class Flag(models.Model):
@@ -50,6 +83,12 @@ class Flag(models.Model):
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
     resolution_note = models.TextField(blank=True)
+    closed_on = models.DateField(
+        null=True,
+        blank=True,
+        help_text="The day it stopped being open: the as_of of the scan that resolved it, or the day a "
+        "person resolved or dismissed it. Empty while open or acknowledged.",
+    )
 
     objects = FlagQuerySet.as_manager()
 
@@ -62,6 +101,12 @@ class Flag(models.Model):
                 condition=Q(status__in=LIVE_FLAG_STATUSES),
                 name="flag_one_live_per_kind_subject",
             ),
+            # A flag is closed exactly when it has the day it closed: "open on D" reads dates only.
+            models.CheckConstraint(
+                condition=Q(status__in=LIVE_FLAG_STATUSES, closed_on__isnull=True)
+                | (~Q(status__in=LIVE_FLAG_STATUSES) & Q(closed_on__isnull=False)),
+                name="flag_closed_on_iff_closed",
+            ),
         ]
         indexes = [
             models.Index(
@@ -69,6 +114,7 @@ class Flag(models.Model):
             ),
             models.Index(fields=["program", "status"], name="flag_program_status"),
             models.Index(fields=["kind", "subject_type", "subject_id"], name="flag_kind_subject"),
+            models.Index(fields=["program", "first_detected_on", "closed_on"], name="flag_program_days"),
         ]
 
     def __str__(self) -> str:

@@ -2,7 +2,16 @@ import datetime as dt
 
 import factory
 
-from accountability.choices import ActionStatus, Cadence, FlagKind, SessionStatus, Severity, SubjectType
+from accountability.choices import (
+    LIVE_FLAG_STATUSES,
+    ActionStatus,
+    Cadence,
+    FlagKind,
+    FlagStatus,
+    SessionStatus,
+    Severity,
+    SubjectType,
+)
 from accountability.models import (
     ActionItem,
     AgendaItem,
@@ -92,8 +101,11 @@ class FlagFactory(factory.django.DjangoModelFactory):
     subject_id = factory.SelfAttribute("program.id")
     owner = factory.SelfAttribute("program.executive_sponsor")
     title = factory.Sequence(lambda n: f"Flag {n}")
+    status = FlagStatus.OPEN
     first_detected_on = dt.date(2024, 6, 1)
     last_detected_on = dt.date(2024, 6, 1)
+    # A closed flag has the day it closed (a database constraint): by default its last detection.
+    closed_on = factory.LazyAttribute(lambda f: None if f.status in LIVE_FLAG_STATUSES else f.last_detected_on)
 
 
 class RiskAssessmentFactory(factory.django.DjangoModelFactory):

@@ -4,13 +4,13 @@ import pytest
 
 from accountability.choices import Cadence, FlagKind, SessionStatus, Severity, SubjectType
 from accountability.detectors.forums import (
-    SponsorPresence,
     detect_forum_lapsed,
     detect_forum_sessions_cancelled,
     detect_sponsor_disengaged,
+    scanned_sponsor_presence,
     session_cancellation,
-    sponsor_presence,
 )
+from accountability.selectors import SponsorPresence
 from programs.choices import ProgramStatus
 from tests.factories import AttendanceFactory, ForumFactory, ForumSessionFactory, PersonFactory, ProgramFactory
 
@@ -168,7 +168,7 @@ def test_cancelled_identity_changes_only_with_a_new_missed_session(organization,
     assert run(detect_forum_sessions_cancelled, organization)[0].fingerprint != first
 
 
-# --- sponsor_presence / session_cancellation -------------------------------------------
+# --- scanned_sponsor_presence / session_cancellation -------------------------------------------
 
 
 def sponsor_forum(program, **fields):
@@ -181,7 +181,7 @@ def attended(forum, person, days_ago: int, present: bool, status=SessionStatus.H
     return s
 
 
-def test_sponsor_presence_counts_chaired_and_member_forums_in_180_days(organization, program):
+def test_scanned_sponsor_presence_counts_chaired_and_member_forums_in_180_days(organization, program):
     sponsor = program.executive_sponsor
     chaired = sponsor_forum(program, chair=sponsor)
     member_of = sponsor_forum(program, chair=program.customer_champion)
@@ -194,7 +194,7 @@ def test_sponsor_presence_counts_chaired_and_member_forums_in_180_days(organizat
     attended(chaired, sponsor, -1, True)  # after as_of
     attended(elsewhere, sponsor, 30, True)  # not chair, not member
     c = session(chaired, 50)  # no attendance row: absent
-    presence = sponsor_presence(organization=organization, as_of=AS_OF)
+    presence = scanned_sponsor_presence(organization=organization, as_of=AS_OF)
     assert presence == {
         program.id: SponsorPresence(
             held=3,
@@ -230,13 +230,14 @@ def test_sponsor_presence_counts_chaired_and_member_forums_in_180_days(organizat
     assert presence[program.id].ratio == pytest.approx(1 / 3)
 
 
-def test_sponsor_presence_every_scanned_program_has_an_entry(organization, program):
+def test_scanned_sponsor_presence_every_scanned_program_has_an_entry(organization, program):
     no_sponsor = ProgramFactory(organization=organization, executive_sponsor=None)
     ProgramFactory(organization=organization, status=ProgramStatus.DRAFT)
-    presence = sponsor_presence(organization=organization, as_of=AS_OF)
-    assert presence == {program.id: SponsorPresence(0, 0, []), no_sponsor.id: SponsorPresence(0, 0, [])}
+    presence = scanned_sponsor_presence(organization=organization, as_of=AS_OF)
+    assert presence == {program.id: SponsorPresence(0, 0), no_sponsor.id: SponsorPresence(0, 0)}
     assert presence[program.id].ratio is None
-    assert sponsor_presence(organization=organization, as_of=AS_OF, program_ids=[program.id]).keys() == {program.id}
+    only = scanned_sponsor_presence(organization=organization, as_of=AS_OF, program_ids=[program.id])
+    assert only.keys() == {program.id}
 
 
 def test_session_cancellation_counts_the_last_days(organization, program):

@@ -73,7 +73,7 @@ def test_acknowledge_action_uses_the_service(client, executive_user, flag):
 
 
 def test_an_invalid_move_is_reported_and_changes_nothing(client, office_user, flag):
-    Flag.objects.filter(pk=flag.pk).update(status=FlagStatus.RESOLVED)
+    Flag.objects.filter(pk=flag.pk).update(status=FlagStatus.RESOLVED, closed_on=flag.last_detected_on)
     client.force_login(office_user)
     response = act(client, FLAGS, "acknowledge_flags", [flag])
     assert "A flag that is resolved cannot be acknowledged" in response.content.decode()

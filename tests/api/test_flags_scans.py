@@ -1,5 +1,7 @@
 """flags/ (read, acknowledge, resolve, dismiss) and scans/ (queue 202, follow)."""
 
+import datetime as dt
+
 import pytest
 from django.utils import timezone
 
@@ -140,3 +142,32 @@ def test_a_user_of_two_organizations_names_the_one_to_scan(world, other_world, o
     mine = client.post("/api/v1/scans/", {"organization": world.organization.pk}, format="json")
     assert mine.status_code == 202
     assert mine.json()["requested_by"] == office_user.pk
+
+
+def test_flags_open_on_a_date(world, clients):
+    client = clients["executive"]
+    closed = FlagFactory(
+        program=world.program,
+        kind="metric_stale",
+        subject_type="metric",
+        subject_id=world.metric.pk,
+        status="resolved",
+        first_detected_on=dt.date(2024, 5, 1),
+        closed_on=dt.date(2024, 6, 10),
+    )
+
+    def ids(**params):
+        response = client.get("/api/v1/flags/", params)
+        assert response.status_code == 200, response.json()
+        return {row["id"] for row in response.json()["results"]}
+
+    # world.flag: first detected 2024-06-01, still open.
+    assert ids(open_on="2024-05-31") == {closed.pk}
+    assert ids(open_on="2024-06-09") == {closed.pk, world.flag.pk}
+    assert ids(open_on="2024-06-10") == {world.flag.pk} == ids(as_of="2024-06-10")
+    assert ids(open_on="2024-04-30") == set()
+    assert ids(closed_on_after="2024-06-10") == {closed.pk}
+    for bad in ("2024-02-30", "10/06/2024", "1899-12-31", "3000-01-01"):
+        response = client.get("/api/v1/flags/", {"open_on": bad})
+        assert response.status_code == 400 and "open_on" in response.json(), bad
+    assert client.get("/api/v1/flags/", {"as_of": "9999-12-31"}).status_code == 400

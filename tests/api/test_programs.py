@@ -159,8 +159,8 @@ def test_metric_tree_is_nested_with_owner_and_health(world, office, django_asser
     MeasurementFactory(metric=operational, period_end=dt.date(2025, 1, 31), value=Decimal("80"))
     for i in range(20):
         MetricFactory(program=world.program, parent=tactical, level="operational", kind="operational", name=f"Z{i}")
-    # auth (key lookup) + program lookup + the one tree query
-    with django_assert_max_num_queries(4):
+    # auth (key lookup and last use) + program lookup + the metrics on the date + their later revisions
+    with django_assert_max_num_queries(5):
         response = office.get(f"/api/v1/programs/{world.program.pk}/metric-tree/")
     assert response.status_code == 200
     (root,) = response.json()

@@ -155,9 +155,9 @@ def build_program(
             AttendanceFactory(session=session, person=sponsor, present=i in (0, 3))
             for person in members:
                 AttendanceFactory(session=session, person=person, present=True)
-    # Outside the window: counted nowhere.
+    # Outside both windows (90 days for forums, 180 for sponsor presence): counted nowhere.
     ForumSessionFactory(
-        forum=forum, scheduled_for=dt.datetime.combine(as_of - dt.timedelta(days=120), dt.time(9), tzinfo=dt.UTC)
+        forum=forum, scheduled_for=dt.datetime.combine(as_of - dt.timedelta(days=200), dt.time(9), tzinfo=dt.UTC)
     )
 
     stalled = InitiativeFactory(

@@ -95,7 +95,7 @@ def test_one_live_flag_per_kind_and_subject():
     # Resolved and dismissed flags are history: any number of them may coexist.
     FlagFactory(**duplicate, status=FlagStatus.RESOLVED)
     FlagFactory(**duplicate, status=FlagStatus.DISMISSED)
-    flag.status = FlagStatus.RESOLVED
+    flag.status, flag.closed_on = FlagStatus.RESOLVED, flag.last_detected_on
     flag.save()
     FlagFactory(**duplicate)
 

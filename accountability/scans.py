@@ -124,7 +124,8 @@ def scan_organization(
     Detectors → flags_sync of their kinds → assess_risk → flags_sync of `early_bail_risk`,
     all in one transaction (a scan killed half-way leaves nothing behind; its emails and
     webhook deliveries are outbox rows of the same transaction, sent after commit).
-    Records the ScanRun (created if not given): status, started/finished times, raised/refreshed/resolved counts and errors. A detector that fails is named in
+    Records the ScanRun (created if not given): status, started/finished times,
+    raised/refreshed/resolved counts and errors. A detector that fails is named in
     `errors` and its kind left untouched; the run then ends `failed` though the other
     kinds were synced. Holds the organization's scan lock: a concurrent scan waits up to
     `CXGOV_SCAN_LOCK_WAIT` seconds, then ScanLocked is raised and the ScanRun is left

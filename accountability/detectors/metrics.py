@@ -7,7 +7,7 @@ from collections.abc import Collection
 from django.db.models import OuterRef, Q, Subquery
 from django.db.models.functions import TruncDate
 
-from metrics.choices import CADENCE_DAYS, Level, MetricStatus
+from metrics.choices import CADENCE_DAYS, Kind, Level, MetricStatus
 from metrics.models import Measurement, Metric
 from programs.models import Organization
 
@@ -202,6 +202,81 @@ def detect_metric_stale(
                     "medium_after_days": STALE_MEDIUM_PERIODS * cadence_days,
                 },
                 identity={"metric_id": row["id"], "anchor": iso(anchor), "severity": severity},
+            )
+        )
+    return findings
+
+
+def detect_kumbaya_metric(
+    *, organization: Organization, as_of: dt.date, program_ids: Collection[int] | None = None
+) -> list[Finding]:
+    """Active perception metrics with no active outcome metric among their ancestors → medium.
+
+    A satisfaction score the cascade does not tie to revenue, cost or risk ("Kumbaya").
+    The ancestors are walked to the root in memory through any status (the tree is
+    structural), but only an active outcome ancestor ties the metric: a retired one is no
+    longer anybody's target. Owned by the metric's owner. One query; read-only.
+    """
+    rows = {
+        row["id"]: row
+        for row in Metric.objects.filter(scope_q(organization, program_ids))
+        .order_by("id")
+        .values(
+            "id",
+            "parent_id",
+            "kind",
+            "level",
+            "status",
+            "name",
+            "program_id",
+            "owner_id",
+            "owner__active",
+            "program__customer_champion_id",
+        )
+    }
+
+    def ancestors(row: dict) -> list[dict]:
+        out, seen, parent_id = [], {row["id"]}, row["parent_id"]
+        while parent_id is not None and parent_id not in seen:  # defensive: the model forbids cycles
+            parent = rows.get(parent_id)
+            if parent is None:
+                break
+            seen.add(parent_id)
+            out.append(parent)
+            parent_id = parent["parent_id"]
+        return out
+
+    findings = []
+    for row in rows.values():
+        if row["kind"] != Kind.PERCEPTION or row["status"] != MetricStatus.ACTIVE:
+            continue
+        chain = ancestors(row)
+        if any(a["kind"] == Kind.OUTCOME and a["status"] == MetricStatus.ACTIVE for a in chain):
+            continue
+        above = f"under {chain[0]['name']}" if chain else "at the top of the cascade"
+        findings.append(
+            Finding(
+                kind=FlagKind.KUMBAYA_METRIC,
+                program_id=row["program_id"],
+                subject_type=SubjectType.METRIC,
+                subject_id=row["id"],
+                severity=Severity.MEDIUM,
+                owner_id=metric_owner(row),
+                title=f"Perception metric '{row['name']}' is tied to no business outcome",
+                detail=(
+                    f"It sits {above} with no active outcome metric (revenue, retention, cost, risk) above it: "
+                    "a satisfaction score with no link to results."
+                ),
+                evidence={
+                    "metric_id": row["id"],
+                    "metric": row["name"],
+                    "kind": row["kind"],
+                    "level": row["level"],
+                    "ancestors": [
+                        {"id": a["id"], "name": a["name"], "kind": a["kind"], "status": a["status"]} for a in chain
+                    ],
+                },
+                identity={"metric_id": row["id"], "ancestors": [(a["id"], a["kind"], a["status"]) for a in chain]},
             )
         )
     return findings

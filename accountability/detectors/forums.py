@@ -233,12 +233,28 @@ def sponsor_delegating(p: SponsorPresence) -> bool:
     return p.held >= SPONSOR_MIN_HELD and p.delegated * 2 >= p.held
 
 
-def _sponsor_programs(organization: Organization, program_ids: Collection[int]) -> list[dict]:
-    return list(
-        Program.objects.filter(organization=organization, id__in=list(program_ids))
+def _sponsor_programs(
+    organization: Organization, as_of: dt.date, program_ids: Collection[int] | None, condition
+) -> list[tuple[dict, SponsorPresence]]:
+    """The scanned programs whose `sponsor_presence` meets `condition`, with their sessions.
+
+    Counts first for every scanned program (the cheap form of the selector), then the
+    sessions only of the programs that meet the condition: the same rule, read twice, so
+    the evidence never costs the full session list of a whole organization. Two queries
+    when nothing meets it, three otherwise.
+    """
+    programs = {
+        row["id"]: row
+        for row in Program.objects.filter(scope_q(organization, id_list(program_ids), prefix=""))
         .order_by("id")
         .values("id", "name", "executive_sponsor_id", "executive_sponsor__name")
-    )
+    }
+    counts = sponsor_presence(program_ids=list(programs), as_of=as_of, with_sessions=False)
+    hits = sorted(pid for pid, presence in counts.items() if condition(presence))
+    if not hits:
+        return []
+    detailed = sponsor_presence(program_ids=hits, as_of=as_of)
+    return [(programs[pid], detailed[pid]) for pid in hits]
 
 
 def detect_sponsor_disengaged(
@@ -248,16 +264,11 @@ def detect_sponsor_disengaged(
 
     Uses `accountability.selectors.sponsor_presence`. Owned by the sponsor; starts at
     escalation level 3 (the board contact) when the sponsor is the organization's CEO
-    (`common.sponsor_owner`). Three queries; read-only.
+    (`common.sponsor_owner`). Two or three queries; read-only.
     """
-    presence = scanned_sponsor_presence(organization=organization, as_of=as_of, program_ids=program_ids)
-    disengaged = {pid: p for pid, p in presence.items() if sponsor_disengaged(p)}
-    if not disengaged:
-        return []
     first_day = window_start(as_of, SPONSOR_WINDOW_DAYS)
     findings = []
-    for row in _sponsor_programs(organization, disengaged):
-        p = disengaged[row["id"]]
+    for row, p in _sponsor_programs(organization, as_of, program_ids, sponsor_disengaged):
         sponsor = row["executive_sponsor__name"]
         owner_id, level = sponsor_owner(organization, row["executive_sponsor_id"])
         findings.append(
@@ -304,16 +315,11 @@ def detect_sponsor_delegating(
     "There are certain things you can't delegate": the same attendance rule and window as
     sponsor_disengaged (`accountability.selectors.sponsor_presence`), counting the
     sessions where the sponsor was absent with a delegate named. Owned by the sponsor;
-    level 3 when the sponsor is the CEO. Three queries; read-only.
+    level 3 when the sponsor is the CEO. Two or three queries; read-only.
     """
-    presence = scanned_sponsor_presence(organization=organization, as_of=as_of, program_ids=program_ids)
-    delegating = {pid: p for pid, p in presence.items() if sponsor_delegating(p)}
-    if not delegating:
-        return []
     first_day = window_start(as_of, SPONSOR_WINDOW_DAYS)
     findings = []
-    for row in _sponsor_programs(organization, delegating):
-        p = delegating[row["id"]]
+    for row, p in _sponsor_programs(organization, as_of, program_ids, sponsor_delegating):
         sponsor = row["executive_sponsor__name"]
         owner_id, level = sponsor_owner(organization, row["executive_sponsor_id"])
         findings.append(

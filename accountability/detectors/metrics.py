@@ -13,7 +13,7 @@ from programs.models import Organization
 
 from ..choices import FlagKind, Severity, SubjectType
 from ..findings import Finding
-from .common import days_between, iso, metric_owner, scope_q
+from .common import days_between, id_list, iso, metric_owner, scope_q
 
 STALE_LOW_PERIODS = 2
 STALE_MEDIUM_PERIODS = 4
@@ -215,15 +215,40 @@ def detect_kumbaya_metric(
     A satisfaction score the cascade does not tie to revenue, cost or risk ("Kumbaya").
     The ancestors are walked to the root in memory through any status (the tree is
     structural), but only an active outcome ancestor ties the metric: a retired one is no
-    longer anybody's target. Owned by the metric's owner. One query; read-only.
+    longer anybody's target. Owned by the metric's owner. Two queries (the cascade as
+    tuples, then the details of the metrics found); read-only.
     """
+    program_ids = id_list(program_ids)
+    # The cascade as bare tuples (id → parent, kind, status): at 20,000 metrics the rows are the cost.
+    tree = {
+        pk: (parent_id, kind, status)
+        for pk, parent_id, kind, status in Metric.objects.filter(scope_q(organization, program_ids))
+        .order_by()
+        .values_list("id", "parent_id", "kind", "status")
+    }
+
+    def ancestors(pk: int) -> list[int]:
+        out, seen, parent_id = [], {pk}, tree[pk][0]
+        while parent_id is not None and parent_id in tree and parent_id not in seen:  # the model forbids cycles
+            seen.add(parent_id)
+            out.append(parent_id)
+            parent_id = tree[parent_id][0]
+        return out
+
+    untied: dict[int, list[int]] = {}
+    for pk, (_, kind, status) in tree.items():
+        if kind != Kind.PERCEPTION or status != MetricStatus.ACTIVE:
+            continue
+        chain = ancestors(pk)
+        if not any(tree[a][1] == Kind.OUTCOME and tree[a][2] == MetricStatus.ACTIVE for a in chain):
+            untied[pk] = chain
+    if not untied:
+        return []
+    # Names, owners and levels only of the metrics found and their ancestors (a second query).
     rows = {
         row["id"]: row
-        for row in Metric.objects.filter(scope_q(organization, program_ids))
-        .order_by("id")
-        .values(
+        for row in Metric.objects.filter(id__in={*untied, *(a for chain in untied.values() for a in chain)}).values(
             "id",
-            "parent_id",
             "kind",
             "level",
             "status",
@@ -234,25 +259,9 @@ def detect_kumbaya_metric(
             "program__customer_champion_id",
         )
     }
-
-    def ancestors(row: dict) -> list[dict]:
-        out, seen, parent_id = [], {row["id"]}, row["parent_id"]
-        while parent_id is not None and parent_id not in seen:  # defensive: the model forbids cycles
-            parent = rows.get(parent_id)
-            if parent is None:
-                break
-            seen.add(parent_id)
-            out.append(parent)
-            parent_id = parent["parent_id"]
-        return out
-
     findings = []
-    for row in rows.values():
-        if row["kind"] != Kind.PERCEPTION or row["status"] != MetricStatus.ACTIVE:
-            continue
-        chain = ancestors(row)
-        if any(a["kind"] == Kind.OUTCOME and a["status"] == MetricStatus.ACTIVE for a in chain):
-            continue
+    for pk in sorted(untied, key=lambda pk: (rows[pk]["program_id"], pk)):
+        row, chain = rows[pk], [rows[a] for a in untied[pk]]
         above = f"under {chain[0]['name']}" if chain else "at the top of the cascade"
         findings.append(
             Finding(

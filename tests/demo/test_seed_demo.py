@@ -280,9 +280,7 @@ def test_demo_shows_the_governance_v2_rules_with_their_owners_and_evidence(demo)
         STRUGGLING_PROGRAM,
         PAUSED_PROGRAM,
     }
-    reasons = {
-        r["reason"]: r for f in live.filter(kind=FlagKind.METRIC_NEGOTIATED_AWAY) for r in f.evidence["reasons"]
-    }
+    reasons = {r["reason"]: r for f in live.filter(kind=FlagKind.METRIC_NEGOTIATED_AWAY) for r in f.evidence["reasons"]}
     assert {"baseline_moved", "redefined", "replaced_by_easier"} <= set(reasons)
     # The baseline was restated at a steering meeting the COO attended: the approval counts.
     assert (reasons["baseline_moved"]["base_severity"], reasons["baseline_moved"]["severity"]) == ("medium", "low")

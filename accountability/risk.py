@@ -179,7 +179,9 @@ def _gather(organization: Organization, as_of: dt.date, program_ids: list[int]) 
     return _Facts(
         as_of=as_of,
         first_activation=_first_activations(program_ids, end),
-        presence=scanned_sponsor_presence(organization=organization, as_of=as_of, program_ids=program_ids),
+        presence=scanned_sponsor_presence(
+            organization=organization, as_of=as_of, program_ids=program_ids, sessions_when=_sponsor_evidence_needed
+        ),
         cancellation=session_cancellation(
             organization=organization, as_of=as_of, days=FORUM_WINDOW_DAYS, program_ids=program_ids
         ),
@@ -243,12 +245,7 @@ def _factors(program: Program, facts: _Facts) -> list[dict]:
 
     presence = facts.presence.get(pid)
     if presence is not None and presence.held >= SPONSOR_MIN_HELD:
-        # Integer comparisons: 1 of 2 present is exactly 50%, which is not "under 50%".
-        points = 0
-        if presence.present * 2 < presence.held:
-            points = w["sponsor_absent_50"]
-        elif presence.present * 4 < presence.held * 3:
-            points = w["sponsor_absent_75"]
+        points = _sponsor_absent_points(presence, w)
         if points:
             missed = [s for s in presence.sessions if not s["present"]]
             out.append(
@@ -352,6 +349,24 @@ def _factors(program: Program, facts: _Facts) -> list[dict]:
             )
         )
     return out
+
+
+def _sponsor_absent_points(presence, w: dict[str, int]) -> int:
+    """sponsor_absent's points for ≥ 3 held sessions. Integer comparisons: 1 of 2 present is
+    exactly 50%, which is not "under 50%"."""
+    if presence.present * 2 < presence.held:
+        return w["sponsor_absent_50"]
+    if presence.present * 4 < presence.held * 3:
+        return w["sponsor_absent_75"]
+    return 0
+
+
+def _sponsor_evidence_needed(presence) -> bool:
+    """The programs whose sponsor sessions go into a factor's evidence (sponsor_absent or
+    sponsor_delegating fires): the only ones whose session list is read."""
+    return presence.held >= SPONSOR_MIN_HELD and (
+        bool(_sponsor_absent_points(presence, _weights())) or sponsor_delegating(presence)
+    )
 
 
 def _governance_v2_factors(program: Program, facts: _Facts, w: dict[str, int]) -> list[dict]:

@@ -6,7 +6,7 @@ where anyone is held to account (readiness separately demands at least one activ
 
 import datetime as dt
 from collections import defaultdict
-from collections.abc import Collection
+from collections.abc import Callable, Collection
 
 from django.db.models import F, OuterRef, Subquery, Window
 from django.db.models.functions import RowNumber
@@ -26,13 +26,25 @@ def _scanned_program_ids(organization: Organization, program_ids: Collection[int
 
 
 def scanned_sponsor_presence(
-    *, organization: Organization, as_of: dt.date, program_ids: Collection[int] | None = None
+    *,
+    organization: Organization,
+    as_of: dt.date,
+    program_ids: Collection[int] | None = None,
+    sessions_when: Callable[[SponsorPresence], bool] | None = None,
 ) -> dict[int, SponsorPresence]:
     """`accountability.selectors.sponsor_presence` (180 days) for every scanned program in scope.
 
-    Two queries (the scanned programs, then the sessions); read-only.
+    With `sessions_when`, the counts are read for every program and the sessions (the
+    evidence) only for the programs whose counts meet it; the others come without their
+    session list. Two queries (the scanned programs, then the sessions); three with
+    `sessions_when` when a program meets it. Read-only.
     """
-    return sponsor_presence(program_ids=_scanned_program_ids(organization, id_list(program_ids)), as_of=as_of)
+    ids = _scanned_program_ids(organization, id_list(program_ids))
+    if sessions_when is None:
+        return sponsor_presence(program_ids=ids, as_of=as_of)
+    counts = sponsor_presence(program_ids=ids, as_of=as_of, with_sessions=False)
+    wanted = [pid for pid, presence in counts.items() if sessions_when(presence)]
+    return counts | (sponsor_presence(program_ids=wanted, as_of=as_of) if wanted else {})
 
 
 def session_cancellation(

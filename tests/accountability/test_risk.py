@@ -521,9 +521,10 @@ def test_assessment_uses_a_fixed_number_of_queries(organization, django_assert_m
         RoadmapStageFactory(program=p)
 
     build()
-    # 18: the assessment's 17, and the webhook lookup of its risk.level_changed event,
-    # whose deliveries are written in the same transaction (the outbox).
-    with django_assert_max_num_queries(18) as one:
+    # 19: the assessment's 18 (sponsor presence: counts for every program, then the
+    # sessions of those whose factor fires), and the webhook lookup of its
+    # risk.level_changed event, whose deliveries are written in the same transaction.
+    with django_assert_max_num_queries(19) as one:
         assess_risk(organization=organization, as_of=AS_OF)
     for _ in range(5):
         build()

@@ -86,8 +86,11 @@ class StageOnDate:
         return StageStatus(self.status).label
 
 
-def _in_force(current: dict, records: list[dict], end: dt.datetime) -> dict:
-    """The history record in force at `end` (see the module docstring), or `current`."""
+def record_in_force(current: dict, records: list[dict], end: dt.datetime) -> dict:
+    """The history record in force at `end` (see the module docstring), or `current`.
+
+    `records` are one row's simple-history records, oldest first, each with `history_date`.
+    The one rule for "a program (or stage) field on D", also read by `commitment_breached`."""
     if not records or records[-1]["history_date"] < end:
         return current
     before = [r for r in records if r["history_date"] < end]
@@ -160,7 +163,7 @@ def programs_on(
     end = end_of(as_of)
     out = {}
     for pid, now in current.items():
-        then = _in_force(now, history.get(pid, []), end)
+        then = record_in_force(now, history.get(pid, []), end)
         out[pid] = ProgramOnDate(
             id=pid,
             as_of=as_of,
@@ -195,7 +198,7 @@ def stages_on(*, program_ids: Collection[int], as_of: dt.date) -> list[StageOnDa
     end = end_of(as_of)
     stages = []
     for now in current:
-        then = _in_force(now, history.get(now["id"], []), end)
+        then = record_in_force(now, history.get(now["id"], []), end)
         stages.append(
             StageOnDate(
                 id=now["id"],

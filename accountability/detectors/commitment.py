@@ -8,6 +8,7 @@ from collections.abc import Collection
 from programs.choices import SCANNED_STATUSES, ProgramStatus
 from programs.dates import add_months, end_of, local_date, window_start
 from programs.models import BREACH_WATCH_DAYS, DEFAULT_REVIEW_MONTHS, Organization, Program, ProgramStatusChange
+from programs.selectors import record_in_force
 
 from ..choices import FlagKind, Severity, SubjectType
 from ..findings import Finding
@@ -35,8 +36,9 @@ def _review_on(history: list[dict], at: dt.datetime, program: dict) -> dt.date |
 def _stop(program: dict, changes: list[dict], history: list[dict], as_of: dt.date) -> dict | None:
     """The pause or cancellation the program stands in on `as_of`, when it began before the
     earliest review in force then. A stop is the run of status changes into paused or
-    cancelled since it last ran: paused early then cancelled later still began early. A
-    draft cancelled before launch broke no commitment; a cancellation counts for 365 days."""
+    cancelled since the program was last active: paused early then cancelled later still
+    began early. A draft cancelled before launch broke no commitment; a cancellation counts
+    for 365 days."""
     if not changes or changes[-1]["to_status"] not in STOPPED:
         return None
     run = []
@@ -74,7 +76,7 @@ def _horizon_cuts(program: dict, changes: list[dict], history: list[dict], as_of
         return None
     end = end_of(as_of)
     recorded = [r for r in history if r["history_date"] < end]
-    horizon = recorded[-1]["committed_horizon_months"] if recorded else program["committed_horizon_months"]
+    horizon = record_in_force(program, history, end)["committed_horizon_months"]
     launched_with = activation["committed_horizon_months"]
     if horizon >= launched_with:
         return None

@@ -48,6 +48,23 @@ class FlagKind(models.TextChoices):
     FORUM_ATTENDANCE_FALLING = "forum_attendance_falling", "Forum attendance falling"
     SPONSOR_DISENGAGED = "sponsor_disengaged", "Sponsor disengaged"
     EARLY_BAIL_RISK = "early_bail_risk", "Early-bail risk"
+    COMMITMENT_BREACHED = "commitment_breached", "Commitment breached"
+    SPONSOR_DELEGATING = "sponsor_delegating", "Sponsor delegating"
+    CHAMPION_OVERLOADED = "champion_overloaded", "Champion overloaded"
+    KUMBAYA_METRIC = "kumbaya_metric", "Satisfaction metric tied to no business outcome"
+
+
+# Flags about the program's sponsor: owned by the sponsor, who must act on them (SPEC §3).
+SPONSOR_KINDS = (FlagKind.SPONSOR_DISENGAGED, FlagKind.SPONSOR_DELEGATING, FlagKind.COMMITMENT_BREACHED)
+
+
+class EscalationLevel(models.IntegerChoices):
+    """A flag's place on the escalation ladder (SPEC §4): who has been told."""
+
+    OWNER = 0, "Owner"
+    MANAGER = 1, "Owner's manager"
+    SPONSOR = 2, "Sponsor"
+    BOARD = 3, "Board contact"
 
 
 class Severity(models.TextChoices):

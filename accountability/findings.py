@@ -20,6 +20,9 @@ class Finding:
     # The facts that define the condition, without counters that grow each day (days
     # overdue, age): a dismissed flag comes back only when these change. None = evidence.
     identity: dict | None = None
+    # The escalation level a new flag starts at (an EscalationLevel): 3 when the board
+    # contact must hear at once (a breached commitment, a CEO sponsor); written on raise only.
+    escalation_level: int = 0
 
     @property
     def key(self) -> tuple[str, str, int]:

@@ -232,6 +232,10 @@ def _new_flag(organization: Organization, finding: Finding, now: dt.datetime, as
         last_detected_at=now,
         first_detected_on=as_of,
         last_detected_on=as_of,
+        # The starting level (a breached commitment, a CEO sponsor: the board contact at once);
+        # later climbs are the ladder's, so a refresh never touches these two fields.
+        escalation_level=finding.escalation_level,
+        escalated_at=now if finding.escalation_level else None,
     )
 
 
@@ -297,7 +301,8 @@ def flags_sync(
       detail, evidence, fingerprint and last detection; the status (open/acknowledged) stays.
     - Otherwise, if the latest flag of that (kind, subject) was dismissed with the same
       evidence fingerprint, nothing happens (dismissed stays dismissed until the evidence
-      changes); else a new open flag is raised (an earlier resolved one stays as history).
+      changes); else a new open flag is raised (an earlier resolved one stays as history)
+      at the finding's starting `escalation_level` (`escalated_at` = now when above 0).
     - A live flag of `kinds` in scope (the organization, narrowed to `program_ids` if
       given) that no finding matches is resolved: no resolver, note "condition cleared",
       `closed_on` = `as_of` (it was last open on the day before).

@@ -5,7 +5,6 @@ programs at once (a fixed number of queries whatever the organization's size). W
 come from `settings.CXGOV_RISK_WEIGHTS`. Counting conventions are in docs/engine.md.
 """
 
-import calendar
 import datetime as dt
 from collections import defaultdict
 from collections.abc import Collection
@@ -17,13 +16,13 @@ from django.db.models import F, Window
 from django.db.models.functions import RowNumber
 
 from programs.choices import ProgramStatus
-from programs.dates import local_date, window_bounds
+from programs.dates import add_months, local_date, window_bounds
 from programs.models import CommitmentAssessment, Organization, Person, Program, ProgramStatusChange, RoadmapStage
 
 from . import events
 from .choices import FlagKind, RiskLevel, SubjectType, risk_level
 from .detectors.common import iso, scope_q
-from .detectors.forums import scanned_sponsor_presence, session_cancellation
+from .detectors.forums import scanned_sponsor_presence, session_cancellation, sponsor_delegating
 from .detectors.initiatives import stalled_initiatives
 from .findings import Finding
 from .models import Flag, RiskAssessment
@@ -34,13 +33,6 @@ SPONSOR_MIN_HELD = 3  # as sponsor_disengaged: fewer held sessions say nothing a
 SHORT_HORIZON_MONTHS = 36
 CHAMPION_MIN_TIME_PCT = 50
 EVIDENCE_LIST_MAX = 20  # long lists in evidence are cut to their latest items
-
-
-def add_months(day: dt.date, months: int) -> dt.date:
-    """The same day `months` later, held to the month's last day (Jan 31 + 1 month = Feb 28/29)."""
-    year, month0 = divmod(day.month - 1 + months, 12)
-    year += day.year
-    return dt.date(year, month0 + 1, min(day.day, calendar.monthrange(year, month0 + 1)[1]))
 
 
 @dataclass
@@ -56,6 +48,7 @@ class _Facts:
     budget_cuts: dict[int, list[dict]]
     negotiated: dict[int, list[int]]
     commitment: dict[int, list[dict]]
+    breached: dict[int, dict] | None = None
 
 
 def _weights() -> dict[str, int]:
@@ -154,6 +147,16 @@ def _negotiated_flags(program_ids: list[int], as_of: dt.date) -> dict[int, list[
     return out
 
 
+def _breached_flags(program_ids: list[int], as_of: dt.date) -> dict[int, dict]:
+    """The `commitment_breached` flag open on `as_of` of each program, if any (one query)."""
+    rows = (
+        Flag.objects.open_on(as_of)
+        .filter(program_id__in=program_ids, kind=FlagKind.COMMITMENT_BREACHED)
+        .values("id", "program_id", "title", "first_detected_on")
+    )
+    return {row["program_id"]: row for row in rows}
+
+
 def _last_two_commitments(program_ids: list[int], as_of: dt.date) -> dict[int, list[dict]]:
     rows = (
         CommitmentAssessment.objects.filter(program_id__in=program_ids, assessed_on__lte=as_of)
@@ -176,7 +179,9 @@ def _gather(organization: Organization, as_of: dt.date, program_ids: list[int]) 
     return _Facts(
         as_of=as_of,
         first_activation=_first_activations(program_ids, end),
-        presence=scanned_sponsor_presence(organization=organization, as_of=as_of, program_ids=program_ids),
+        presence=scanned_sponsor_presence(
+            organization=organization, as_of=as_of, program_ids=program_ids, sessions_when=_sponsor_evidence_needed
+        ),
         cancellation=session_cancellation(
             organization=organization, as_of=as_of, days=FORUM_WINDOW_DAYS, program_ids=program_ids
         ),
@@ -185,6 +190,7 @@ def _gather(organization: Organization, as_of: dt.date, program_ids: list[int]) 
         budget_cuts=budget_cuts,
         negotiated=_negotiated_flags(program_ids, as_of),
         commitment=_last_two_commitments(program_ids, as_of),
+        breached=_breached_flags(program_ids, as_of),
     )
 
 
@@ -239,12 +245,7 @@ def _factors(program: Program, facts: _Facts) -> list[dict]:
 
     presence = facts.presence.get(pid)
     if presence is not None and presence.held >= SPONSOR_MIN_HELD:
-        # Integer comparisons: 1 of 2 present is exactly 50%, which is not "under 50%".
-        points = 0
-        if presence.present * 2 < presence.held:
-            points = w["sponsor_absent_50"]
-        elif presence.present * 4 < presence.held * 3:
-            points = w["sponsor_absent_75"]
+        points = _sponsor_absent_points(presence, w)
         if points:
             missed = [s for s in presence.sessions if not s["present"]]
             out.append(
@@ -336,6 +337,8 @@ def _factors(program: Program, facts: _Facts) -> list[dict]:
                 )
             )
 
+    out.extend(_governance_v2_factors(program, facts, w))
+
     due = program.first_results_due_on
     if program.started_on and due and due < add_months(program.started_on, 12):
         out.append(
@@ -343,6 +346,56 @@ def _factors(program: Program, facts: _Facts) -> list[dict]:
                 "results_expected_early",
                 w["results_expected_early"],
                 {"started_on": iso(program.started_on), "first_results_due_on": iso(due), "minimum_months": 12},
+            )
+        )
+    return out
+
+
+def _sponsor_absent_points(presence, w: dict[str, int]) -> int:
+    """sponsor_absent's points for ≥ 3 held sessions. Integer comparisons: 1 of 2 present is
+    exactly 50%, which is not "under 50%"."""
+    if presence.present * 2 < presence.held:
+        return w["sponsor_absent_50"]
+    if presence.present * 4 < presence.held * 3:
+        return w["sponsor_absent_75"]
+    return 0
+
+
+def _sponsor_evidence_needed(presence) -> bool:
+    """The programs whose sponsor sessions go into a factor's evidence (sponsor_absent or
+    sponsor_delegating fires): the only ones whose session list is read."""
+    return presence.held >= SPONSOR_MIN_HELD and (
+        bool(_sponsor_absent_points(presence, _weights())) or sponsor_delegating(presence)
+    )
+
+
+def _governance_v2_factors(program: Program, facts: _Facts, w: dict[str, int]) -> list[dict]:
+    """commitment_breached (an open flag of that kind) and sponsor_delegating (that flag's condition)."""
+    out = []
+    flag = (facts.breached or {}).get(program.pk)
+    if flag is not None:
+        out.append(
+            _factor(
+                "commitment_breached",
+                w["commitment_breached"],
+                {"flag_id": flag["id"], "title": flag["title"], "since": iso(flag["first_detected_on"])},
+            )
+        )
+    presence = facts.presence.get(program.pk)
+    if presence is not None and sponsor_delegating(presence):
+        delegated = [s for s in presence.sessions if s.get("delegated")]
+        out.append(
+            _factor(
+                "sponsor_delegating",
+                w["sponsor_delegating"],
+                {
+                    "sponsor_id": program.executive_sponsor_id,
+                    "held": presence.held,
+                    "delegated": presence.delegated,
+                    "delegated_pct": round(100 * presence.delegated / presence.held, 1),
+                    "window_days": presence.window_days,
+                    "sessions": delegated[-EVIDENCE_LIST_MAX:],
+                },
             )
         )
     return out

@@ -46,12 +46,14 @@ def ratio_pct(part: int, whole: int) -> int | None:
 
 @dataclass(frozen=True)
 class SponsorPresence:
-    """Held sessions of the sponsor's forums in the window, and how many the sponsor attended in person."""
+    """Held sessions of the sponsor's forums in the window, how many the sponsor attended in
+    person, and to how many the sponsor sent a delegate instead."""
 
     held: int
     present: int
     window_days: int = SPONSOR_WINDOW_DAYS
     sessions: list[dict] = field(default_factory=list)
+    delegated: int = 0
 
     @property
     def ratio(self) -> float | None:
@@ -73,11 +75,13 @@ def sponsor_presence(
 
     Counts held sessions dated in (as_of - window_days, as_of] of the program's forums
     (active or not) where the program's sponsor is the chair or a member; the sponsor is
-    present when their Attendance row says `present` (a delegate does not count). The
+    present when their Attendance row says `present` (a delegate does not count), and
+    `delegated` when that row says absent with a delegate named (who came instead). The
     sponsor is the one named on the program now. Every program of `program_ids` has an
     entry (held 0 without a sponsor or sessions); `sessions` lists the held sessions with
-    `present`, oldest first (left empty with `with_sessions=False`, which only counts).
-    One query.
+    `present` and `delegated`, oldest first (left empty with `with_sessions=False`, which
+    only counts). The one attendance rule of `sponsor_disengaged`, `sponsor_delegating`,
+    risk's `sponsor_absent` and `sponsor_delegating` and the dashboard. One query.
     """
     program_ids = list(program_ids)
     start, end = window_bounds(as_of, window_days)
@@ -100,22 +104,38 @@ def sponsor_presence(
         # A join on the session's few attendance rows, not a correlated EXISTS: PostgreSQL
         # answers the EXISTS by hashing the whole attendance table (3× slower per organization).
         .annotate(
-            sponsor_present=Count("attendance", filter=Q(attendance__person_id=sponsor_id, attendance__present=True))
+            sponsor_present=Count("attendance", filter=Q(attendance__person_id=sponsor_id, attendance__present=True)),
+            sponsor_delegated=Count(
+                "attendance",
+                filter=Q(
+                    attendance__person_id=sponsor_id,
+                    attendance__present=False,
+                    attendance__delegate__isnull=False,
+                ),
+            ),
         )
     )
-    counts: dict[int, list[int]] = defaultdict(lambda: [0, 0])
+    # Per program: [held, present, delegated].
+    counts: dict[int, list[int]] = defaultdict(lambda: [0, 0, 0])
     sessions: dict[int, list[dict]] = defaultdict(list)
     if not with_sessions:
-        for program_id, was_present in rows.order_by().values_list("forum__program_id", "sponsor_present"):
-            counts[program_id][0] += 1
-            counts[program_id][1] += 1 if was_present else 0
+        for program_id, was_present, delegated in rows.order_by().values_list(
+            "forum__program_id", "sponsor_present", "sponsor_delegated"
+        ):
+            _count(counts[program_id], was_present, delegated)
     else:
         for row in rows.order_by("scheduled_for", "id").values(
-            "id", "scheduled_for", "status", "forum_id", "forum__name", "forum__program_id", "sponsor_present"
+            "id",
+            "scheduled_for",
+            "status",
+            "forum_id",
+            "forum__name",
+            "forum__program_id",
+            "sponsor_present",
+            "sponsor_delegated",
         ):
             program_id = row["forum__program_id"]
-            counts[program_id][0] += 1
-            counts[program_id][1] += 1 if row["sponsor_present"] else 0
+            _count(counts[program_id], row["sponsor_present"], row["sponsor_delegated"])
             sessions[program_id].append(
                 {
                     "id": row["id"],
@@ -124,15 +144,29 @@ def sponsor_presence(
                     "forum_id": row["forum_id"],
                     "forum": row["forum__name"],
                     "present": bool(row["sponsor_present"]),
+                    "delegated": bool(row["sponsor_delegated"]) and not row["sponsor_present"],
                 }
             )
     out = {}
     for program_id in program_ids:
-        held, present_count = counts.get(program_id, (0, 0))
+        held, present_count, delegated_count = counts.get(program_id, (0, 0, 0))
         out[program_id] = SponsorPresence(
-            held=held, present=present_count, window_days=window_days, sessions=sessions.get(program_id, [])
+            held=held,
+            present=present_count,
+            window_days=window_days,
+            sessions=sessions.get(program_id, []),
+            delegated=delegated_count,
         )
     return out
+
+
+def _count(counts: list[int], present: int, delegated: int) -> None:
+    """Add one held session to [held, present, delegated]: present in person wins over a delegate named too."""
+    counts[0] += 1
+    if present:
+        counts[1] += 1
+    elif delegated:
+        counts[2] += 1
 
 
 # --- Forum adherence ---------------------------------------------------------------------

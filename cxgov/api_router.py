@@ -13,6 +13,7 @@ from notifications.api.views import WebhookViewSet
 from programs.api import views as programs_views
 
 router = DefaultRouter(trailing_slash=True)
+router.register("organizations", programs_views.OrganizationViewSet, basename="organization")
 router.register("people", programs_views.PersonViewSet, basename="person")
 router.register("business-units", programs_views.BusinessUnitViewSet, basename="businessunit")
 router.register("programs", ProgramViewSet, basename="program")

@@ -238,6 +238,8 @@ CXGOV_RISK_WEIGHTS = {
     "work_stalled": 10,
     "commitment_declining": 10,
     "results_expected_early": 10,
+    "commitment_breached": 25,
+    "sponsor_delegating": 10,
 } | env.json("CXGOV_RISK_WEIGHTS", default={})
 
 # Webhook targets in private, loopback and link-local ranges are refused unless allowed.

@@ -67,6 +67,8 @@ RISK_FACTOR_LABELS = {
     "work_stalled": "Work stalled",
     "commitment_declining": "CEO commitment declining",
     "results_expected_early": "Results expected within the first year",
+    "commitment_breached": "Commitment breached before the earliest review",
+    "sponsor_delegating": "Sponsor sends a delegate to the forums",
 }
 RISK_HISTORY_DAYS = 730  # two years of assessments on the chart
 

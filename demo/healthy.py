@@ -43,6 +43,8 @@ def build_healthy(cast: Cast, today: dt.date, rng: random.Random) -> Program:
         first_results_due_on=add_months(started, 18),
         budget=Decimal("3200000"),
         stall_after_days=30,
+        exit_criteria="Reconsidered only if claims retention has not risen two points by the end of year three, "
+        "or the cost per settled claim rises for two quarters running.",
     )
 
     stages = [

@@ -1,10 +1,12 @@
 """ "Digital First Onboarding": the program about to be abandoned (early-bail risk, critical).
 
 Launched ten months ago with results promised after six, it lost half its budget, had its
-five-year horizon cut to two, lost its officer champion to a part-time replacement, saw
-its board meetings cancelled while the CFO sponsor stayed away, and was paused three weeks
-ago when operations delivered an ultimatum. Its only business-outcome metric was retired
-with the pause, without a replacement.
+five-year horizon cut to two, lost its officer champion to a director already giving 70% of
+her time to another program, saw its board meetings cancelled while the CFO sponsor stayed
+away, and was paused three weeks ago when operations delivered an ultimatum: the pause and
+the shorter horizon both come long before the earliest review the board committed to at
+launch (commitment_breached). Its only business-outcome metric was retired with the pause,
+without a replacement.
 """
 
 import datetime as dt
@@ -40,6 +42,7 @@ def build_paused(cast: Cast, today: dt.date, rng: random.Random) -> Program:
         committed_horizon_months=60,
         first_results_due_on=add_months(started, 6),  # results_expected_early: under 12 months
         budget=Decimal("2400000"),
+        exit_criteria="Reconsidered only if first-year retention has not moved after two full years.",
     )
     paperless = new_stage(
         program,
@@ -149,14 +152,16 @@ def build_paused(cast: Cast, today: dt.date, rng: random.Random) -> Program:
         reason="Board wants results this financial year",
         committed_horizon_months=24,
     )
+    # The Head of Service Experience takes it on top of Service Everywhere (70%): 110% of one
+    # person's time (champion_overloaded), and not an officer (champion_not_officer).
     save_dated(
         program,
         today - dt.timedelta(days=40),
-        reason="CCO refocused on claims; CMO takes over part-time",
-        customer_champion=cast["cmo"],
-        champion_time_pct=20,
+        reason="CCO refocused on claims; the Head of Service Experience takes it on alongside Service Everywhere",
+        customer_champion=cast["service_head"],
+        champion_time_pct=40,
     )
-    board.chair = cast["cmo"]
+    board.chair = cast["service_head"]
     board.save(update_fields=["chair"])
     transition(
         program,

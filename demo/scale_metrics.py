@@ -27,9 +27,13 @@ METRIC_NAMES = [
 PLAN = [(Level.STRATEGIC, 10), (Level.TACTICAL, 30), (Level.OPERATIONAL, 60)]
 
 
-def _kind(level: str, i: int, outcomes: bool) -> str:
+def _kind(level: str, outcomes: bool, kumbaya: bool) -> str:
+    """Strategic metrics are business outcomes, with satisfaction scores (perception) beneath
+    them and operations at the bottom. A troubled program may put a satisfaction score at the
+    top, tied to no outcome (kumbaya_metric, with the perception metrics it draws below it);
+    a program without outcomes has only such scores (no_business_outcome)."""
     if level == Level.STRATEGIC:
-        return Kind.OUTCOME if outcomes and i % 5 < 2 else Kind.PERCEPTION
+        return Kind.OUTCOME if outcomes and not kumbaya else Kind.PERCEPTION
     return Kind.PERCEPTION if level == Level.TACTICAL else Kind.OPERATIONAL
 
 
@@ -56,7 +60,7 @@ def write_metrics(batch: Batch) -> list[Metric]:
                         program=p,
                         parent=rng.choice(above) if above else None,
                         level=level,
-                        kind=_kind(level, i, outcomes[p.pk]),
+                        kind=_kind(level, outcomes[p.pk], batch.chance(p.pk, 0.0, 0.15)),
                         name=f"{rng.choice(METRIC_NAMES)} {level[0].upper()}{i + 1}",
                         direction=direction,
                         baseline=baseline,

@@ -13,6 +13,7 @@ from programs.admin import (
     ScopedModelForm,
 )
 
+from .choices import GUARDED_FIELDS_TEXT
 from .forms import MetricAdminForm
 from .models import Exemption, Measurement, Metric, MetricRevision
 from .services import (
@@ -131,8 +132,7 @@ class MetricAdmin(DeleteThroughServiceMixin, ScopedHistoryAdmin):
                 "Why this change",
                 {
                     "fields": ("change_reason", "approved_in"),
-                    "description": "Changing the target, target date, incentive weight, owner or status "
-                    "writes a revision and needs a reason.",
+                    "description": f"Changing {GUARDED_FIELDS_TEXT} writes a revision and needs a reason.",
                 },
             ),
         )

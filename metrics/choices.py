@@ -43,5 +43,25 @@ class Health(models.TextChoices):
     OFF_TRACK = "off_track", "Off track"
 
 
-# Changing one of these needs a reason and writes a MetricRevision.
-GUARDED_FIELDS = ("target", "target_on", "incentive_weight", "owner", "status")
+# Changing one of these needs a reason and writes a MetricRevision: what is asked (target,
+# date, pay, owner, status) and what it is measured against and means (baseline, direction,
+# unit, level, kind): moving either quietly changes what the metric holds people to.
+GUARDED_FIELDS = (
+    "target",
+    "target_on",
+    "incentive_weight",
+    "owner",
+    "status",
+    "baseline",
+    "baseline_on",
+    "direction",
+    "unit",
+    "level",
+    "kind",
+)
+# The same fields in plain words, for messages and help texts.
+GUARDED_FIELDS_TEXT = (
+    "the target, target date, incentive weight, owner, status, baseline, baseline date, direction, unit, level or kind"
+)
+# Kinds from the strongest tie to business results to the weakest (replaced_by_easier).
+KIND_RANK = {Kind.OUTCOME: 3, Kind.PERCEPTION: 2, Kind.OPERATIONAL: 1}

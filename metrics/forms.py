@@ -2,10 +2,12 @@
 
 from django import forms
 from django.core.exceptions import ValidationError
+from django.utils import timezone
 
 from programs.admin import ScopedModelForm
+from programs.dates import end_of
 
-from .choices import GUARDED_FIELDS
+from .choices import GUARDED_FIELDS, GUARDED_FIELDS_TEXT
 from .models import Metric, MetricRevision
 from .services import guarded_changes
 
@@ -16,7 +18,8 @@ def forum_session_model():
 
 
 class MetricAdminForm(ScopedModelForm):
-    """Metric form whose guarded changes (target, target_on, incentive_weight, owner, status) need a reason.
+    """Metric form whose guarded changes (`GUARDED_FIELDS`: target and target date, incentive
+    weight, owner, status, baseline and baseline date, direction, unit, level, kind) need a reason.
 
     The form only validates; the admin saves a change through `metrics.services.metric_update`,
     which writes one MetricRevision per guarded field that changed.
@@ -25,13 +28,13 @@ class MetricAdminForm(ScopedModelForm):
     change_reason = forms.CharField(
         required=False,
         widget=forms.Textarea(attrs={"rows": 2, "cols": 80}),
-        help_text="Required when the target, target date, incentive weight, owner or status changes. "
-        "Kept in the metric's revisions.",
+        help_text=f"Required when {GUARDED_FIELDS_TEXT} changes. Kept in the metric's revisions.",
     )
     approved_in = forms.ModelChoiceField(
         queryset=None,
         required=False,
-        help_text="The accountability forum session where the change was decided, if any.",
+        help_text="The held forum session of this program where the change was decided, if any. It lowers "
+        "the change's weight as a negotiated-away target only when the sponsor was there in person.",
     )
 
     class Meta:
@@ -61,10 +64,15 @@ class MetricAdminForm(ScopedModelForm):
         super().__init__(*args, **kwargs)
         sessions = forum_session_model().objects.none()
         if self.instance.pk:
-            # Only sessions of this metric's program's forums may approve its changes.
+            # Only held sessions of this metric's program's forums, on or before today, can have
+            # decided a change (SPEC §5); the status value is the session vocabulary's "held".
             sessions = (
                 forum_session_model()
-                .objects.filter(forum__program_id=self.instance.program_id)
+                .objects.filter(
+                    forum__program_id=self.instance.program_id,
+                    status="held",
+                    scheduled_for__lt=end_of(timezone.localdate()),
+                )
                 .select_related("forum")
                 .order_by("-scheduled_for")
             )

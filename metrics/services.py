@@ -18,7 +18,7 @@ from django.utils import timezone
 
 from programs.models import Person
 
-from .choices import GUARDED_FIELDS, MetricStatus
+from .choices import GUARDED_FIELDS, LEVEL_RANK, MetricStatus
 from .models import Exemption, Measurement, Metric, MetricRevision
 
 
@@ -44,8 +44,10 @@ def guarded_changes(metric: Metric, changes: dict) -> dict[str, tuple]:
             continue
         old = getattr(metric, field)
         new = changes[field]
-        if field == "target" and new is not None:
+        if field in ("target", "baseline") and new is not None:
             new = Decimal(str(new))
+        if field == "unit":  # an empty unit is "" on the model and may arrive as None
+            old, new = old or "", new or ""
         if _as_text(old) != _as_text(new):
             out[field] = (old, new)
     return out
@@ -63,11 +65,17 @@ def metric_update(
 ) -> Metric:
     """Apply `changes` to a metric; each guarded field that changes writes a MetricRevision.
 
-    Changing target, target_on, incentive_weight, owner or status needs a reason; without
-    one nothing is written. `approved_in` (a ForumSession of the same program) records
-    where the change was decided. Re-running with the same values writes nothing more.
+    Changing a guarded field (`GUARDED_FIELDS`: target, target_on, incentive_weight,
+    owner, status, baseline, baseline_on, direction, unit, level, kind) needs a reason;
+    without one nothing is written. `approved_in` (a ForumSession of the same program)
+    records where the change was decided; whether that approval counts is the detector's
+    rule (held, on or before the change, the sponsor present). A level may not drop below
+    a child's (the cascade stays ordered). Re-running with the same values writes nothing
+    more.
     """
     reason = (reason or "").strip()
+    if "unit" in changes and changes["unit"] is None:
+        changes = {**changes, "unit": ""}  # no unit is stored as "", never null
     guarded = guarded_changes(metric, changes)
     if guarded and not reason:
         raise ValidationError({"change_reason": f"Changing {', '.join(guarded)} needs a reason (change_reason)."})
@@ -76,6 +84,8 @@ def metric_update(
     new_status = changes.get("status", metric.status)
     if new_status not in MetricStatus.values:
         raise ValidationError({"status": f"'{new_status}' is not a metric status."})
+    if "level" in guarded:
+        _check_children_levels(metric, guarded["level"][1])
     replaced_by = changes.get("replaced_by", metric.replaced_by)
     if replaced_by is not None and (replaced_by.program_id != metric.program_id or replaced_by.pk == metric.pk):
         raise ValidationError({"replaced_by": "The replacement must be another metric of the same program."})
@@ -100,6 +110,19 @@ def metric_update(
         for field, (old, new) in guarded.items()
     )
     return metric
+
+
+def _check_children_levels(metric: Metric, level: str) -> None:
+    """A metric moved down the cascade may not end up below one of its children. One query."""
+    higher = [
+        name
+        for name, child_level in metric.children.values_list("name", "level")
+        if LEVEL_RANK.get(child_level, 0) > LEVEL_RANK.get(level, 0)
+    ]
+    if higher:
+        raise ValidationError(
+            {"level": f"A {level} metric cannot sit above higher-level metrics: move {', '.join(higher)} first."}
+        )
 
 
 #: The rule, as every entry point shows it when it refuses.

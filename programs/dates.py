@@ -6,6 +6,7 @@ instant of D + 1, so `at < end_of(D)` means "on or before D". A window of N days
 on D holds the days d with D - N < d <= D (D itself and the N - 1 days before it).
 """
 
+import calendar
 import datetime as dt
 
 from django.utils import timezone
@@ -41,3 +42,10 @@ def local_date(value: dt.datetime | dt.date | None) -> dt.date | None:
     if value is None or not isinstance(value, dt.datetime):
         return value
     return timezone.localtime(value).date() if timezone.is_aware(value) else value.date()
+
+
+def add_months(day: dt.date, months: int) -> dt.date:
+    """The same day `months` later (or earlier), held to the month's last day (Jan 31 + 1 month = Feb 28/29)."""
+    year, month0 = divmod(day.month - 1 + months, 12)
+    year += day.year
+    return dt.date(year, month0 + 1, min(day.day, calendar.monthrange(year, month0 + 1)[1]))

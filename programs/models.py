@@ -18,6 +18,14 @@ from .choices import (
     Role,
     StageStatus,
 )
+from .currencies import DEFAULT_CURRENCY, validate_currency
+from .dates import day_start, end_of, window_start
+
+# A program cancelled within this many days is still looked at for `commitment_breached`.
+BREACH_WATCH_DAYS = 365
+# The commitment's default at launch: no pause, cancellation or shorter horizon in the first
+# two years (`earliest_review_on` = started_on + 24 months).
+DEFAULT_REVIEW_MONTHS = 24
 
 
 def pct_check(field: str) -> models.CheckConstraint:
@@ -50,6 +58,24 @@ class Organization(models.Model):
     slug = models.SlugField(max_length=100, unique=True)
     ceo = models.ForeignKey(
         "Person", null=True, blank=True, on_delete=models.SET_NULL, related_name="+", verbose_name="CEO"
+    )
+    board_contact = models.ForeignKey(
+        "Person",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        help_text="The board member to whom flags about the CEO or a sponsor escalate.",
+    )
+    board_recipients = models.ManyToManyField(
+        "Person", blank=True, related_name="+", help_text="The people who receive the monthly board pack."
+    )
+    currency = models.CharField(
+        max_length=3,
+        default=DEFAULT_CURRENCY,
+        db_default=DEFAULT_CURRENCY,
+        validators=[validate_currency],
+        help_text="ISO 4217 code (EUR, USD, GBP...): money is shown in it everywhere.",
     )
     created_at = models.DateTimeField(default=timezone.now)
 
@@ -200,6 +226,20 @@ class ProgramQuerySet(scoped_queryset("organization")):
     def scanned(self) -> "ProgramQuerySet":
         return self.filter(status__in=SCANNED_STATUSES)
 
+    def commitment_watched(self, as_of) -> "ProgramQuerySet":
+        """The programs `commitment_breached` looks at on `as_of`: the scanned ones, and those
+        cancelled within the 365 days up to `as_of` (a cancellation stays a breach that long;
+        no other rule scans a cancelled program)."""
+        cancelled_lately = Exists(
+            ProgramStatusChange.objects.filter(
+                program=OuterRef("pk"),
+                to_status=ProgramStatus.CANCELLED,
+                at__gte=day_start(window_start(as_of, BREACH_WATCH_DAYS)),
+                at__lt=end_of(as_of),
+            )
+        )
+        return self.filter(Q(status__in=SCANNED_STATUSES) | Q(Q(status=ProgramStatus.CANCELLED) & cancelled_lately))
+
     def with_readiness(self) -> "ProgramQuerySet":
         return self.annotate(**{c.annotation: c.expression() for c in readiness.checks()})
 
@@ -224,6 +264,21 @@ class Program(models.Model):
     first_results_due_on = models.DateField(null=True, blank=True)
     budget = models.DecimalField(max_digits=16, decimal_places=2, null=True, blank=True)
     stall_after_days = models.PositiveSmallIntegerField(default=30)
+    earliest_review_on = models.DateField(
+        null=True,
+        blank=True,
+        help_text="Before this date the program may not be paused, cancelled or have its horizon shortened "
+        "without breaching its commitment. Set at activation (default: start + 24 months); afterwards it "
+        "only ever moves later, with a reason.",
+    )
+    # db_default too: code that writes programs without knowing the column (an older
+    # migration state, a bulk loader) still gets an empty text rather than a NOT NULL error.
+    exit_criteria = models.TextField(
+        blank=True,
+        default="",
+        db_default="",
+        help_text="The conditions agreed at launch under which the program may be reconsidered.",
+    )
     created_at = models.DateTimeField(default=timezone.now)
 
     history = HistoricalRecords()

@@ -3,7 +3,7 @@
 - Status on D: from the status changes (`ProgramStatusChange`, the evidence): the
   `to_status` of the last change made by the end of D; before the first change, that
   change's `from_status`; with no change at all, the current status.
-- Horizon, budget, champion, champion time, start and other plain fields on D: from the
+- Horizon, budget, champion, champion time, start, earliest review and other plain fields on D: from the
   simple-history records (`Program.history`, `RoadmapStage.history`): the last record
   saved by the end of D. When nothing was saved after D, the current row is the answer
   (it is what the last record says, and it also covers rows changed without a history
@@ -36,6 +36,7 @@ PROGRAM_FIELDS = (
     "started_on",
     "first_results_due_on",
     "stall_after_days",
+    "earliest_review_on",
 )
 CHAMPION_FIELDS = ("customer_champion__name", "customer_champion__title", "customer_champion__is_officer")
 STAGE_FIELDS = ("sequence", "name", "expectations", "starts_on", "ends_on", "budget", "status")
@@ -58,6 +59,7 @@ class ProgramOnDate:
     champion_name: str | None = None
     champion_title: str | None = None
     champion_is_officer: bool | None = None
+    earliest_review_on: dt.date | None = None
     # Fields whose value today differs from this one (changed after as_of).
     changed_since: tuple[str, ...] = ()
 
@@ -84,8 +86,11 @@ class StageOnDate:
         return StageStatus(self.status).label
 
 
-def _in_force(current: dict, records: list[dict], end: dt.datetime) -> dict:
-    """The history record in force at `end` (see the module docstring), or `current`."""
+def record_in_force(current: dict, records: list[dict], end: dt.datetime) -> dict:
+    """The history record in force at `end` (see the module docstring), or `current`.
+
+    `records` are one row's simple-history records, oldest first, each with `history_date`.
+    The one rule for "a program (or stage) field on D", also read by `commitment_breached`."""
     if not records or records[-1]["history_date"] < end:
         return current
     before = [r for r in records if r["history_date"] < end]
@@ -158,7 +163,7 @@ def programs_on(
     end = end_of(as_of)
     out = {}
     for pid, now in current.items():
-        then = _in_force(now, history.get(pid, []), end)
+        then = record_in_force(now, history.get(pid, []), end)
         out[pid] = ProgramOnDate(
             id=pid,
             as_of=as_of,
@@ -193,7 +198,7 @@ def stages_on(*, program_ids: Collection[int], as_of: dt.date) -> list[StageOnDa
     end = end_of(as_of)
     stages = []
     for now in current:
-        then = _in_force(now, history.get(now["id"], []), end)
+        then = record_in_force(now, history.get(now["id"], []), end)
         stages.append(
             StageOnDate(
                 id=now["id"],

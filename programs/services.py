@@ -1,6 +1,6 @@
 """Writes on the programs domain that carry rules or history."""
 
-from datetime import datetime
+from datetime import date, datetime
 
 from django.core.exceptions import ValidationError
 from django.db import router, transaction
@@ -10,7 +10,17 @@ from django.utils import timezone
 from django.utils.text import slugify
 
 from .choices import PROGRAM_TRANSITIONS, ProgramStatus, Role
-from .models import ApiKey, Initiative, Organization, Person, Program, ProgramStatusChange, ProgressUpdate
+from .dates import add_months
+from .models import (
+    DEFAULT_REVIEW_MONTHS,
+    ApiKey,
+    Initiative,
+    Organization,
+    Person,
+    Program,
+    ProgramStatusChange,
+    ProgressUpdate,
+)
 
 # Moves that must say why: stopping, pausing and restarting a program are decisions.
 _REASON_REQUIRED = {
@@ -40,8 +50,9 @@ def program_transition(
 
     Refuses (TransitionRefused, nothing written) a move the lifecycle does not allow, a
     pause, cancel or resume without a reason, and draft→active while readiness is unmet
-    unless `force` is given with a reason. Not idempotent: a repeated call is refused
-    because the program is already in `to`.
+    unless `force` is given with a reason. draft→active fixes `earliest_review_on`: the
+    date set on the draft, else `started_on` + 24 months (refused when before the start).
+    Not idempotent: a repeated call is refused because the program is already in `to`.
     """
     at = at or timezone.now()
     reason = (reason or "").strip()
@@ -66,6 +77,8 @@ def program_transition(
     update = {"status": to}
     if to == ProgramStatus.ACTIVE and locked.started_on is None:
         update["started_on"] = timezone.localdate(at) if timezone.is_aware(at) else at.date()
+    if current == ProgramStatus.DRAFT and to == ProgramStatus.ACTIVE:
+        update["earliest_review_on"] = _review_date_at_launch(locked, update.get("started_on", locked.started_on))
     for field, value in update.items():
         setattr(locked, field, value)
     locked._change_reason = reason or f"{current} → {to}"
@@ -84,6 +97,50 @@ def program_transition(
         changed_by=actor if getattr(actor, "is_authenticated", False) else None,
         at=at,
     )
+
+
+def _review_date_at_launch(program: Program, started_on: date) -> date:
+    """The earliest review date a program launches with: its draft's, else start + 24 months."""
+    review_on = program.earliest_review_on or add_months(started_on, DEFAULT_REVIEW_MONTHS)
+    if review_on < started_on:
+        raise TransitionRefused(
+            {"earliest_review_on": f"The earliest review date ({review_on}) cannot be before the start ({started_on})."}
+        )
+    return review_on
+
+
+@transaction.atomic
+def program_review_move(*, program: Program, to: date, reason: str, actor=None) -> Program:
+    """Move a launched program's `earliest_review_on` later (the commitment only ever grows).
+
+    Refuses (ValidationError, nothing written) a date earlier than the one in force, a
+    move without a reason, and a draft (whose date is still being agreed: edit it
+    directly). The reason and the actor are kept in the program's history. Safe to re-run:
+    the same date again writes nothing.
+    """
+    reason = (reason or "").strip()
+    locked = Program.objects.select_for_update().get(pk=program.pk)
+    if locked.status == ProgramStatus.DRAFT:
+        raise ValidationError({"earliest_review_on": "A draft's earliest review date is edited directly."})
+    current = locked.earliest_review_on
+    if current is not None and to == current:
+        return locked
+    if current is not None and to < current:
+        raise ValidationError(
+            {
+                "earliest_review_on": f"The earliest review date only ever moves later: {to} is before {current}, "
+                "the date committed to."
+            }
+        )
+    if not reason:
+        raise ValidationError({"reason": "Say why the earliest review date moves (kept in the history)."})
+    locked.earliest_review_on = to
+    locked._change_reason = f"earliest review moved from {current or 'none'} to {to}: {reason}"
+    if getattr(actor, "is_authenticated", False) and getattr(actor, "pk", None):
+        locked._history_user = actor
+    locked.save(update_fields=["earliest_review_on"])
+    program.earliest_review_on = to
+    return locked
 
 
 #: The rule, as every entry point shows it when it refuses.

@@ -2,7 +2,8 @@
 
 Each detector is `detect_<kind>(*, organization, as_of, program_ids=None) -> list[Finding]`:
 a read-only function of the database and `as_of`, scanning only active/paused programs
-of `organization` (optionally only `program_ids`), with a fixed number of queries
+of `organization` (optionally only `program_ids`; `commitment_breached` also looks at
+programs cancelled in the last 365 days), with a fixed number of queries
 whatever the data size. Safe to re-run: they write nothing. See docs/detectors.md.
 """
 
@@ -14,10 +15,16 @@ from programs.models import Organization
 from ..choices import FlagKind
 from ..findings import Finding
 from .actions import detect_action_overdue, detect_escalation_unresolved
-from .forums import detect_forum_lapsed, detect_forum_sessions_cancelled, detect_sponsor_disengaged
+from .commitment import detect_champion_overloaded, detect_commitment_breached
+from .forums import (
+    detect_forum_lapsed,
+    detect_forum_sessions_cancelled,
+    detect_sponsor_delegating,
+    detect_sponsor_disengaged,
+)
 from .initiatives import detect_initiative_overdue, detect_initiative_stalled
 from .meetings import detect_customer_agenda_deferred, detect_forum_attendance_falling
-from .metrics import detect_metric_not_cascaded, detect_metric_stale, detect_metric_unowned
+from .metrics import detect_kumbaya_metric, detect_metric_not_cascaded, detect_metric_stale, detect_metric_unowned
 from .negotiated import detect_metric_negotiated_away
 from .programs import detect_champion_not_officer, detect_no_business_outcome, detect_roadmap_unfunded
 
@@ -40,6 +47,10 @@ DETECTORS: dict[str, Detector] = {
     FlagKind.CUSTOMER_AGENDA_DEFERRED.value: detect_customer_agenda_deferred,
     FlagKind.FORUM_ATTENDANCE_FALLING.value: detect_forum_attendance_falling,
     FlagKind.SPONSOR_DISENGAGED.value: detect_sponsor_disengaged,
+    FlagKind.COMMITMENT_BREACHED.value: detect_commitment_breached,
+    FlagKind.SPONSOR_DELEGATING.value: detect_sponsor_delegating,
+    FlagKind.CHAMPION_OVERLOADED.value: detect_champion_overloaded,
+    FlagKind.KUMBAYA_METRIC.value: detect_kumbaya_metric,
 }
 
 

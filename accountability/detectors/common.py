@@ -15,7 +15,7 @@ from django.db.models import Q
 from programs.choices import SCANNED_STATUSES
 from programs.models import Organization
 
-from ..choices import SEVERITY_RANK, Severity
+from ..choices import SEVERITY_RANK, EscalationLevel, Severity
 
 _STEP_DOWN = {Severity.CRITICAL: Severity.HIGH, Severity.HIGH: Severity.MEDIUM, Severity.MEDIUM: Severity.LOW}
 
@@ -38,6 +38,20 @@ def metric_owner(row: dict) -> int | None:
     if row["owner_id"] is not None and row["owner__active"]:
         return row["owner_id"]
     return row["program__customer_champion_id"]
+
+
+def sponsor_owner(
+    organization: Organization, sponsor_id: int | None, *, breach: bool = False
+) -> tuple[int | None, int]:
+    """Who owns a flag about a program's sponsor, and the escalation level it starts at (SPEC §3).
+
+    The sponsor owns it (the CEO when no sponsor is named: somebody must act). It starts at
+    level 3, the board contact, when the sponsor is the organization's CEO (nobody in the
+    company stands above them) or for a breached commitment (`breach`); otherwise at 0.
+    """
+    owner_id = sponsor_id or organization.ceo_id
+    at_board = breach or (sponsor_id is not None and sponsor_id == organization.ceo_id)
+    return owner_id, int(EscalationLevel.BOARD if at_board else EscalationLevel.OWNER)
 
 
 def id_list(program_ids: Collection[int] | None) -> list[int] | None:

@@ -6,7 +6,7 @@ where anyone is held to account (readiness separately demands at least one activ
 
 import datetime as dt
 from collections import defaultdict
-from collections.abc import Collection
+from collections.abc import Callable, Collection
 
 from django.db.models import F, OuterRef, Subquery, Window
 from django.db.models.functions import RowNumber
@@ -18,7 +18,7 @@ from ..choices import CADENCE_DAYS, FlagKind, SessionStatus, Severity, SubjectTy
 from ..findings import Finding
 from ..models import Forum, ForumSession
 from ..selectors import CANCELLED_STATUSES, SPONSOR_WINDOW_DAYS, SponsorPresence, forum_adherence, sponsor_presence
-from .common import days_between, id_list, iso, scope_q
+from .common import days_between, id_list, iso, scope_q, sponsor_owner
 
 
 def _scanned_program_ids(organization: Organization, program_ids: Collection[int] | None) -> list[int]:
@@ -26,13 +26,25 @@ def _scanned_program_ids(organization: Organization, program_ids: Collection[int
 
 
 def scanned_sponsor_presence(
-    *, organization: Organization, as_of: dt.date, program_ids: Collection[int] | None = None
+    *,
+    organization: Organization,
+    as_of: dt.date,
+    program_ids: Collection[int] | None = None,
+    sessions_when: Callable[[SponsorPresence], bool] | None = None,
 ) -> dict[int, SponsorPresence]:
     """`accountability.selectors.sponsor_presence` (180 days) for every scanned program in scope.
 
-    Two queries (the scanned programs, then the sessions); read-only.
+    With `sessions_when`, the counts are read for every program and the sessions (the
+    evidence) only for the programs whose counts meet it; the others come without their
+    session list. Two queries (the scanned programs, then the sessions); three with
+    `sessions_when` when a program meets it. Read-only.
     """
-    return sponsor_presence(program_ids=_scanned_program_ids(organization, id_list(program_ids)), as_of=as_of)
+    ids = _scanned_program_ids(organization, id_list(program_ids))
+    if sessions_when is None:
+        return sponsor_presence(program_ids=ids, as_of=as_of)
+    counts = sponsor_presence(program_ids=ids, as_of=as_of, with_sessions=False)
+    wanted = [pid for pid, presence in counts.items() if sessions_when(presence)]
+    return counts | (sponsor_presence(program_ids=wanted, as_of=as_of) if wanted else {})
 
 
 def session_cancellation(
@@ -223,30 +235,54 @@ def detect_forum_sessions_cancelled(
     return findings
 
 
+def sponsor_disengaged(p: SponsorPresence) -> bool:
+    """sponsor_disengaged's condition: at least 3 held sessions, present in person at fewer than half."""
+    return p.held >= SPONSOR_MIN_HELD and p.present * 2 < p.held
+
+
+def sponsor_delegating(p: SponsorPresence) -> bool:
+    """sponsor_delegating's condition (also risk's factor): 3+ held sessions, a delegate sent to half or more."""
+    return p.held >= SPONSOR_MIN_HELD and p.delegated * 2 >= p.held
+
+
+def _sponsor_programs(
+    organization: Organization, as_of: dt.date, program_ids: Collection[int] | None, condition
+) -> list[tuple[dict, SponsorPresence]]:
+    """The scanned programs whose `sponsor_presence` meets `condition`, with their sessions.
+
+    Counts first for every scanned program (the cheap form of the selector), then the
+    sessions only of the programs that meet the condition: the same rule, read twice, so
+    the evidence never costs the full session list of a whole organization. Two queries
+    when nothing meets it, three otherwise.
+    """
+    programs = {
+        row["id"]: row
+        for row in Program.objects.filter(scope_q(organization, id_list(program_ids), prefix=""))
+        .order_by("id")
+        .values("id", "name", "executive_sponsor_id", "executive_sponsor__name")
+    }
+    counts = sponsor_presence(program_ids=list(programs), as_of=as_of, with_sessions=False)
+    hits = sorted(pid for pid, presence in counts.items() if condition(presence))
+    if not hits:
+        return []
+    detailed = sponsor_presence(program_ids=hits, as_of=as_of)
+    return [(programs[pid], detailed[pid]) for pid in hits]
+
+
 def detect_sponsor_disengaged(
     *, organization: Organization, as_of: dt.date, program_ids: Collection[int] | None = None
 ) -> list[Finding]:
     """Sponsors present in person at fewer than half of at least 3 held sessions in 180 days → high.
 
-    Uses `accountability.selectors.sponsor_presence`. Owned by the organization's CEO (who must hold the sponsor to
-    account), or the sponsor when no CEO is recorded. Three queries; read-only.
+    Uses `accountability.selectors.sponsor_presence`. Owned by the sponsor; starts at
+    escalation level 3 (the board contact) when the sponsor is the organization's CEO
+    (`common.sponsor_owner`). Two or three queries; read-only.
     """
-    presence = scanned_sponsor_presence(organization=organization, as_of=as_of, program_ids=program_ids)
-    disengaged = {
-        pid: p for pid, p in presence.items() if p.held >= SPONSOR_MIN_HELD and p.present / p.held < SPONSOR_MIN_RATIO
-    }
-    if not disengaged:
-        return []
-    programs = (
-        Program.objects.filter(id__in=list(disengaged))
-        .order_by("id")
-        .values("id", "name", "executive_sponsor_id", "executive_sponsor__name")
-    )
     first_day = window_start(as_of, SPONSOR_WINDOW_DAYS)
     findings = []
-    for row in programs:
-        p = disengaged[row["id"]]
+    for row, p in _sponsor_programs(organization, as_of, program_ids, sponsor_disengaged):
         sponsor = row["executive_sponsor__name"]
+        owner_id, level = sponsor_owner(organization, row["executive_sponsor_id"])
         findings.append(
             Finding(
                 kind=FlagKind.SPONSOR_DISENGAGED,
@@ -254,7 +290,8 @@ def detect_sponsor_disengaged(
                 subject_type=SubjectType.PROGRAM,
                 subject_id=row["id"],
                 severity=Severity.HIGH,
-                owner_id=organization.ceo_id or row["executive_sponsor_id"],
+                owner_id=owner_id,
+                escalation_level=level,
                 title=(
                     f"Sponsor {sponsor} attended {p.present} of {p.held} forum sessions of "
                     f"'{row['name']}' in the last {SPONSOR_WINDOW_DAYS} days"
@@ -276,6 +313,57 @@ def detect_sponsor_disengaged(
                 identity={
                     "sponsor_id": row["executive_sponsor_id"],
                     "sessions": [(s["id"], s["present"]) for s in p.sessions],
+                },
+            )
+        )
+    return findings
+
+
+def detect_sponsor_delegating(
+    *, organization: Organization, as_of: dt.date, program_ids: Collection[int] | None = None
+) -> list[Finding]:
+    """Sponsors who sent a delegate to at least half of at least 3 held sessions in 180 days → medium.
+
+    "There are certain things you can't delegate": the same attendance rule and window as
+    sponsor_disengaged (`accountability.selectors.sponsor_presence`), counting the
+    sessions where the sponsor was absent with a delegate named. Owned by the sponsor;
+    level 3 when the sponsor is the CEO. Two or three queries; read-only.
+    """
+    first_day = window_start(as_of, SPONSOR_WINDOW_DAYS)
+    findings = []
+    for row, p in _sponsor_programs(organization, as_of, program_ids, sponsor_delegating):
+        sponsor = row["executive_sponsor__name"]
+        owner_id, level = sponsor_owner(organization, row["executive_sponsor_id"])
+        findings.append(
+            Finding(
+                kind=FlagKind.SPONSOR_DELEGATING,
+                program_id=row["id"],
+                subject_type=SubjectType.PROGRAM,
+                subject_id=row["id"],
+                severity=Severity.MEDIUM,
+                owner_id=owner_id,
+                escalation_level=level,
+                title=(
+                    f"Sponsor {sponsor} sent a delegate to {p.delegated} of {p.held} forum sessions of "
+                    f"'{row['name']}' in the last {SPONSOR_WINDOW_DAYS} days"
+                ),
+                detail="There are things a sponsor cannot delegate: showing up is how commitment is seen.",
+                evidence={
+                    "program_id": row["id"],
+                    "sponsor_id": row["executive_sponsor_id"],
+                    "sponsor": sponsor,
+                    "held": p.held,
+                    "delegated": p.delegated,
+                    "present": p.present,
+                    "window_from": iso(first_day),
+                    "window_to": iso(as_of),
+                    "min_held": SPONSOR_MIN_HELD,
+                    "threshold_ratio": SPONSOR_MIN_RATIO,
+                    "sessions": p.sessions,
+                },
+                identity={
+                    "sponsor_id": row["executive_sponsor_id"],
+                    "delegated_session_ids": [s["id"] for s in p.sessions if s["delegated"]],
                 },
             )
         )

@@ -7,13 +7,13 @@ from collections.abc import Collection
 from django.db.models import OuterRef, Q, Subquery
 from django.db.models.functions import TruncDate
 
-from metrics.choices import CADENCE_DAYS, Level, MetricStatus
+from metrics.choices import CADENCE_DAYS, Kind, Level, MetricStatus
 from metrics.models import Measurement, Metric
 from programs.models import Organization
 
 from ..choices import FlagKind, Severity, SubjectType
 from ..findings import Finding
-from .common import days_between, iso, metric_owner, scope_q
+from .common import days_between, id_list, iso, metric_owner, scope_q
 
 STALE_LOW_PERIODS = 2
 STALE_MEDIUM_PERIODS = 4
@@ -202,6 +202,90 @@ def detect_metric_stale(
                     "medium_after_days": STALE_MEDIUM_PERIODS * cadence_days,
                 },
                 identity={"metric_id": row["id"], "anchor": iso(anchor), "severity": severity},
+            )
+        )
+    return findings
+
+
+def detect_kumbaya_metric(
+    *, organization: Organization, as_of: dt.date, program_ids: Collection[int] | None = None
+) -> list[Finding]:
+    """Active perception metrics with no active outcome metric among their ancestors → medium.
+
+    A satisfaction score the cascade does not tie to revenue, cost or risk ("Kumbaya").
+    The ancestors are walked to the root in memory through any status (the tree is
+    structural), but only an active outcome ancestor ties the metric: a retired one is no
+    longer anybody's target. Owned by the metric's owner. Two queries (the cascade as
+    tuples, then the details of the metrics found); read-only.
+    """
+    program_ids = id_list(program_ids)
+    # The cascade as bare tuples (id → parent, kind, status): at 20,000 metrics the rows are the cost.
+    tree = {
+        pk: (parent_id, kind, status)
+        for pk, parent_id, kind, status in Metric.objects.filter(scope_q(organization, program_ids))
+        .order_by()
+        .values_list("id", "parent_id", "kind", "status")
+    }
+
+    def ancestors(pk: int) -> list[int]:
+        out, seen, parent_id = [], {pk}, tree[pk][0]
+        while parent_id is not None and parent_id in tree and parent_id not in seen:  # the model forbids cycles
+            seen.add(parent_id)
+            out.append(parent_id)
+            parent_id = tree[parent_id][0]
+        return out
+
+    untied: dict[int, list[int]] = {}
+    for pk, (_, kind, status) in tree.items():
+        if kind != Kind.PERCEPTION or status != MetricStatus.ACTIVE:
+            continue
+        chain = ancestors(pk)
+        if not any(tree[a][1] == Kind.OUTCOME and tree[a][2] == MetricStatus.ACTIVE for a in chain):
+            untied[pk] = chain
+    if not untied:
+        return []
+    # Names, owners and levels only of the metrics found and their ancestors (a second query).
+    rows = {
+        row["id"]: row
+        for row in Metric.objects.filter(id__in={*untied, *(a for chain in untied.values() for a in chain)}).values(
+            "id",
+            "kind",
+            "level",
+            "status",
+            "name",
+            "program_id",
+            "owner_id",
+            "owner__active",
+            "program__customer_champion_id",
+        )
+    }
+    findings = []
+    for pk in sorted(untied, key=lambda pk: (rows[pk]["program_id"], pk)):
+        row, chain = rows[pk], [rows[a] for a in untied[pk]]
+        above = f"under {chain[0]['name']}" if chain else "at the top of the cascade"
+        findings.append(
+            Finding(
+                kind=FlagKind.KUMBAYA_METRIC,
+                program_id=row["program_id"],
+                subject_type=SubjectType.METRIC,
+                subject_id=row["id"],
+                severity=Severity.MEDIUM,
+                owner_id=metric_owner(row),
+                title=f"Perception metric '{row['name']}' is tied to no business outcome",
+                detail=(
+                    f"It sits {above} with no active outcome metric (revenue, retention, cost, risk) above it: "
+                    "a satisfaction score with no link to results."
+                ),
+                evidence={
+                    "metric_id": row["id"],
+                    "metric": row["name"],
+                    "kind": row["kind"],
+                    "level": row["level"],
+                    "ancestors": [
+                        {"id": a["id"], "name": a["name"], "kind": a["kind"], "status": a["status"]} for a in chain
+                    ],
+                },
+                identity={"metric_id": row["id"], "ancestors": [(a["id"], a["kind"], a["status"]) for a in chain]},
             )
         )
     return findings

@@ -11,6 +11,7 @@ from programs.models import Organization, Person, Program, scoped_queryset
 from ..choices import (
     LIVE_FLAG_STATUSES,
     SEVERITY_RANK,
+    EscalationLevel,
     FlagKind,
     FlagStatus,
     RiskLevel,
@@ -89,6 +90,14 @@ class Flag(models.Model):
         help_text="The day it stopped being open: the as_of of the scan that resolved it, or the day a "
         "person resolved or dismissed it. Empty while open or acknowledged.",
     )
+    escalation_level = models.PositiveSmallIntegerField(
+        choices=EscalationLevel.choices,
+        default=EscalationLevel.OWNER,
+        help_text="Who has been told: 0 the owner, 1 the owner's manager, 2 the sponsor, 3 the board contact.",
+    )
+    escalated_at = models.DateTimeField(
+        null=True, blank=True, help_text="When the flag reached its escalation level (empty at level 0)."
+    )
 
     objects = FlagQuerySet.as_manager()
 
@@ -106,6 +115,9 @@ class Flag(models.Model):
                 condition=Q(status__in=LIVE_FLAG_STATUSES, closed_on__isnull=True)
                 | (~Q(status__in=LIVE_FLAG_STATUSES) & Q(closed_on__isnull=False)),
                 name="flag_closed_on_iff_closed",
+            ),
+            models.CheckConstraint(
+                condition=Q(escalation_level__gte=0) & Q(escalation_level__lte=3), name="flag_escalation_level_0_3"
             ),
         ]
         indexes = [

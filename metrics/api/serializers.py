@@ -19,8 +19,9 @@ def _forum_session_queryset():
 
 
 class MetricSerializer(ScopedModelSerializer):
-    """A metric of the cascade. Changing target, target_on, incentive_weight, owner or
-    status needs `change_reason`, and writes a revision."""
+    """A metric of the cascade. Changing a guarded field (target, target_on,
+    incentive_weight, owner, status, baseline, baseline_on, direction, unit, level, kind)
+    needs `change_reason`, and writes one revision per field changed."""
 
     create_only_fields = ("program",)
     health = serializers.ChoiceField(choices=Health.choices, read_only=True)

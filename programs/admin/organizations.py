@@ -11,15 +11,42 @@ from .scoping import OrganizationScopedAdmin, ScopedModelForm, is_superuser
 # --- Organizations, people, keys -------------------------------------------------
 
 
+class OrganizationForm(ScopedModelForm):
+    """The people named must be the organization's own; "eur" means EUR."""
+
+    class Meta:
+        model = Organization
+        fields = "__all__"
+
+    def clean_currency(self) -> str:
+        return (self.cleaned_data.get("currency") or "").strip().upper()
+
+    def clean(self) -> dict:
+        cleaned = super().clean()
+        if self.instance.pk is None:
+            return cleaned
+        for name in ("ceo", "board_contact", "board_recipients"):
+            value = cleaned.get(name)
+            people = list(value) if name == "board_recipients" and value is not None else [value]
+            strangers = [p for p in people if p is not None and p.organization_id != self.instance.pk]
+            if strangers:
+                self.add_error(name, f"{', '.join(p.name for p in strangers)}: not a person of this organization.")
+        return cleaned
+
+
 @admin.register(Organization)
 class OrganizationAdmin(OrganizationScopedAdmin, admin.ModelAdmin):
-    """Office members edit their organization's name and CEO; creating or deleting a tenant is for superusers."""
+    """Office members edit their organization's name, CEO, board contact, board pack recipients and
+    currency (people of the organization only, ISO 4217 codes); creating or deleting a tenant is
+    for superusers."""
 
-    list_display = ("name", "slug", "ceo", "created_at")
-    list_select_related = ("ceo",)
+    form = OrganizationForm
+    list_display = ("name", "slug", "ceo", "board_contact", "currency", "created_at")
+    list_select_related = ("ceo", "board_contact")
     search_fields = ("name", "slug")
-    autocomplete_fields = ("ceo",)
+    autocomplete_fields = ("ceo", "board_contact", "board_recipients")
     readonly_fields = ("created_at",)
+    fields = ("name", "slug", "ceo", "board_contact", "board_recipients", "currency", "created_at")
 
     def get_readonly_fields(self, request, obj=None):
         fields = list(super().get_readonly_fields(request, obj))

@@ -16,6 +16,7 @@ from ..services import (
     TransitionRefused,
     program_delete,
     program_delete_refusal,
+    program_review_move,
     program_transition,
     progress_update_create,
 )
@@ -26,6 +27,7 @@ from .scoping import (
     ReadOnlyAdminMixin,
     ReadOnlyInline,
     ScopedHistoryAdmin,
+    ScopedModelForm,
     cache_choices,
 )
 
@@ -77,6 +79,45 @@ class ProgramTransitionForm(forms.Form):
         self.fields["to"].choices = [(s, ProgramStatus(s).label) for s in allowed]
 
 
+class ProgramAdminForm(ScopedModelForm):
+    """A launched program's earliest review date only moves later, with a reason (`program_review_move`)."""
+
+    review_change_reason = forms.CharField(
+        label="Why the review date moves",
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 2, "cols": 60}),
+        help_text="Required when a launched program's earliest review date moves (later only). Kept in its history.",
+    )
+
+    class Meta:
+        model = Program
+        fields = "__all__"
+
+    def review_date_moves(self) -> bool:
+        stored = self.instance
+        return (
+            stored.pk is not None
+            and stored.status != ProgramStatus.DRAFT
+            and "earliest_review_on" in self.cleaned_data
+            and self.cleaned_data["earliest_review_on"] != self.initial.get("earliest_review_on")
+        )
+
+    def clean(self) -> dict:
+        cleaned = super().clean()
+        if not self.review_date_moves():
+            return cleaned
+        committed, moved_to = self.initial.get("earliest_review_on"), cleaned.get("earliest_review_on")
+        if moved_to is None or (committed is not None and moved_to < committed):
+            self.add_error(
+                "earliest_review_on",
+                f"A launched program's earliest review date only ever moves later than {committed}, the date "
+                "committed to.",
+            )
+        elif not (cleaned.get("review_change_reason") or "").strip():
+            self.add_error("review_change_reason", "Say why the earliest review date moves (kept in the history).")
+        return cleaned
+
+
 @admin.register(Program)
 class ProgramAdmin(DeleteThroughServiceMixin, ScopedHistoryAdmin):
     """Programs. Status moves only through `program_transition`, from the "Change status"
@@ -103,6 +144,7 @@ class ProgramAdmin(DeleteThroughServiceMixin, ScopedHistoryAdmin):
     autocomplete_fields = ("executive_sponsor", "customer_champion")
     readonly_fields = ("status_and_actions", "readiness_list", "created_at")
     inlines = (RoadmapStageInline, InitiativeInline, ProgramStatusChangeInline)
+    form = ProgramAdminForm
     fieldsets = (
         (None, {"fields": ("organization", "name", "status_and_actions", "readiness_list")}),
         ("Purpose", {"fields": ("customer_vision", "business_case")}),
@@ -116,6 +158,9 @@ class ProgramAdmin(DeleteThroughServiceMixin, ScopedHistoryAdmin):
                     "first_results_due_on",
                     "budget",
                     "stall_after_days",
+                    "earliest_review_on",
+                    "review_change_reason",
+                    "exit_criteria",
                 )
             },
         ),
@@ -125,6 +170,19 @@ class ProgramAdmin(DeleteThroughServiceMixin, ScopedHistoryAdmin):
     def get_queryset(self, request):
         # Readiness is annotated in the same query, for the list column and the change page alike.
         return super().get_queryset(request).with_readiness()
+
+    def save_model(self, request, obj, form, change) -> None:
+        """A launched program's review date moves through `program_review_move`, after the other fields."""
+        if not (change and form.review_date_moves()):
+            super().save_model(request, obj, form, change)
+            return
+        moved_to = obj.earliest_review_on
+        obj.earliest_review_on = form.initial.get("earliest_review_on")
+        if set(form.changed_data) - {"earliest_review_on", "review_change_reason"}:
+            super().save_model(request, obj, form, change)
+        program_review_move(
+            program=obj, to=moved_to, reason=form.cleaned_data["review_change_reason"], actor=request.user
+        )
 
     def delete_refusal(self, obj: Program) -> str | None:
         return program_delete_refusal(obj)

@@ -1,11 +1,13 @@
 """Serializers of the programs domain. Field names are the model's (SPEC §2)."""
 
+from django.core.exceptions import ValidationError as DjangoValidationError
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from cxgov.api.exceptions import django_validation_detail
 from cxgov.api.fields import ScopedPrimaryKeyRelatedField
 from cxgov.api.serializers import ScopedModelSerializer
-from programs.choices import COMMITMENT_QUESTIONS
+from programs.choices import COMMITMENT_QUESTIONS, ProgramStatus
 from programs.models import (
     BusinessUnit,
     CommitmentAssessment,
@@ -16,7 +18,7 @@ from programs.models import (
     ProgressUpdate,
     RoadmapStage,
 )
-from programs.services import progress_update_create
+from programs.services import program_review_move, progress_update_create
 
 PERCENT = {"min_value": 0, "max_value": 100}
 
@@ -81,11 +83,37 @@ class BusinessUnitSerializer(OrgLevelSerializer):
         validators = []
 
 
+class OrganizationSerializer(ScopedModelSerializer):
+    """The caller's organization. The office changes its CEO, board contact, board pack
+    recipients and currency (ISO 4217; people of the same organization only); name and
+    slug are read-only here (an operator creates the tenant)."""
+
+    class Meta:
+        model = Organization
+        fields = ["id", "name", "slug", "ceo", "board_contact", "board_recipients", "currency", "created_at"]
+        read_only_fields = ["name", "slug", "created_at"]
+
+    def to_internal_value(self, data):
+        # "eur" means EUR: codes are compared in capitals, the model's validator does the rest.
+        if isinstance(data, dict) and isinstance(data.get("currency"), str):
+            data = {**data, "currency": data["currency"].strip().upper()}
+        return super().to_internal_value(data)
+
+
 class ProgramSerializer(OrgLevelSerializer):
-    """Program fields; `status` changes only through `programs/{id}/transition/`."""
+    """Program fields; `status` changes only through `programs/{id}/transition/`. Once the
+    program is launched, `earliest_review_on` only moves later, with `change_reason`
+    (`program_review_move`); on a draft it is edited freely."""
 
     organization = organization_field()
     readiness = serializers.SerializerMethodField()
+    change_reason = serializers.CharField(
+        write_only=True,
+        required=False,
+        allow_blank=True,
+        max_length=2000,
+        help_text="Required when a launched program's earliest_review_on moves (later only); kept in its history.",
+    )
 
     class Meta:
         model = Program
@@ -104,8 +132,11 @@ class ProgramSerializer(OrgLevelSerializer):
             "first_results_due_on",
             "budget",
             "stall_after_days",
+            "earliest_review_on",
+            "exit_criteria",
             "created_at",
             "readiness",
+            "change_reason",
         ]
         read_only_fields = ["status", "created_at"]
         extra_kwargs = {
@@ -118,6 +149,26 @@ class ProgramSerializer(OrgLevelSerializer):
     @extend_schema_field(serializers.ListField(child=serializers.CharField()))
     def get_readiness(self, obj: Program) -> list[str]:
         return obj.readiness
+
+    def create(self, validated_data):
+        validated_data.pop("change_reason", None)
+        return super().create(validated_data)
+
+    def update(self, instance: Program, validated_data):
+        """A launched program's review date moves through `program_review_move` (later only,
+        with a reason) before the other fields are saved; a draft's is a plain field."""
+        reason = validated_data.pop("change_reason", "")
+        if instance.status != ProgramStatus.DRAFT and "earliest_review_on" in validated_data:
+            review_on = validated_data.pop("earliest_review_on")
+            if review_on is None:
+                raise serializers.ValidationError({"earliest_review_on": ["A launched program keeps a review date."]})
+            try:
+                program_review_move(program=instance, to=review_on, reason=reason, actor=self.context.get("actor"))
+            except DjangoValidationError as exc:
+                raise serializers.ValidationError(django_validation_detail(exc)) from None
+            if not validated_data:
+                return instance  # nothing else changes: no second history row
+        return super().update(instance, validated_data)
 
 
 class StageSerializer(ScopedModelSerializer):

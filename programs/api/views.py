@@ -1,12 +1,35 @@
 """API viewsets of the programs domain (programs themselves: accountability/api/programs.py,
 because their risk and metric tree come from the apps above this one)."""
 
+from rest_framework import mixins, viewsets
+
 from cxgov.api.permissions import OFFICE, OFFICE_EXECUTIVE, OFFICE_INTEGRATION
-from cxgov.api.viewsets import ScopedCreateReadViewSet, ScopedModelViewSet
+from cxgov.api.viewsets import ScopedCreateReadViewSet, ScopedModelViewSet, ScopedViewSetMixin
 from programs import filtersets
-from programs.models import BusinessUnit, CommitmentAssessment, Initiative, Person, ProgressUpdate, RoadmapStage
+from programs.models import (
+    BusinessUnit,
+    CommitmentAssessment,
+    Initiative,
+    Organization,
+    Person,
+    ProgressUpdate,
+    RoadmapStage,
+)
 
 from . import serializers
+
+
+class OrganizationViewSet(ScopedViewSetMixin, mixins.UpdateModelMixin, viewsets.ReadOnlyModelViewSet):
+    """The caller's organizations (superusers: all). PATCH by the office only: CEO, board
+    contact, board recipients, currency. Created by an operator, never deleted here."""
+
+    queryset = Organization.objects.all()
+    serializer_class = serializers.OrganizationSerializer
+    http_method_names = ["get", "patch", "head", "options"]
+    ordering_fields = ["id", "name"]
+    ordering = ["name", "id"]
+    prefetch_related = ["board_recipients"]
+    role_rules = {"partial_update": OFFICE}
 
 
 class PersonViewSet(ScopedModelViewSet):

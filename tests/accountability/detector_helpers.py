@@ -8,7 +8,9 @@ from django.test.utils import CaptureQueriesContext
 
 from accountability.choices import SessionStatus
 from metrics.choices import Kind, Level
-from programs.choices import InitiativeStatus, StageStatus
+from programs.choices import InitiativeStatus, ProgramStatus, StageStatus
+from programs.dates import add_months
+from programs.models import Program, ProgramStatusChange
 from tests.factories import (
     ActionItemFactory,
     AgendaItemFactory,
@@ -106,12 +108,41 @@ def build_healthy_program(organization, as_of: dt.date = AS_OF):
 
 
 def build_troubled_program(organization, as_of: dt.date = AS_OF, **program_fields):
-    """A program that trips every detector kind on `as_of`."""
-    fields = {"organization": organization, "started_on": ago(400, as_of), "champion_time_pct": 30}
+    """A program that trips every detector kind on `as_of`.
+
+    Its champion also champions a companion program (same status, 80% of their time), on
+    `program.companion`: champion_overloaded needs two programs, and flags both.
+    """
+    fields = {
+        "organization": organization,
+        "started_on": ago(400, as_of),
+        "champion_time_pct": 30,
+        "earliest_review_on": add_months(ago(400, as_of), 24),
+    }
     fields.update(program_fields)
     program = ProgramFactory(**fields)
     sponsor, champion = program.executive_sponsor, program.customer_champion
     member = PersonFactory(organization=organization)
+    program.companion = ProgramFactory(
+        organization=organization, customer_champion=champion, champion_time_pct=80, status=program.status
+    )
+
+    # Launched 400 days ago on a 60-month horizon, cut to 24 months 100 days ago: long
+    # before its earliest review (commitment_breached).
+    history = Program.history.model.objects.filter(id=program.pk)
+    history.update(history_date=at(ago(410, as_of)))
+    ProgramStatusChange.objects.create(
+        program=program,
+        from_status=ProgramStatus.DRAFT,
+        to_status=ProgramStatus.ACTIVE,
+        reason="launch",
+        committed_horizon_months=60,
+        at=at(ago(400, as_of)),
+    )
+    program.committed_horizon_months = 24
+    program._history_date = at(ago(100, as_of))
+    program.save()
+    del program._history_date
 
     initiative = InitiativeFactory(program=program, starts_on=ago(100, as_of), due_on=ago(40, as_of))
     ActionItemFactory(program=program, due_on=ago(20, as_of))
@@ -135,7 +166,8 @@ def build_troubled_program(organization, as_of: dt.date = AS_OF, **program_field
     forum.members.add(sponsor, champion, member)
     for n, day in enumerate([330, 300, 270, 240, 170, 150, 120]):
         session = ForumSessionFactory(forum=forum, scheduled_for=at(ago(day, as_of)))
-        AttendanceFactory(session=session, person=sponsor, present=n < 3)
+        # Absent since the fourth session, sending the member in their place (sponsor_delegating).
+        AttendanceFactory(session=session, person=sponsor, present=n < 3, delegate=None if n < 3 else member)
         AttendanceFactory(session=session, person=champion, present=n < 3)
         AttendanceFactory(session=session, person=member, present=True)
         AgendaItemFactory(session=session, outcome="deferred" if n >= 5 else "discussed")

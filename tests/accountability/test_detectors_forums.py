@@ -6,6 +6,7 @@ from accountability.choices import Cadence, FlagKind, SessionStatus, Severity, S
 from accountability.detectors.forums import (
     detect_forum_lapsed,
     detect_forum_sessions_cancelled,
+    detect_sponsor_delegating,
     detect_sponsor_disengaged,
     scanned_sponsor_presence,
     session_cancellation,
@@ -199,6 +200,7 @@ def test_scanned_sponsor_presence_counts_chaired_and_member_forums_in_180_days(o
         program.id: SponsorPresence(
             held=3,
             present=1,
+            delegated=1,
             sessions=[
                 {
                     "id": b.id,
@@ -207,6 +209,7 @@ def test_scanned_sponsor_presence_counts_chaired_and_member_forums_in_180_days(o
                     "forum_id": member_of.id,
                     "forum": member_of.name,
                     "present": False,
+                    "delegated": True,
                 },
                 {
                     "id": c.id,
@@ -215,6 +218,7 @@ def test_scanned_sponsor_presence_counts_chaired_and_member_forums_in_180_days(o
                     "forum_id": chaired.id,
                     "forum": chaired.name,
                     "present": False,
+                    "delegated": False,
                 },
                 {
                     "id": a.id,
@@ -223,6 +227,7 @@ def test_scanned_sponsor_presence_counts_chaired_and_member_forums_in_180_days(o
                     "forum_id": chaired.id,
                     "forum": chaired.name,
                     "present": True,
+                    "delegated": False,
                 },
             ],
         )
@@ -275,13 +280,14 @@ def test_sponsor_disengaged_thresholds(organization, program, present, absent, f
     assert finding.kind == FlagKind.SPONSOR_DISENGAGED
     assert (finding.subject_type, finding.subject_id) == (SubjectType.PROGRAM, program.id)
     assert finding.severity == Severity.HIGH
-    assert finding.owner_id == program.executive_sponsor_id  # no CEO recorded
+    assert finding.owner_id == program.executive_sponsor_id
+    assert finding.escalation_level == 0  # the sponsor is not the CEO
     assert (finding.evidence["held"], finding.evidence["present"]) == (present + absent, present)
     assert len(finding.evidence["sessions"]) == present + absent
     assert finding.evidence["sponsor_id"] == program.executive_sponsor_id
 
 
-def test_sponsor_disengaged_is_owned_by_the_ceo(organization, program):
+def test_sponsor_disengaged_is_owned_by_the_sponsor_even_with_a_ceo(organization, program):
     ceo = PersonFactory(organization=organization, title="CEO", is_officer=True)
     organization.ceo = ceo
     organization.save()
@@ -289,7 +295,17 @@ def test_sponsor_disengaged_is_owned_by_the_ceo(organization, program):
     for i in range(3):
         attended(forum, program.executive_sponsor, 10 + i, False)
     [finding] = run(detect_sponsor_disengaged, organization)
-    assert finding.owner_id == ceo.id
+    assert (finding.owner_id, finding.escalation_level) == (program.executive_sponsor_id, 0)
+
+
+def test_sponsor_disengaged_starts_at_the_board_when_the_sponsor_is_the_ceo(organization, program):
+    organization.ceo = program.executive_sponsor
+    organization.save()
+    forum = sponsor_forum(program, chair=program.executive_sponsor)
+    for i in range(3):
+        attended(forum, program.executive_sponsor, 10 + i, False)
+    [finding] = run(detect_sponsor_disengaged, organization)
+    assert (finding.owner_id, finding.escalation_level) == (program.executive_sponsor_id, 3)
 
 
 def test_delegates_do_not_count_as_presence(organization, program):
@@ -299,3 +315,87 @@ def test_delegates_do_not_count_as_presence(organization, program):
         attended(forum, program.executive_sponsor, 10 + i, False, delegate=stand_in)
     [finding] = run(detect_sponsor_disengaged, organization)
     assert finding.evidence["present"] == 0
+
+
+# --- sponsor_delegating ----------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("delegated", "present", "absent", "flagged"),
+    [
+        (2, 0, 0, False),  # 2 held sessions: too few to say anything
+        (2, 1, 0, True),  # 2 of 3: at least half
+        (1, 2, 0, False),  # 1 of 3: under half
+        (2, 2, 0, True),  # 2 of 4: exactly half
+        (1, 2, 1, False),  # 1 of 4
+        (2, 2, 1, False),  # 2 of 5: under half
+        (3, 2, 0, True),  # 3 of 5
+    ],
+)
+def test_sponsor_delegating_thresholds(organization, program, delegated, present, absent, flagged):
+    sponsor = program.executive_sponsor
+    forum = sponsor_forum(program, chair=sponsor)
+    stand_in = PersonFactory(organization=organization, title="Deputy")
+    sent = [attended(forum, sponsor, 10 + i, False, delegate=stand_in) for i in range(delegated)]
+    for i in range(present):
+        attended(forum, sponsor, 50 + i, True)
+    for i in range(absent):
+        attended(forum, sponsor, 90 + i, False)
+    findings = run(detect_sponsor_delegating, organization)
+    if not flagged:
+        assert findings == []
+        return
+    [finding] = findings
+    held = delegated + present + absent
+    assert finding.kind == FlagKind.SPONSOR_DELEGATING
+    assert (finding.subject_type, finding.subject_id, finding.severity) == (
+        SubjectType.PROGRAM,
+        program.id,
+        Severity.MEDIUM,
+    )
+    assert (finding.owner_id, finding.escalation_level) == (sponsor.id, 0)
+    assert (finding.evidence["held"], finding.evidence["delegated"], finding.evidence["present"]) == (
+        held,
+        delegated,
+        present,
+    )
+    assert sorted(finding.identity["delegated_session_ids"]) == sorted(s.id for s in sent)
+    assert f"{delegated} of {held}" in finding.title
+
+
+def test_sponsor_delegating_counts_only_the_180_day_window_and_held_sessions(organization, program):
+    sponsor = program.executive_sponsor
+    forum = sponsor_forum(program, chair=sponsor)
+    stand_in = PersonFactory(organization=organization)
+    attended(forum, sponsor, 10, False, delegate=stand_in)
+    attended(forum, sponsor, 20, True)
+    attended(forum, sponsor, 30, True)
+    attended(forum, sponsor, 180, False, delegate=stand_in)  # outside the window
+    attended(forum, sponsor, 40, False, delegate=stand_in, status=SessionStatus.CANCELLED)  # not held
+    assert run(detect_sponsor_delegating, organization) == []
+    attended(forum, sponsor, 179, False, delegate=stand_in)  # inside: 2 of 4
+    [finding] = run(detect_sponsor_delegating, organization)
+    assert (finding.evidence["held"], finding.evidence["delegated"]) == (4, 2)
+
+
+def test_present_with_a_delegate_named_counts_as_present(organization, program):
+    sponsor = program.executive_sponsor
+    forum = sponsor_forum(program, chair=sponsor)
+    stand_in = PersonFactory(organization=organization)
+    for i in range(3):
+        attended(forum, sponsor, 10 + i, True, delegate=stand_in)
+    assert run(detect_sponsor_delegating, organization) == []
+    assert scanned_sponsor_presence(organization=organization, as_of=AS_OF)[program.id].delegated == 0
+
+
+def test_sponsor_delegating_starts_at_the_board_when_the_sponsor_is_the_ceo(organization, program):
+    organization.ceo = program.executive_sponsor
+    organization.save()
+    forum = sponsor_forum(program, chair=program.executive_sponsor)
+    stand_in = PersonFactory(organization=organization)
+    for i in range(3):
+        attended(forum, program.executive_sponsor, 10 + i, False, delegate=stand_in)
+    [delegating] = run(detect_sponsor_delegating, organization)
+    [disengaged] = run(detect_sponsor_disengaged, organization)  # the same sessions, the same rule's counts
+    assert (delegating.owner_id, delegating.escalation_level) == (program.executive_sponsor_id, 3)
+    assert delegating.evidence["sessions"] == disengaged.evidence["sessions"]

@@ -13,7 +13,7 @@ from accountability.choices import FlagKind, Severity, SubjectType
 from accountability.detectors.negotiated import detect_metric_negotiated_away
 from metrics.choices import Direction, Kind, Level, MetricStatus
 from metrics.services import metric_update
-from tests.factories import ExemptionFactory, ForumSessionFactory, MetricFactory, ProgramFactory
+from tests.factories import AttendanceFactory, ExemptionFactory, ForumSessionFactory, MetricFactory, ProgramFactory
 
 from .detector_helpers import AS_OF, ago, at, run
 
@@ -27,7 +27,10 @@ def program(organization):
 
 @pytest.fixture
 def session(program):
-    return ForumSessionFactory(forum__program=program, scheduled_for=at(ago(40)))
+    """A held session 40 days ago with the sponsor there in person: an approval that counts."""
+    held = ForumSessionFactory(forum__program=program, scheduled_for=at(ago(40)))
+    AttendanceFactory(session=held, person=program.executive_sponsor, present=True)
+    return held
 
 
 def change(metric, days_ago: int, approved_in=None, **changes):
@@ -267,7 +270,7 @@ def test_retired_without_replacement(organization, program, kind, severity):
 
 
 def test_retired_with_active_replacement_is_fine(organization, program):
-    replacement = increasing(program)
+    replacement = increasing(program, kind=Kind.OUTCOME)  # as strong a kind, asking as much
     metric = increasing(program, kind=Kind.OUTCOME)
     metric_update(
         metric=metric,

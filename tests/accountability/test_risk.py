@@ -355,6 +355,70 @@ def test_metrics_negotiated_counts_acknowledged_but_not_closed_flags(program):
     assert points(program, "metrics_negotiated") == 5
 
 
+@pytest.mark.parametrize(
+    ("status", "closed_days_ago", "expected"),
+    [(FlagStatus.OPEN, None, 25), (FlagStatus.ACKNOWLEDGED, None, 25), (FlagStatus.RESOLVED, 1, 0)],
+)
+def test_commitment_breached_25_for_an_open_flag(program, status, closed_days_ago, expected):
+    FlagFactory(
+        program=program,
+        kind=FlagKind.COMMITMENT_BREACHED,
+        subject_type=SubjectType.PROGRAM,
+        subject_id=program.pk,
+        status=status,
+        first_detected_on=days_ago(30),
+        closed_on=days_ago(closed_days_ago) if closed_days_ago is not None else None,
+    )
+    assert points(program, "commitment_breached") == expected
+    if expected:
+        assert factor(program, "commitment_breached")["evidence"]["since"] == days_ago(30).isoformat()
+
+
+def test_commitment_breached_counts_the_flag_open_on_as_of(program):
+    FlagFactory(
+        program=program,
+        kind=FlagKind.COMMITMENT_BREACHED,
+        subject_type=SubjectType.PROGRAM,
+        subject_id=program.pk,
+        first_detected_on=days_ago(-1),  # found after as_of
+    )
+    assert points(program, "commitment_breached") == 0
+
+
+def _delegated_sessions(program, held: int, delegated: int) -> None:
+    forum = ForumFactory(program=program)
+    stand_in = PersonFactory(organization=program.organization)
+    sessions = ForumSession.objects.bulk_create(
+        ForumSession(forum=forum, scheduled_for=at(days_ago(10 + i)), status=SessionStatus.HELD) for i in range(held)
+    )
+    Attendance.objects.bulk_create(
+        Attendance(
+            session=s,
+            person=program.executive_sponsor,
+            present=i >= delegated,
+            delegate=stand_in if i < delegated else None,
+        )
+        for i, s in enumerate(sessions)
+    )
+
+
+@pytest.mark.parametrize(
+    ("held", "delegated", "expected"), [(2, 2, 0), (3, 1, 0), (3, 2, 10), (4, 2, 10), (5, 2, 0), (10, 5, 10)]
+)
+def test_sponsor_delegating_10_on_the_flags_condition(program, held, delegated, expected):
+    _delegated_sessions(program, held, delegated)
+    assert points(program, "sponsor_delegating") == expected
+    if expected:
+        evidence = factor(program, "sponsor_delegating")["evidence"]
+        assert (evidence["held"], evidence["delegated"], len(evidence["sessions"])) == (held, delegated, delegated)
+
+
+def test_the_new_weights_come_from_settings(program, settings):
+    settings.CXGOV_RISK_WEIGHTS = {**settings.CXGOV_RISK_WEIGHTS, "sponsor_delegating": 7}
+    _delegated_sessions(program, 3, 3)
+    assert points(program, "sponsor_delegating") == 7
+
+
 def _initiatives(program, stalled: int, fresh: int) -> None:
     for _ in range(stalled):
         InitiativeFactory(program=program, starts_on=days_ago(60))  # no update for 60 days > 30
@@ -457,9 +521,10 @@ def test_assessment_uses_a_fixed_number_of_queries(organization, django_assert_m
         RoadmapStageFactory(program=p)
 
     build()
-    # 17: the assessment's 16, and the webhook lookup of its risk.level_changed event,
-    # whose deliveries are written in the same transaction (the outbox).
-    with django_assert_max_num_queries(17) as one:
+    # 19: the assessment's 18 (sponsor presence: counts for every program, then the
+    # sessions of those whose factor fires), and the webhook lookup of its
+    # risk.level_changed event, whose deliveries are written in the same transaction.
+    with django_assert_max_num_queries(19) as one:
         assess_risk(organization=organization, as_of=AS_OF)
     for _ in range(5):
         build()

@@ -25,6 +25,12 @@ GUARDED = [
     ("target_on", "2026-06-30"),
     ("incentive_weight", 0),
     ("status", "retired"),
+    ("baseline", "42.5"),
+    ("baseline_on", "2024-02-01"),
+    ("direction", "decrease"),
+    ("unit", "points"),
+    ("level", "tactical"),
+    ("kind", "perception"),
 ]
 
 
@@ -135,7 +141,11 @@ def test_the_cascade_rules_are_400s(world, office):
     response = office.post(url, {**below, "parent": other_program.pk, "level": "operational"}, format="json")
     assert response.status_code == 400
     assert response.json() == {"parent": [f"Metric {other_program.pk} belongs to another program."]}
-    cycle = office.patch(f"{url}{world.metric.pk}/", {"parent": operational.pk, "level": "operational"}, format="json")
+    cycle = office.patch(
+        f"{url}{world.metric.pk}/",
+        {"parent": operational.pk, "level": "operational", "change_reason": "restated"},
+        format="json",
+    )
     assert cycle.status_code == 400
     assert "cycle" in str(cycle.json())
 

@@ -38,6 +38,7 @@ def test_demo_trips_every_flag_kind(demo):
     for flag in flags:
         by_program.setdefault(flag.program.name, set()).add(flag.kind)
     raised = set().union(*by_program.values())
+    assert len(FlagKind.values) == 21
     assert raised == set(FlagKind.values), f"missing: {set(FlagKind.values) - raised}"
     assert HEALTHY_PROGRAM not in by_program, by_program.get(HEALTHY_PROGRAM)
     risk = {a.program.name: a for a in RiskAssessment.objects.filter(program__organization=demo, as_of=today)}
@@ -253,3 +254,40 @@ def test_scan_history_replays_six_months_then_today_still_trips_every_kind():
     assert not live.filter(program__name=HEALTHY_PROGRAM).exists()
     # Flags found before today keep the date they were first found.
     assert live.filter(first_detected_on__lt=today).exists()
+
+
+@pytest.mark.django_db
+def test_demo_shows_the_governance_v2_rules_with_their_owners_and_evidence(demo):
+    from accountability.scans import scan_organization
+
+    today = timezone.localdate()
+    scan_organization(organization=demo, as_of=today)
+    live = Flag.objects.filter(organization=demo).live().select_related("program", "owner")
+    breached = live.get(kind=FlagKind.COMMITMENT_BREACHED)
+    assert (breached.program.name, breached.owner.title, breached.escalation_level) == (
+        PAUSED_PROGRAM,
+        "Chief Financial Officer",
+        3,
+    )
+    assert {b["what"] for b in breached.evidence["breaches"]} == {"paused", "horizon_shortened"}
+    delegating = live.get(kind=FlagKind.SPONSOR_DELEGATING)
+    assert (delegating.program.name, delegating.owner.title, delegating.escalation_level) == (
+        STRUGGLING_PROGRAM,
+        "Chief Operating Officer",
+        0,
+    )
+    assert {f.program.name for f in live.filter(kind=FlagKind.CHAMPION_OVERLOADED)} == {
+        STRUGGLING_PROGRAM,
+        PAUSED_PROGRAM,
+    }
+    reasons = {r["reason"]: r for f in live.filter(kind=FlagKind.METRIC_NEGOTIATED_AWAY) for r in f.evidence["reasons"]}
+    assert {"baseline_moved", "redefined", "replaced_by_easier"} <= set(reasons)
+    # The baseline was restated at a steering meeting the COO attended: the approval counts.
+    assert (reasons["baseline_moved"]["base_severity"], reasons["baseline_moved"]["severity"]) == ("medium", "low")
+    # The callback deadline was "agreed" at a meeting the COO sent his deputy to: it does not.
+    extended = reasons["deadline_extended"]
+    assert (extended["severity"], extended["approved_in_forum"]) == ("high", False)
+    assert "sent a delegate" in extended["approval_note"]
+    for program in demo.programs.all():
+        assert program.exit_criteria
+        assert program.earliest_review_on is not None

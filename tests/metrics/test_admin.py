@@ -9,7 +9,15 @@ from django.urls import reverse
 
 from metrics.models import Exemption, Measurement
 from programs.models import Initiative
-from tests.factories import InitiativeFactory, MeasurementFactory, MetricFactory, PersonFactory, ProgramFactory
+from tests.factories import (
+    ForumFactory,
+    ForumSessionFactory,
+    InitiativeFactory,
+    MeasurementFactory,
+    MetricFactory,
+    PersonFactory,
+    ProgramFactory,
+)
 from tests.programs.test_admin import form_data
 
 pytestmark = pytest.mark.django_db
@@ -109,3 +117,35 @@ def test_a_progress_update_added_on_the_initiative_page_moves_its_percent(office
     response = office_client.post(url, data)
     assert response.status_code == 302, response.context["adminform"].form.errors
     assert Initiative.objects.get(pk=initiative.pk).percent_complete == 45
+
+
+@pytest.mark.parametrize(
+    ("field", "value"),
+    [
+        ("baseline", "55"),
+        ("baseline_on", "2024-02-01"),
+        ("direction", "decrease"),
+        ("unit", "pts"),
+        ("kind", "perception"),
+    ],
+)
+def test_the_admin_asks_the_reason_for_the_definition_fields(office_client, metric, office_user, field, value):
+    url = admin_url("metrics.metric", "change", metric.pk)
+    refused = office_client.post(url, form_data(office_client.get(url), **{field: value}))
+    assert refused.status_code == 200
+    assert "needs a reason" in str(refused.context["adminform"].form.errors["change_reason"])
+    assert not metric.revisions.exists()
+    data = form_data(office_client.get(url), **{field: value, "change_reason": "Restated by Finance"})
+    assert office_client.post(url, data).status_code == 302
+    revision = metric.revisions.get()
+    assert (revision.field, revision.reason, revision.changed_by) == (field, "Restated by Finance", office_user)
+
+
+def test_approved_in_offers_only_held_sessions_of_the_program_up_to_today(office_client, metric):
+    forum = ForumFactory(program=metric.program)
+    held = ForumSessionFactory(forum=forum, scheduled_for=dt.datetime(2024, 3, 1, 9, tzinfo=dt.UTC))
+    ForumSessionFactory(forum=forum, scheduled_for=dt.datetime(2024, 4, 1, 9, tzinfo=dt.UTC), status="cancelled")
+    ForumSessionFactory(forum=forum, scheduled_for=dt.datetime(2999, 1, 1, 9, tzinfo=dt.UTC))  # not yet
+    ForumSessionFactory(scheduled_for=dt.datetime(2024, 3, 1, 9, tzinfo=dt.UTC))  # another program's
+    form = office_client.get(admin_url("metrics.metric", "change", metric.pk)).context["adminform"].form
+    assert list(form.fields["approved_in"].queryset) == [held]

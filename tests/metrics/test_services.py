@@ -41,6 +41,12 @@ class TestGuardedChanges:
             ("target_on", dt.date(2025, 7, 1), "2025-01-01", "2025-07-01"),
             ("incentive_weight", 0, "20", "0"),
             ("status", "retired", "active", "retired"),
+            ("baseline", D("55.5"), "50", "55.5"),
+            ("baseline_on", dt.date(2024, 3, 1), "2024-01-01", "2024-03-01"),
+            ("direction", "decrease", "increase", "decrease"),
+            ("unit", "points", "%", "points"),
+            ("level", "tactical", "strategic", "tactical"),
+            ("kind", "perception", "outcome", "perception"),
         ],
     )
     def test_each_guarded_field_writes_a_revision(self, metric, field, value, old_text, new_text):
@@ -72,9 +78,41 @@ class TestGuardedChanges:
         assert not MetricRevision.objects.exists()
 
     def test_unguarded_change_needs_no_reason(self, metric):
-        metric_update(metric=metric, changes={"description": "Share of customers renewing", "unit": "pts"})
+        metric_update(
+            metric=metric, changes={"description": "Share of customers renewing", "reporting_cadence": "weekly"}
+        )
         assert not MetricRevision.objects.exists()
-        assert Metric.objects.get(pk=metric.pk).unit == "pts"
+        assert Metric.objects.get(pk=metric.pk).reporting_cadence == "weekly"
+
+    @pytest.mark.parametrize(
+        "changes",
+        [
+            {"baseline": D("55")},
+            {"baseline_on": dt.date(2024, 2, 1)},
+            {"direction": "decrease"},
+            {"unit": "pts"},
+            {"level": "tactical"},
+            {"kind": "perception"},
+        ],
+        ids=lambda c: next(iter(c)),
+    )
+    def test_the_definition_fields_are_guarded_too(self, metric, changes):
+        with pytest.raises(ValidationError) as exc:
+            metric_update(metric=metric, changes=changes)
+        assert "change_reason" in exc.value.message_dict
+        assert not MetricRevision.objects.exists()
+
+    def test_an_empty_unit_and_none_are_the_same(self, metric):
+        metric_update(metric=metric, changes={"unit": ""}, reason="no unit")
+        metric_update(metric=metric, changes={"unit": None})
+        assert list(MetricRevision.objects.values_list("field", "old_value", "new_value")) == [("unit", "%", "")]
+
+    def test_a_level_cannot_drop_below_a_childs(self, metric):
+        child = MetricFactory(program=metric.program, parent=metric, level="tactical")
+        with pytest.raises(ValidationError, match=child.name):
+            metric_update(metric=metric, changes={"level": "operational"}, reason="restated")
+        metric_update(metric=metric, changes={"level": "tactical"}, reason="restated")
+        assert Metric.objects.get(pk=metric.pk).level == "tactical"
 
     def test_same_value_is_not_a_change(self, metric):
         metric_update(metric=metric, changes={"target": D("70.0000"), "incentive_weight": 20})

@@ -16,6 +16,8 @@ from django.db import connection, transaction
 from django.db.models import QuerySet
 from django.utils import timezone
 
+from programs.actors import Actor, stamp
+from programs.changelog import record_history
 from programs.models import Person
 
 from .choices import GUARDED_FIELDS, MetricStatus
@@ -85,6 +87,8 @@ def metric_update(
         setattr(metric, field, value)
     metric.full_clean(exclude=["program"])
     metric._change_reason = reason
+    actor = Actor.of(actor)
+    stamp(metric, actor)
     metric.save()
     MetricRevision.objects.bulk_create(
         MetricRevision(
@@ -93,7 +97,7 @@ def metric_update(
             old_value=_as_text(old),
             new_value=_as_text(new),
             reason=reason,
-            changed_by=actor if getattr(actor, "is_authenticated", False) and getattr(actor, "pk", None) else None,
+            **actor.fields("changed_by"),
             changed_at=at,
             approved_in=approved_in,
         )
@@ -131,8 +135,7 @@ def metric_delete(*, metric: Metric, actor=None) -> None:
     refusal = metric_delete_refusal(locked)
     if refusal:
         raise ValidationError(refusal)
-    if getattr(actor, "is_authenticated", False) and getattr(actor, "pk", None):
-        locked._history_user = actor  # the deletion's history row names who deleted it
+    stamp(locked, actor)  # the deletion's history row names who deleted it
     locked.delete()
 
 
@@ -349,8 +352,8 @@ def measurements_upsert(
     `measurement_rows` (see there; `MeasurementItemsInvalid` names each bad item's index and
     nothing is written). A new pair is created, a changed value or source is updated (with
     a new recorded_at), an identical item changes nothing. Every created or changed row gets
-    its history row (simple-history: `+` or `~`, `reason`, the actor when a user), so no
-    path leaves a gap in the audit trail.
+    its history row (simple-history: `+` or `~`, `reason`, the acting user or API key) and
+    its change-log entry, so no path leaves a gap in the audit trail.
 
     Set-wise: one query for the metrics, then on PostgreSQL one statement upserts the rows
     and writes their history (elsewhere a read, a bulk upsert and a bulk history insert),
@@ -360,11 +363,14 @@ def measurements_upsert(
     if not rows:
         return UpsertResult(created=0, updated=0, unchanged=0)
     now = timezone.now()
-    user = actor if getattr(actor, "is_authenticated", False) and getattr(actor, "pk", None) else None
+    actor = Actor.of(actor)
     if connection.vendor == "postgresql":
-        created, updated = _upsert_postgresql(rows, now, user, reason)
+        snapshots = _upsert_postgresql(rows, now, actor, reason)
     else:
-        created, updated = _upsert_generic(rows, now, user, reason)
+        snapshots = _upsert_generic(rows, now, actor, reason)
+    record_history(Measurement, snapshots)
+    created = sum(1 for s in snapshots if s.history_type == "+")
+    updated = len(snapshots) - created
     return UpsertResult(created=created, updated=updated, unchanged=len(rows) - created - updated)
 
 
@@ -385,7 +391,7 @@ def measurement_upsert(
     return Measurement.objects.get(metric=metric, period_end=period_end), result.created == 1
 
 
-def _upsert_postgresql(rows: list[MeasurementRow], now, user, reason: str | None) -> tuple[int, int]:
+def _upsert_postgresql(rows: list[MeasurementRow], now, actor: Actor, reason: str | None) -> list:
     table = Measurement._meta.db_table
     history = Measurement.history.model._meta.db_table
     # One statement: insert-or-update only rows that differ, and write a history row for
@@ -404,13 +410,13 @@ def _upsert_postgresql(rows: list[MeasurementRow], now, user, reason: str | None
         ), logged AS (
             INSERT INTO {history}
                 (id, metric_id, period_end, value, source, recorded_at,
-                 history_date, history_change_reason, history_type, history_user_id)
+                 history_date, history_change_reason, history_type, history_user_id, history_api_key_id)
             SELECT id, metric_id, period_end, value, source, recorded_at,
-                   %s, %s, CASE WHEN inserted THEN '+' ELSE '~' END, %s
+                   %s, %s, CASE WHEN inserted THEN '+' ELSE '~' END, %s, %s
             FROM written
-            RETURNING history_type
+            RETURNING *
         )
-        SELECT count(*) FILTER (WHERE history_type = '+'), count(*) FILTER (WHERE history_type = '~') FROM logged
+        SELECT * FROM logged
     """
     params = [
         [r.metric_id for r in rows],
@@ -420,15 +426,17 @@ def _upsert_postgresql(rows: list[MeasurementRow], now, user, reason: str | None
         now,
         now,
         reason,
-        user.pk if user is not None else None,
+        actor.user_id,
+        actor.api_key_id,
     ]
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
-        created, updated = cursor.fetchone()
-    return created, updated
+        columns = [column.name for column in cursor.description]
+        # The snapshots as written, for their change-log entries.
+        return [Measurement.history.model(**dict(zip(columns, row, strict=True))) for row in cursor.fetchall()]
 
 
-def _upsert_generic(rows: list[MeasurementRow], now, user, reason: str | None) -> tuple[int, int]:
+def _upsert_generic(rows: list[MeasurementRow], now, actor: Actor, reason: str | None) -> list:
     """Any other database: read what exists, then a bulk upsert and bulk history rows."""
     low, high = min(r.period_end for r in rows), max(r.period_end for r in rows)
     existing = {
@@ -447,7 +455,7 @@ def _upsert_generic(rows: list[MeasurementRow], now, user, reason: str | None) -
         )
         (new if before is None else changed).append(obj)
     if not new and not changed:
-        return 0, 0
+        return []
     Measurement.objects.bulk_create(
         new + changed,
         update_conflicts=True,
@@ -455,14 +463,16 @@ def _upsert_generic(rows: list[MeasurementRow], now, user, reason: str | None) -
         update_fields=["value", "source", "recorded_at"],
         batch_size=2000,
     )
+    snapshots = []
     for objs, update in ((new, False), (changed, True)):
         if objs:
-            Measurement.history.bulk_history_create(
+            snapshots += Measurement.history.bulk_history_create(
                 objs,
                 update=update,
-                default_user=user,
+                default_user=actor.user,
                 default_change_reason=reason,
                 default_date=now,
                 batch_size=2000,
+                custom_historical_attrs={"history_api_key_id": actor.api_key_id},
             )
-    return len(new), len(changed)
+    return snapshots

@@ -45,7 +45,7 @@ class ApiKeyAuthentication(authentication.BaseAuthentication):
             raw = header[1].decode()
         except UnicodeError:
             raise exceptions.AuthenticationFailed("The API key contains invalid characters.") from None
-        key = ApiKey.objects.select_related("organization").filter(key_hash=ApiKey.hash(raw)).first()
+        key = ApiKey.objects.select_related("organization", "created_by").filter(key_hash=ApiKey.hash(raw)).first()
         if key is None:
             raise exceptions.AuthenticationFailed("Unknown API key.")
         if key.revoked_at is not None:

@@ -18,6 +18,7 @@ from django.db import models
 from django.db.models import Q
 
 from .choices import ChangeAction
+from .history import ActorHistoricalModel
 from .scoping import scoped_queryset
 
 _LOOSE = {"null": True, "blank": True, "on_delete": models.DO_NOTHING, "db_constraint": False, "related_name": "+"}
@@ -30,6 +31,21 @@ class ChangeQuerySet(scoped_queryset("organization")):
         """`metric`, `metrics.metric`: a model's name or its label."""
         labels = {name if "." in name else label_of(name) for name in names}
         return self.filter(model__in=labels)
+
+
+def tracked_models() -> list[type[models.Model]]:
+    """Every model whose history (and so whose changes) the log keeps."""
+    found = []
+    for model in apps.get_models():
+        manager = getattr(model._meta, "simple_history_manager_attribute", None)
+        if manager and issubclass(getattr(model, manager).model, ActorHistoricalModel):
+            found.append(model)
+    return found
+
+
+def model_choices() -> list[tuple[str, str]]:
+    """(model name, verbose name) of the tracked models, for the log's `model` filter."""
+    return sorted((m._meta.model_name, str(m._meta.verbose_name)) for m in tracked_models())
 
 
 def label_of(model_name: str) -> str:

@@ -113,6 +113,7 @@ class MetricRevisionSerializer(serializers.ModelSerializer):
             "new_value",
             "reason",
             "changed_by",
+            "changed_by_key",
             "changed_at",
             "approved_in",
         ]

@@ -44,8 +44,11 @@ def tracked_models() -> list[type[models.Model]]:
 
 
 def model_choices() -> list[tuple[str, str]]:
-    """(model name, verbose name) of the tracked models, for the log's `model` filter."""
-    return sorted((m._meta.model_name, str(m._meta.verbose_name)) for m in tracked_models())
+    """The log's `model` filter values: each tracked model by name (`metric`) and by the
+    label entries show (`metrics.metric`)."""
+    names = [(m._meta.model_name, str(m._meta.verbose_name)) for m in tracked_models()]
+    labels = [(m._meta.label_lower, str(m._meta.verbose_name)) for m in tracked_models()]
+    return sorted(names) + sorted(labels)
 
 
 def label_of(model_name: str) -> str:

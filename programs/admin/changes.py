@@ -17,7 +17,7 @@ class ModelFilter(admin.SimpleListFilter):
     parameter_name = "model"
 
     def lookups(self, request, model_admin):
-        return model_choices()
+        return [(name, label) for name, label in model_choices() if "." not in name]
 
     def queryset(self, request, queryset):
         return queryset.for_model_names([self.value()]) if self.value() else queryset

@@ -56,7 +56,7 @@ def _window() -> tuple[int, int]:
 
 
 def _failures_key(request) -> str:
-    return f"cxgov:unknown-api-keys:{client_address(request)}:{_window()[0]}"
+    return f"cxgov:unknown-api-keys:{client_address(request) or 'unknown'}:{_window()[0]}"
 
 
 def refuse_if_throttled(request) -> None:

@@ -72,7 +72,7 @@ class ScopedViewSetMixin:
         return Actor.of(self.request.user)
 
     def get_serializer_context(self) -> dict:
-        # Services write audit rows with the acting user; serializers pass it on.
+        # Services write audit rows with the actor (user or API key); serializers pass it on.
         return {**super().get_serializer_context(), "actor": self.actor}
 
     def check_target_role(self, serializer) -> None:

@@ -82,7 +82,10 @@ def actor_label(user, api_key) -> str:
 
 def stamp(instance, actor) -> None:
     """Name `actor` on the history row the next save or delete of `instance` writes (and keep
-    the request's principal out of it)."""
+    the request's principal out of it). Nobody given: the request's principal, if any, stays
+    the one named."""
     actor = Actor.of(actor)
+    if not actor:
+        return
     instance._history_user = actor.user
     setattr(instance, API_KEY_ATTRIBUTE, actor.api_key)

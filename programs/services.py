@@ -10,6 +10,7 @@ from django.utils import timezone
 from django.utils.text import slugify
 
 from .actors import Actor, stamp
+from .changelog import bulk_history
 from .choices import PROGRAM_TRANSITIONS, ProgramStatus, Role
 from .models import ApiKey, Initiative, Organization, Person, Program, ProgramStatusChange, ProgressUpdate
 
@@ -195,8 +196,12 @@ def api_key_create(*, organization: Organization, name: str, role: str, actor=No
     return key, raw
 
 
-def api_key_revoke(*, key: ApiKey) -> ApiKey:
-    """Revoke a key; safe to re-run (a revoked key keeps its first revocation time)."""
-    ApiKey.objects.filter(pk=key.pk, revoked_at__isnull=True).update(revoked_at=timezone.now())
-    key.refresh_from_db(fields=["revoked_at"])
+@transaction.atomic
+def api_key_revoke(*, key: ApiKey, actor=None) -> ApiKey:
+    """Revoke a key, with its snapshot and change-log entry naming `actor`; safe to re-run (a
+    revoked key keeps its first revocation time, and a second call writes nothing)."""
+    revoked = ApiKey.objects.filter(pk=key.pk, revoked_at__isnull=True).update(revoked_at=timezone.now())
+    key.refresh_from_db()
+    if revoked:
+        bulk_history(ApiKey, [key], update=True, actor=actor, reason="revoked")
     return key

@@ -302,3 +302,14 @@ def test_a_user_changing_two_organizations_is_logged_in_each(organization, other
         )
     )
     assert by_org == {a.pk: organization.pk, b.pk: other_organization.pk}
+
+
+def test_revoking_a_key_is_logged_once(organization, ana, erp_key):
+    from programs.services import api_key_revoke
+
+    api_key_revoke(key=erp_key, actor=ana)
+    api_key_revoke(key=erp_key, actor=ana)  # already revoked: nothing more
+    entry = Change.objects.get(model="programs.apikey", action=ChangeAction.CHANGED)
+    assert entry.actor_user_id == ana.pk and entry.reason == "revoked"
+    assert [c["field"] for c in entry.changes] == ["revoked_at"]
+    assert erp_key.history.count() == 2

@@ -433,7 +433,8 @@ def _upsert_postgresql(rows: list[MeasurementRow], now, actor: Actor, reason: st
         cursor.execute(sql, params)
         columns = [column.name for column in cursor.description]
         # The snapshots as written, for their change-log entries.
-        return [Measurement.history.model(**dict(zip(columns, row, strict=True))) for row in cursor.fetchall()]
+        snapshot = Measurement.history.model  # once: `Measurement.history` builds a manager per access
+        return [snapshot(**dict(zip(columns, row, strict=True))) for row in cursor.fetchall()]
 
 
 def _upsert_generic(rows: list[MeasurementRow], now, actor: Actor, reason: str | None) -> list:

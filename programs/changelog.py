@@ -273,11 +273,20 @@ def _names(model, snapshots, instances) -> dict[int, str]:
     with their references fetched set-wise (one query per reference field)."""
     if instances is not None:
         return {s.history_id: _name(obj) for s, obj in zip(snapshots, instances, strict=True)}
-    objs = [s.instance for s in snapshots]
     references = [f.name for f in model._meta.concrete_fields if f.is_relation]
-    if references and len(objs) > 1:
-        models.prefetch_related_objects(objs, *references)
-    return {s.history_id: _name(obj) for s, obj in zip(snapshots, objs, strict=True)}
+    if references and len(snapshots) > 1:
+        models.prefetch_related_objects(snapshots, *references)
+    return {s.history_id: _snapshot_name(model, s) for s in snapshots}
+
+
+def _snapshot_name(model, snapshot) -> str:
+    """The model's __str__ applied to the snapshot, which has the same fields (and their
+    prefetched references): no live instance to build per row. A __str__ that needs more
+    than fields gets the instance the snapshot describes."""
+    try:
+        return model.__str__(snapshot)
+    except (AttributeError, ObjectDoesNotExist):
+        return _name(snapshot.instance)
 
 
 def _actor_labels(snapshots) -> dict[tuple, str]:

@@ -84,7 +84,6 @@ class Change(models.Model):
         indexes = [
             models.Index(fields=["organization", "-at", "-id"], name="change_org_at"),
             models.Index(fields=["program", "-at"], name="change_program_at"),
-            models.Index(fields=["organization", "model", "-at"], name="change_org_model_at"),
             models.Index(fields=["actor_user", "-at"], condition=Q(actor_user__isnull=False), name="change_user_at"),
             models.Index(
                 fields=["actor_api_key", "-at"], condition=Q(actor_api_key__isnull=False), name="change_key_at"

@@ -237,7 +237,7 @@ class Migration(migrations.Migration):
             ],
             options={
                 'ordering': ['-at', '-id'],
-                'indexes': [models.Index(fields=['organization', '-at', '-id'], name='change_org_at'), models.Index(fields=['program', '-at'], name='change_program_at'), models.Index(fields=['organization', 'model', '-at'], name='change_org_model_at'), models.Index(condition=models.Q(('actor_user__isnull', False)), fields=['actor_user', '-at'], name='change_user_at'), models.Index(condition=models.Q(('actor_api_key__isnull', False)), fields=['actor_api_key', '-at'], name='change_key_at')],
+                'indexes': [models.Index(fields=['organization', '-at', '-id'], name='change_org_at'), models.Index(fields=['program', '-at'], name='change_program_at'), models.Index(condition=models.Q(('actor_user__isnull', False)), fields=['actor_user', '-at'], name='change_user_at'), models.Index(condition=models.Q(('actor_api_key__isnull', False)), fields=['actor_api_key', '-at'], name='change_key_at')],
                 'constraints': [models.UniqueConstraint(fields=('model', 'history_id'), name='change_one_per_snapshot')],
             },
         ),

@@ -30,11 +30,11 @@ from simple_history.signals import post_create_historical_record
 
 from .actors import Actor, actor_label
 from .changes import VALUE_CHARS, Change
-from .choices import ChangeAction
 from .history import ActorHistoricalModel
 from .models import ApiKey
 from .scoping import organization_path, program_path
 
+# Ids per IN list (SQLite allows 32,766 parameters; PostgreSQL 65,535).
 BATCH = 2000
 # Words in a field name that mark a secret: the log says it changed, never the values.
 _SECRET_WORDS = ("secret", "token", "password", "key_hash")
@@ -359,6 +359,3 @@ def _chunks(items: Iterable, size: int = BATCH):
     items = list(items)
     for start in range(0, len(items), size):
         yield items[start : start + size]
-
-
-__all__ = ["ChangeAction", "bulk_history", "record_history"]

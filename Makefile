@@ -4,7 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 PYTEST_ARGS ?=
 
-.PHONY: run test lint install install-dev migrate demo worker beat clean
+.PHONY: run test test-tools lint install install-dev migrate demo worker beat clean
 
 $(VENV)/bin/activate:
 	$(PYTHON) -m venv $(VENV)
@@ -30,8 +30,17 @@ run: migrate
 	$(PY) manage.py runserver 127.0.0.1:8000
 
 ## Install the dev tools and run the whole suite (PostgreSQL + Redis when DATABASE_URL / REDIS_URL are set).
-test: install-dev
+## The sign-in tests drive a real OpenID provider (npm's oidc-provider): installed here when node is present
+## (without node those tests skip saying why, or fail under CXGOV_REQUIRE_SERVICES=1).
+test: install-dev test-tools
 	$(PY) -m pytest $(PYTEST_ARGS)
+
+test-tools:
+	@if command -v npm >/dev/null 2>&1; then \
+		npm ci --prefix tests/oidc --no-audit --no-fund --loglevel=error; \
+	else \
+		echo "npm not found: the OpenID sign-in tests (tests/oidc) will be skipped"; \
+	fi
 
 lint: install-dev
 	$(VENV)/bin/ruff check .

@@ -17,6 +17,7 @@ from django.db import IntegrityError, connection, transaction
 from django.db.models import Q
 from django.utils import timezone
 
+from programs.changelog import bulk_history
 from programs.models import Organization
 
 from . import events
@@ -254,6 +255,7 @@ def _insert(
     try:
         with transaction.atomic():
             created = Flag.objects.bulk_create([flag for _, flag in new], batch_size=BULK_BATCH)
+        bulk_history(Flag, created, update=False, reason=f"found by the scan as of {as_of}")
         return created, []
     except IntegrityError:
         logger.info("flags_sync: a concurrent scan raised some of the same flags; merging row by row")
@@ -381,6 +383,7 @@ def flags_sync(
 
     if to_refresh:
         _bulk_refresh(to_refresh)
+        bulk_history(Flag, to_refresh, update=True, reason=f"found again by the scan as of {as_of}")
     for start in range(0, len(to_touch), TOUCH_BATCH):
         Flag.objects.filter(pk__in=to_touch[start : start + TOUCH_BATCH]).update(
             last_detected_at=now, last_detected_on=as_of
@@ -407,6 +410,7 @@ def flags_sync(
                 CONDITION_CLEARED,
                 as_of,
             )
+        bulk_history(Flag, stale, update=True, reason=CONDITION_CLEARED)
 
     result.raised_ids = [f.pk for f in created]
     result.refreshed_ids = [f.pk for f in to_refresh] + to_touch

@@ -13,11 +13,11 @@ from contextlib import contextmanager
 
 from celery.exceptions import SoftTimeLimitExceeded
 from django.conf import settings
-from django.contrib.auth import get_user_model
 from django.db import transaction
 from django.utils import timezone
 
 from cxgov.queue import queue_task_on_commit
+from programs.actors import Actor
 from programs.models import Organization
 
 from .choices import FlagKind, ScanStatus
@@ -209,14 +209,14 @@ def scan_queue(
 ) -> ScanRun:
     """Record a queued ScanRun and send `scan_organization_task` once the transaction commits.
 
-    Used by the API (`POST scans/`, answered 202) and the admin action. `actor` is a User
-    or anything else (an API-key principal), which is recorded as nobody. Each call
+    Used by the API (`POST scans/`, answered 202) and the admin action. `actor` is
+    anything `Actor.of` takes; its user is recorded (a key's run names nobody). Each call
     queues a new run; the task itself is idempotent.
     """
     run = ScanRun(
         organization=organization,
         as_of=as_of,
-        requested_by=actor if isinstance(actor, get_user_model()) else None,
+        requested_by=Actor.of(actor).user,
         program_ids=sorted(set(program_ids)) if program_ids is not None else None,
     )
     return _queue_runs([run])[0]

@@ -16,7 +16,7 @@ What it prints (SPEC §7, "API" and "Ingest"):
 - Ingest: 10,000 new measurements posted to `measurements/bulk/` over HTTP (end to end:
   request, parse, validation, upsert, history rows, commit, response) against a raw
   `Measurement.objects.bulk_create` of the same rows in this process; median of --rounds.
-  The endpoint writes through `metrics.services.measurements_upsert` (rows and history).
+  The endpoint writes through `metrics.measurements.measurements_upsert` (rows and history).
   The budget is HTTP ≥ 0.5× the raw rate. Also shown: the same bulk as an update (every
   value changed) and as a no-op resend.
 

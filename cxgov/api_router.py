@@ -33,5 +33,6 @@ router.register("escalations", accountability_views.EscalationViewSet, basename=
 router.register("flags", accountability_views.FlagViewSet, basename="flag")
 router.register("scans", accountability_views.ScanRunViewSet, basename="scanrun")
 router.register("webhooks", WebhookViewSet, basename="webhook")
+router.register("changes", programs_views.ChangeViewSet, basename="change")
 
 urlpatterns = router.urls

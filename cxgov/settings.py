@@ -4,6 +4,7 @@ Defaults make a first local run work (SQLite, eager Celery, DEBUG on). With DEBU
 the settings refuse to start without a real SECRET_KEY and ALLOWED_HOSTS.
 """
 
+from datetime import timedelta
 from pathlib import Path
 
 import environ
@@ -37,6 +38,7 @@ INSTALLED_APPS = [
     "drf_spectacular",
     "drf_spectacular_sidecar",
     "simple_history",
+    "axes",
     "programs",
     "metrics",
     "accountability",
@@ -55,6 +57,8 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "simple_history.middleware.HistoryRequestMiddleware",
+    # Last: it turns an axes lockout raised by authentication into its answer.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "cxgov.urls"
@@ -108,6 +112,62 @@ STORAGES = {
 LOGIN_URL = "/accounts/login/"
 LOGIN_REDIRECT_URL = "/dashboard/"
 LOGOUT_REDIRECT_URL = "/accounts/login/"
+
+# --- Signing in (SPEC §5): passwords with a lockout; OpenID Connect when configured ---
+AUTHENTICATION_BACKENDS = [
+    # First: refuses a locked-out account and address before any password is checked.
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+# 5 failed passwords in a row for one account from one address lock that pair out for 15
+# minutes, on /accounts/login/ and /admin/login/ alike. A success resets the count; tries
+# during the lockout do not extend it, so the page can say when it lifts.
+AXES_FAILURE_LIMIT = env.int("CXGOV_LOGIN_FAILURE_LIMIT", default=5)
+AXES_COOLOFF_TIME = timedelta(minutes=env.int("CXGOV_LOGIN_LOCKOUT_MINUTES", default=15))
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_RESET_ON_SUCCESS = True
+AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False
+AXES_LOCKOUT_CALLABLE = "programs.lockout.lockout_response"
+# Behind N reverse proxies, the client's address is the Nth from the right of X-Forwarded-For.
+CXGOV_TRUSTED_PROXIES = env.int("CXGOV_TRUSTED_PROXIES", default=0)
+AXES_CLIENT_IP_CALLABLE = "programs.lockout.client_address"
+# Unknown API keys: after this many from one address within the window (seconds), that
+# address gets 429 for any key until the window ends.
+CXGOV_UNKNOWN_KEY_LIMIT = env.int("CXGOV_UNKNOWN_KEY_LIMIT", default=10)
+CXGOV_UNKNOWN_KEY_WINDOW = env.int("CXGOV_UNKNOWN_KEY_WINDOW", default=60)
+
+# OpenID Connect (mozilla-django-oidc), on when OIDC_RP_CLIENT_ID is set. Users are matched
+# by email; memberships come from the claim OIDC_ROLES_CLAIM, whose values read
+# "<organization slug>:<role>" (or are mapped to that by OIDC_GROUP_MAP, a JSON object).
+OIDC_RP_CLIENT_ID = env("OIDC_RP_CLIENT_ID", default="")
+OIDC_ENABLED = bool(OIDC_RP_CLIENT_ID)
+OIDC_RP_CLIENT_SECRET = env("OIDC_RP_CLIENT_SECRET", default="")
+OIDC_OP_AUTHORIZATION_ENDPOINT = env("OIDC_OP_AUTHORIZATION_ENDPOINT", default="")
+OIDC_OP_TOKEN_ENDPOINT = env("OIDC_OP_TOKEN_ENDPOINT", default="")
+OIDC_OP_USER_ENDPOINT = env("OIDC_OP_USER_ENDPOINT", default="")
+OIDC_OP_JWKS_ENDPOINT = env("OIDC_OP_JWKS_ENDPOINT", default="")
+OIDC_RP_SIGN_ALGO = env("OIDC_RP_SIGN_ALGO", default="RS256")
+OIDC_RP_SCOPES = env("OIDC_RP_SCOPES", default="openid email profile groups")
+OIDC_USE_PKCE = True
+OIDC_PROVIDER_NAME = env("OIDC_PROVIDER_NAME", default="your organization's sign-in")
+OIDC_ROLES_CLAIM = env("OIDC_ROLES_CLAIM", default="groups")
+OIDC_GROUP_MAP = env.json("OIDC_GROUP_MAP", default={})
+OIDC_TIMEOUT = env.int("OIDC_TIMEOUT", default=10)
+LOGIN_REDIRECT_URL_FAILURE = "/accounts/login/?oidc=refused"
+if OIDC_ENABLED:
+    missing = [
+        name
+        for name in (
+            "OIDC_OP_AUTHORIZATION_ENDPOINT",
+            "OIDC_OP_TOKEN_ENDPOINT",
+            "OIDC_OP_USER_ENDPOINT",
+            "OIDC_OP_JWKS_ENDPOINT",
+        )
+        if not vars()[name]
+    ]
+    if missing:
+        raise ImproperlyConfigured(f"OIDC_RP_CLIENT_ID is set: set {', '.join(missing)} too.")
+    AUTHENTICATION_BACKENDS.append("programs.oidc.OrganizationOIDCBackend")
 
 # --- Request limits: bodies over this answer 413 (a bulk of 10,000 items fits).
 DATA_UPLOAD_MAX_MEMORY_SIZE = env.int("DATA_UPLOAD_MAX_MEMORY_SIZE", default=5 * 1024 * 1024)
@@ -258,6 +318,8 @@ LOGGING = {
     "root": {"handlers": ["console"], "level": env("LOG_LEVEL", default="INFO")},
     "loggers": {
         "django.db.backends": {"level": "WARNING"},
+        # axes announces itself at every start; its lockouts (warnings) still show.
+        "axes": {"level": "WARNING"},
         # In-process (eager) tasks would log a line per task on the console.
         "celery.app.trace": {"level": "INFO" if REDIS_URL else "WARNING"},
     },

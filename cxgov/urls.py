@@ -5,11 +5,16 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from cxgov.health import healthz
 from dashboard.api import DashboardSummaryView
+from programs.oidc import SignInCallbackView, SignInStartView, SignInView
 
 urlpatterns = [
     path("", RedirectView.as_view(url="/dashboard/", permanent=False)),
     path("admin/", admin.site.urls),
+    # The login page offers the identity provider when OIDC is configured (settings.OIDC_ENABLED).
+    path("accounts/login/", SignInView.as_view(), name="login"),
     path("accounts/", include("django.contrib.auth.urls")),
+    path("oidc/authenticate/", SignInStartView.as_view(), name="oidc_authentication_init"),
+    path("oidc/callback/", SignInCallbackView.as_view(), name="oidc_authentication_callback"),
     path("dashboard/", include("dashboard.urls")),
     path("api/v1/dashboard/", DashboardSummaryView.as_view(), name="api-dashboard"),
     path("api/v1/", include("cxgov.api_router")),

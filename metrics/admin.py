@@ -15,15 +15,9 @@ from programs.admin import (
 
 from .choices import GUARDED_FIELDS_TEXT
 from .forms import MetricAdminForm
+from .measurements import measurements_upsert, validate_value
 from .models import Exemption, Measurement, Metric, MetricRevision
-from .services import (
-    exemption_grant,
-    measurements_upsert,
-    metric_delete,
-    metric_delete_refusal,
-    metric_update,
-    validate_value,
-)
+from .services import exemption_grant, metric_delete, metric_delete_refusal, metric_update
 
 
 class MeasurementForm(ScopedModelForm):

@@ -3,9 +3,9 @@ from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Exists, OuterRef, Q, Subquery
 from django.utils import timezone
-from simple_history.models import HistoricalRecords
 
 from programs import readiness
+from programs.history import tracked
 from programs.models import BusinessUnit, Person, Program, pct_check, scoped_queryset
 
 from .choices import LEVEL_RANK, Cadence, Direction, Health, Kind, Level, MetricStatus
@@ -58,7 +58,7 @@ class Metric(models.Model):
     replaced_by = models.ForeignKey("self", null=True, blank=True, on_delete=models.SET_NULL, related_name="replaces")
     created_at = models.DateTimeField(default=timezone.now)
 
-    history = HistoricalRecords()
+    history = tracked()
     objects = MetricQuerySet.as_manager()
 
     class Meta:
@@ -126,7 +126,7 @@ class Measurement(models.Model):
     source = models.CharField(max_length=200, blank=True)
     recorded_at = models.DateTimeField(default=timezone.now)
 
-    history = HistoricalRecords()
+    history = tracked()
     objects = scoped_queryset("metric__program__organization").as_manager()
 
     class Meta:
@@ -148,6 +148,9 @@ class MetricRevision(models.Model):
     reason = models.TextField()
     changed_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    changed_by_key = models.ForeignKey(
+        "programs.ApiKey", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
     changed_at = models.DateTimeField(default=timezone.now)
     # A lazy reference, not an import: the forum that decided the change, when there was one.
@@ -193,7 +196,7 @@ class Exemption(models.Model):
     ends_on = models.DateField(null=True, blank=True)
     created_at = models.DateTimeField(default=timezone.now)
 
-    history = HistoricalRecords()
+    history = tracked()
     objects = ExemptionQuerySet.as_manager()
 
     class Meta:

@@ -5,6 +5,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from accountability.models import Flag
+from programs.history import tracked
 from programs.models import Organization, scoped_queryset
 
 from .choices import DeliveryStatus, NotificationStatus
@@ -20,6 +21,8 @@ class Webhook(models.Model):
     disabled_reason = models.TextField(blank=True)
     created_at = models.DateTimeField(default=timezone.now)
 
+    # The secret stays out of the snapshots (and so out of the change log).
+    history = tracked(excluded_fields=["secret"])
     objects = scoped_queryset("organization").as_manager()
 
     class Meta:

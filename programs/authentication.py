@@ -1,10 +1,21 @@
-"""`Authorization: Bearer <api key>` for integrations."""
+"""`Authorization: Bearer <api key>` for integrations, with unknown keys throttled per address.
 
+A client that sends more than CXGOV_UNKNOWN_KEY_LIMIT unknown (or revoked) keys from one
+address within CXGOV_UNKNOWN_KEY_WINDOW seconds gets 429 for any key from that address
+until the window ends, before any lookup: guessing keys costs the guesser, not us. The
+counter is a fixed window in Django's cache (one add/incr per failure; point CACHES at
+Redis to share it between processes).
+"""
+
+import time
 from datetime import timedelta
 
+from django.conf import settings
+from django.core.cache import cache
 from django.utils import timezone
 from rest_framework import authentication, exceptions
 
+from .lockout import client_address
 from .models import ApiKey
 
 # Write last_used_at at most this often per key, so a busy integration does not
@@ -32,6 +43,42 @@ class ApiKeyPrincipal:
         return f"api-key:{self.api_key.name}"
 
 
+class UnknownKeysThrottled(exceptions.Throttled):
+    default_detail = "Too many unknown API keys from your address."
+
+
+def _window() -> tuple[int, int]:
+    """(this window's number, seconds until it ends)."""
+    length = max(settings.CXGOV_UNKNOWN_KEY_WINDOW, 1)
+    now = time.time()
+    number = int(now // length)
+    return number, int((number + 1) * length - now) + 1
+
+
+def _failures_key(request) -> str:
+    return f"cxgov:unknown-api-keys:{client_address(request) or 'unknown'}:{_window()[0]}"
+
+
+def refuse_if_throttled(request) -> None:
+    """429 when this address already sent too many unknown keys in the current window."""
+    failures = cache.get(_failures_key(request), 0)
+    if failures >= settings.CXGOV_UNKNOWN_KEY_LIMIT:
+        wait = _window()[1]
+        raise UnknownKeysThrottled(
+            wait=wait,
+            detail=f"Too many unknown API keys from your address: try again in {wait} seconds.",
+        )
+
+
+def count_failure(request) -> None:
+    key = _failures_key(request)
+    if not cache.add(key, 1, settings.CXGOV_UNKNOWN_KEY_WINDOW + 1):
+        try:
+            cache.incr(key)
+        except ValueError:  # expired between add and incr: a new window
+            cache.add(key, 1, settings.CXGOV_UNKNOWN_KEY_WINDOW + 1)
+
+
 class ApiKeyAuthentication(authentication.BaseAuthentication):
     keyword = "Bearer"
 
@@ -39,16 +86,20 @@ class ApiKeyAuthentication(authentication.BaseAuthentication):
         header = authentication.get_authorization_header(request).split()
         if not header or header[0].lower() != self.keyword.lower().encode():
             return None
+        refuse_if_throttled(request)
         if len(header) != 2:
             raise exceptions.AuthenticationFailed("Malformed Authorization header: use 'Bearer <api key>'.")
         try:
             raw = header[1].decode()
         except UnicodeError:
+            count_failure(request)
             raise exceptions.AuthenticationFailed("The API key contains invalid characters.") from None
-        key = ApiKey.objects.select_related("organization").filter(key_hash=ApiKey.hash(raw)).first()
+        key = ApiKey.objects.select_related("organization", "created_by").filter(key_hash=ApiKey.hash(raw)).first()
         if key is None:
+            count_failure(request)
             raise exceptions.AuthenticationFailed("Unknown API key.")
         if key.revoked_at is not None:
+            count_failure(request)
             raise exceptions.AuthenticationFailed("This API key has been revoked.")
         now = timezone.now()
         if key.last_used_at is None or now - key.last_used_at > _TOUCH_EVERY:

@@ -60,3 +60,11 @@ COMMITMENT_QUESTIONS: list[tuple[str, str]] = [
     ("drives_reliability", "Is the CEO driving reliability in operations?"),
     ("defines_differentiation", "Has the CEO defined the differentiated value to deliver?"),
 ]
+
+
+class ChangeAction(models.TextChoices):
+    """What a change did to its record (simple-history's history_type)."""
+
+    CREATED = "+", "created"
+    CHANGED = "~", "changed"
+    DELETED = "-", "deleted"

@@ -1,11 +1,22 @@
 """django-filter classes for the programs domain, shared by the API and the dashboard."""
 
+from django.db.models import Exists, OuterRef
 from django_filters import rest_framework as filters
 
 from cxgov.api.filters import IdFilter, choices, date_range
 
-from .choices import InitiativeStatus, ProgramStatus, Rag, StageStatus
-from .models import BusinessUnit, CommitmentAssessment, Initiative, Person, Program, ProgressUpdate, RoadmapStage
+from .changes import model_choices
+from .choices import ChangeAction, InitiativeStatus, ProgramStatus, Rag, StageStatus
+from .models import (
+    BusinessUnit,
+    Change,
+    CommitmentAssessment,
+    Initiative,
+    Person,
+    Program,
+    ProgressUpdate,
+    RoadmapStage,
+)
 
 
 class PersonFilterSet(filters.FilterSet):
@@ -86,3 +97,33 @@ class CommitmentAssessmentFilterSet(filters.FilterSet):
     class Meta:
         model = CommitmentAssessment
         fields = ["program", "assessor"]
+
+
+class ChangeFilterSet(filters.FilterSet):
+    """The change log's filters (SPEC: person, API key, model, program, dates)."""
+
+    person = IdFilter(method="by_person", label="Changes made by this person (id), through their user account")
+    user = IdFilter(field_name="actor_user_id", label="Changes made by this user account (id)")
+    api_key = IdFilter(field_name="actor_api_key_id", label="Changes made with this API key (id)")
+    model = filters.MultipleChoiceFilter(
+        choices=model_choices, method="by_model", label="Record type: metric, measurement, flag..."
+    )
+    program = IdFilter(field_name="program_id")
+    object_id = IdFilter(field_name="object_id", label="One record's changes (with model)")
+    action = choices(ChangeAction)
+    at_after, at_before = date_range("at", on_date=True)
+
+    class Meta:
+        model = Change
+        fields = ["person", "user", "api_key", "model", "program", "object_id", "action"]
+
+    def by_person(self, queryset, name, value):
+        # The person's user, in the organization of the entry: a person id of another
+        # organization matches nothing, and reveals nothing.
+        person = Person.objects.filter(
+            pk=value, user_id=OuterRef("actor_user_id"), organization_id=OuterRef("organization_id")
+        )
+        return queryset.filter(Exists(person))
+
+    def by_model(self, queryset, name, value):
+        return queryset.for_model_names(value) if value else queryset

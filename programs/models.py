@@ -6,9 +6,8 @@ from django.db import models
 from django.db.models import Exists, ExpressionWrapper, F, OuterRef, Q, Subquery
 from django.db.models.functions import Coalesce
 from django.utils import timezone
-from simple_history.models import HistoricalRecords
 
-from . import access, readiness
+from . import readiness
 from .choices import (
     COMMITMENT_QUESTIONS,
     SCANNED_STATUSES,
@@ -20,6 +19,8 @@ from .choices import (
 )
 from .currencies import DEFAULT_CURRENCY, validate_currency
 from .dates import day_start, end_of, window_start
+from .history import tracked
+from .scoping import scoped_queryset
 
 # A program cancelled within this many days is still looked at for `commitment_breached`.
 BREACH_WATCH_DAYS = 365
@@ -33,24 +34,6 @@ def pct_check(field: str) -> models.CheckConstraint:
         condition=Q(**{f"{field}__gte": 0}) & Q(**{f"{field}__lte": 100}),
         name=f"%(app_label)s_%(class)s_{field}_0_100",
     )
-
-
-class OrganizationScopedQuerySet(models.QuerySet):
-    """`for_user` scopes any organization-owned model; subclasses name the path."""
-
-    organization_path = "organization"
-
-    def for_organizations(self, organization_ids) -> "OrganizationScopedQuerySet":
-        return self.filter(**{f"{self.organization_path}__in": organization_ids})
-
-    def for_user(self, user) -> "OrganizationScopedQuerySet":
-        """Rows of the organizations the user (or API key) belongs to; all for superusers."""
-        ids = access.organization_ids(user)
-        return self if ids is None else self.for_organizations(ids)
-
-
-def scoped_queryset(path: str) -> type[OrganizationScopedQuerySet]:
-    return type(f"ScopedBy_{path}", (OrganizationScopedQuerySet,), {"organization_path": path})
 
 
 class Organization(models.Model):
@@ -79,6 +62,7 @@ class Organization(models.Model):
     )
     created_at = models.DateTimeField(default=timezone.now)
 
+    history = tracked()
     objects = scoped_queryset("pk").as_manager()
 
     class Meta:
@@ -93,6 +77,7 @@ class Membership(models.Model):
     organization = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="memberships")
     role = models.CharField(max_length=20, choices=Role.choices)
 
+    history = tracked()
     objects = scoped_queryset("organization").as_manager()
 
     class Meta:
@@ -124,6 +109,7 @@ class ApiKey(models.Model):
     last_used_at = models.DateTimeField(null=True, blank=True)
     revoked_at = models.DateTimeField(null=True, blank=True)
 
+    history = tracked()
     objects = ApiKeyQuerySet.as_manager()
 
     class Meta:
@@ -161,6 +147,7 @@ class Person(models.Model):
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="people"
     )
 
+    history = tracked()
     objects = scoped_queryset("organization").as_manager()
 
     class Meta:
@@ -180,6 +167,7 @@ class BusinessUnit(models.Model):
     organization = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="business_units")
     name = models.CharField(max_length=200)
 
+    history = tracked()
     objects = scoped_queryset("organization").as_manager()
 
     class Meta:
@@ -281,7 +269,7 @@ class Program(models.Model):
     )
     created_at = models.DateTimeField(default=timezone.now)
 
-    history = HistoricalRecords()
+    history = tracked()
     objects = ProgramQuerySet.as_manager()
 
     class Meta:
@@ -330,6 +318,7 @@ class ProgramStatusChange(models.Model):
     changed_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
+    changed_by_key = models.ForeignKey(ApiKey, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
     at = models.DateTimeField(default=timezone.now)
 
     objects = scoped_queryset("program__organization").as_manager()
@@ -353,7 +342,7 @@ class RoadmapStage(models.Model):
     )
     status = models.CharField(max_length=20, choices=StageStatus.choices, default=StageStatus.PLANNED)
 
-    history = HistoricalRecords()
+    history = tracked()
     objects = scoped_queryset("program__organization").as_manager()
 
     class Meta:
@@ -396,7 +385,7 @@ class Initiative(models.Model):
     due_on = models.DateField(null=True, blank=True)
     percent_complete = models.PositiveSmallIntegerField(default=0)
 
-    history = HistoricalRecords(m2m_fields=[])
+    history = tracked()
     objects = InitiativeQuerySet.as_manager()
 
     class Meta:
@@ -429,6 +418,7 @@ class ProgressUpdate(models.Model):
     note = models.TextField(blank=True)
     created_at = models.DateTimeField(default=timezone.now)
 
+    history = tracked()
     objects = scoped_queryset("initiative__program__organization").as_manager()
 
     class Meta:
@@ -484,6 +474,7 @@ class CommitmentAssessment(models.Model):
     )
     note = models.TextField(blank=True)
 
+    history = tracked()
     objects = scoped_queryset("program__organization").as_manager()
 
     class Meta:
@@ -498,3 +489,7 @@ class CommitmentAssessment(models.Model):
 
 
 _core_readiness_checks()
+
+
+# The change log's model lives in its own module; imported here so Django registers it.
+from .changes import Change  # noqa: E402, F401

@@ -2,13 +2,33 @@
 
 Every organization-owned model's QuerySet names the lookup path to its Organization
 (`organization`, `program__organization`, `session__forum__program__organization`, "pk"
-for Organization itself); see `programs.models.scoped_queryset`. The API base (roles on
+for Organization itself); see `scoped_queryset` below. The API base (roles on
 an object, one organization per write, select_related of references), the admin (rights
 per object, forms that refuse cross-tenant references) and the demo purge all read that
 path through these functions, so the tenant boundary is walked the same way everywhere.
 """
 
 from django.db import models
+
+from . import access
+
+
+class OrganizationScopedQuerySet(models.QuerySet):
+    """`for_user` scopes any organization-owned model; subclasses name the path."""
+
+    organization_path = "organization"
+
+    def for_organizations(self, organization_ids) -> "OrganizationScopedQuerySet":
+        return self.filter(**{f"{self.organization_path}__in": organization_ids})
+
+    def for_user(self, user) -> "OrganizationScopedQuerySet":
+        """Rows of the organizations the user (or API key) belongs to; all for superusers."""
+        ids = access.organization_ids(user)
+        return self if ids is None else self.for_organizations(ids)
+
+
+def scoped_queryset(path: str) -> type[OrganizationScopedQuerySet]:
+    return type(f"ScopedBy_{path}", (OrganizationScopedQuerySet,), {"organization_path": path})
 
 
 def organization_path(model: type[models.Model]) -> str | None:
@@ -47,3 +67,21 @@ def organization_id_of(obj: models.Model | None) -> int | None:
         if obj is None:
             return None
     return getattr(obj, f"{last}_id", None)
+
+
+def program_path(model: type[models.Model]) -> str | None:
+    """The lookup from `model` to its Program ("pk" for Program itself), or None for rows
+    of the organization as a whole (people, keys, webhooks...).
+
+    Derived from the organization path (`…__program__organization` → `…__program`), or a
+    direct `program` reference on an organization-scoped row (a flag).
+    """
+    if model._meta.label_lower == "programs.program":
+        return "pk"
+    path = organization_path(model)
+    if path is None:
+        return None
+    if path.endswith("program__organization"):
+        return path.removesuffix("__organization")
+    field = next((f for f in model._meta.fields if f.name == "program" and f.is_relation), None)
+    return "program" if field is not None else None

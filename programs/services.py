@@ -9,6 +9,8 @@ from django.db.models.deletion import Collector
 from django.utils import timezone
 from django.utils.text import slugify
 
+from .actors import Actor, stamp
+from .changelog import bulk_history
 from .choices import PROGRAM_TRANSITIONS, ProgramStatus, Role
 from .dates import add_months
 from .models import (
@@ -55,6 +57,7 @@ def program_transition(
     Not idempotent: a repeated call is refused because the program is already in `to`.
     """
     at = at or timezone.now()
+    actor = Actor.of(actor)
     reason = (reason or "").strip()
     locked = Program.objects.select_for_update().get(pk=program.pk)
     current = locked.status
@@ -82,6 +85,7 @@ def program_transition(
     for field, value in update.items():
         setattr(locked, field, value)
     locked._change_reason = reason or f"{current} → {to}"
+    stamp(locked, actor)
     locked.save(update_fields=list(update))
     for field, value in update.items():
         setattr(program, field, value)
@@ -94,7 +98,7 @@ def program_transition(
         forced=bool(unmet),
         unmet_readiness=unmet,
         committed_horizon_months=locked.committed_horizon_months,
-        changed_by=actor if getattr(actor, "is_authenticated", False) else None,
+        **actor.fields("changed_by"),
         at=at,
     )
 
@@ -191,8 +195,7 @@ def program_delete(*, program: Program, actor=None) -> None:
     locked = Program.objects.select_for_update().get(pk=program.pk)
     if not _never_activated_draft(locked):
         raise ValidationError(PROGRAM_DELETE_RULE)
-    if getattr(actor, "is_authenticated", False) and getattr(actor, "pk", None):
-        locked._history_user = actor  # the deletion's history row names who deleted it
+    stamp(locked, actor)  # the deletion's history row names who deleted it
     try:
         locked.delete()
     except (ProtectedError, RestrictedError) as exc:
@@ -242,14 +245,20 @@ def api_key_create(*, organization: Organization, name: str, role: str, actor=No
     if role not in Role.values:
         raise ValidationError({"role": f"Role must be one of {', '.join(Role.values)}."})
     raw = ApiKey.generate()
-    key = ApiKey(organization=organization, name=name, role=role, created_by=actor)
+    actor = Actor.of(actor)
+    key = ApiKey(organization=organization, name=name, role=role, created_by=actor.user)
     key.set_key(raw)
+    stamp(key, actor)
     key.save()
     return key, raw
 
 
-def api_key_revoke(*, key: ApiKey) -> ApiKey:
-    """Revoke a key; safe to re-run (a revoked key keeps its first revocation time)."""
-    ApiKey.objects.filter(pk=key.pk, revoked_at__isnull=True).update(revoked_at=timezone.now())
-    key.refresh_from_db(fields=["revoked_at"])
+@transaction.atomic
+def api_key_revoke(*, key: ApiKey, actor=None) -> ApiKey:
+    """Revoke a key, with its snapshot and change-log entry naming `actor`; safe to re-run (a
+    revoked key keeps its first revocation time, and a second call writes nothing)."""
+    revoked = ApiKey.objects.filter(pk=key.pk, revoked_at__isnull=True).update(revoked_at=timezone.now())
+    key.refresh_from_db()
+    if revoked:
+        bulk_history(ApiKey, [key], update=True, actor=actor, reason="revoked")
     return key

@@ -55,6 +55,14 @@ def _locmem_email(settings):
     settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
 
 
+@pytest.fixture(autouse=True)
+def _fresh_cache():
+    """Each test starts with an empty cache: throttles count per address (127.0.0.1 for all)."""
+    from django.core.cache import cache
+
+    cache.clear()
+
+
 def _database_url() -> str:
     from django.db import connection
 

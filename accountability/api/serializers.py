@@ -159,8 +159,10 @@ class FlagSerializer(serializers.ModelSerializer):
             "last_detected_on",
             "acknowledged_at",
             "acknowledged_by",
+            "acknowledged_by_key",
             "resolved_at",
             "resolved_by",
+            "resolved_by_key",
             "resolution_note",
         ]
         read_only_fields = fields

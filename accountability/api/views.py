@@ -114,8 +114,10 @@ class FlagViewSet(ValuesListMixin, ScopedReadOnlyViewSet):
         "last_detected_on",
         "acknowledged_at",
         "acknowledged_by_id",
+        "acknowledged_by_key_id",
         "resolved_at",
         "resolved_by_id",
+        "resolved_by_key_id",
         "resolution_note",
     )
 
@@ -139,8 +141,10 @@ class FlagViewSet(ValuesListMixin, ScopedReadOnlyViewSet):
             "last_detected_on": date_text(row["last_detected_on"]),
             "acknowledged_at": datetime_text(row["acknowledged_at"]),
             "acknowledged_by": row["acknowledged_by_id"],
+            "acknowledged_by_key": row["acknowledged_by_key_id"],
             "resolved_at": datetime_text(row["resolved_at"]),
             "resolved_by": row["resolved_by_id"],
+            "resolved_by_key": row["resolved_by_key_id"],
             "resolution_note": row["resolution_note"],
         }
 

@@ -6,6 +6,7 @@ from django.db.models import Case, F, IntegerField, Q, Value, When
 from django.utils import timezone
 
 from programs.dates import end_of
+from programs.history import tracked
 from programs.models import Organization, Person, Program, scoped_queryset
 
 from ..choices import (
@@ -79,9 +80,15 @@ class Flag(models.Model):
     acknowledged_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
+    acknowledged_by_key = models.ForeignKey(
+        "programs.ApiKey", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
     resolved_at = models.DateTimeField(null=True, blank=True)
     resolved_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    resolved_by_key = models.ForeignKey(
+        "programs.ApiKey", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
     resolution_note = models.TextField(blank=True)
     closed_on = models.DateField(
@@ -99,6 +106,7 @@ class Flag(models.Model):
         null=True, blank=True, help_text="When the flag reached its escalation level (empty at level 0)."
     )
 
+    history = tracked()
     objects = FlagQuerySet.as_manager()
 
     class Meta:

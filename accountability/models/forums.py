@@ -1,10 +1,10 @@
 from django.db import models
 from django.db.models import Exists, OuterRef, Q
 from django.utils import timezone
-from simple_history.models import HistoricalRecords
 
 from metrics.models import Metric
 from programs import readiness
+from programs.history import tracked
 from programs.models import Initiative, Person, Program, scoped_queryset
 
 from ..choices import CADENCE_DAYS, ActionStatus, AgendaOutcome, Cadence, SessionStatus
@@ -24,7 +24,7 @@ class Forum(models.Model):
     metrics_reviewed = models.ManyToManyField(Metric, blank=True, related_name="forums")
     active = models.BooleanField(default=True)
 
-    history = HistoricalRecords(m2m_fields=[])
+    history = tracked()
     objects = scoped_queryset("program__organization").as_manager()
 
     class Meta:
@@ -44,7 +44,7 @@ class ForumSession(models.Model):
     status = models.CharField(max_length=20, choices=SessionStatus.choices, default=SessionStatus.SCHEDULED)
     notes = models.TextField(blank=True)
 
-    history = HistoricalRecords()
+    history = tracked()
     objects = scoped_queryset("forum__program__organization").as_manager()
 
     class Meta:
@@ -68,6 +68,7 @@ class Attendance(models.Model):
         help_text="Who came instead, if someone did.",
     )
 
+    history = tracked()
     objects = scoped_queryset("session__forum__program__organization").as_manager()
 
     class Meta:
@@ -88,6 +89,7 @@ class AgendaItem(models.Model):
     customer_item = models.BooleanField(default=True)
     outcome = models.CharField(max_length=20, choices=AgendaOutcome.choices, default=AgendaOutcome.DISCUSSED)
 
+    history = tracked()
     objects = scoped_queryset("session__forum__program__organization").as_manager()
 
     class Meta:
@@ -108,7 +110,7 @@ class ActionItem(models.Model):
     status = models.CharField(max_length=20, choices=ActionStatus.choices, default=ActionStatus.OPEN)
     completed_on = models.DateField(null=True, blank=True)
 
-    history = HistoricalRecords()
+    history = tracked()
     objects = scoped_queryset("program__organization").as_manager()
 
     class Meta:
@@ -132,7 +134,7 @@ class Escalation(models.Model):
     resolved_on = models.DateField(null=True, blank=True)
     decision = models.TextField(blank=True)
 
-    history = HistoricalRecords()
+    history = tracked()
     objects = scoped_queryset("program__organization").as_manager()
 
     class Meta:

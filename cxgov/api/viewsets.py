@@ -15,12 +15,12 @@ writes run in a transaction after the caller's role in the target organization i
 checked.
 """
 
-from django.contrib.auth.models import AnonymousUser
 from django.db import transaction
 from rest_framework import mixins, viewsets
 from rest_framework.filters import OrderingFilter
 from rest_framework.generics import get_object_or_404
 
+from programs.actors import Actor
 from programs.scoping import organization_id_of, related_path
 
 from .filters import FilterBackend
@@ -36,13 +36,6 @@ class ScopedViewSetMixin:
     role_rules: dict = {}
     select_related: list[str] = []
     prefetch_related: list = []
-
-    def perform_authentication(self, request) -> None:
-        super().perform_authentication(request)
-        # DRF copies request.user onto the Django request, where django-simple-history
-        # reads the author of a change; an API key is not a User row, so hide it there.
-        if getattr(request.user, "api_key", None) is not None:
-            request._request.user = AnonymousUser()
 
     def annotate_queryset(self, queryset):
         return queryset
@@ -74,13 +67,12 @@ class ScopedViewSetMixin:
         return organization_id_of(obj)
 
     @property
-    def actor(self):
-        """The acting Django user for audit rows, or None for an API key."""
-        user = self.request.user
-        return None if getattr(user, "api_key", None) is not None or not user.is_authenticated else user
+    def actor(self) -> Actor:
+        """Who acts, for audit rows: the user, or the API key (with its creator)."""
+        return Actor.of(self.request.user)
 
     def get_serializer_context(self) -> dict:
-        # Services write audit rows with the acting user; serializers pass it on.
+        # Services write audit rows with the actor (user or API key); serializers pass it on.
         return {**super().get_serializer_context(), "actor": self.actor}
 
     def check_target_role(self, serializer) -> None:

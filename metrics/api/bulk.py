@@ -13,8 +13,8 @@ measurements_upsert`, the same code as a single `POST measurements/` and the adm
 from rest_framework import exceptions
 
 from cxgov.api.permissions import OFFICE_INTEGRATION, require_role_in
+from metrics.measurements import MeasurementItemsInvalid, UpsertResult, measurements_upsert
 from metrics.models import Metric
-from metrics.services import MeasurementItemsInvalid, UpsertResult, measurements_upsert
 
 MAX_ITEMS = 10_000
 #: The reason written on each history row of a bulk write.

@@ -1,10 +1,10 @@
-"""API fields of metric values: the measurement rules of `metrics.services.validate_value`."""
+"""API fields of metric values: the measurement rules of `metrics.measurements.validate_value`."""
 
 from django.core.exceptions import ValidationError as DjangoValidationError
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from ..services import validate_value
+from ..measurements import validate_value
 
 
 @extend_schema_field(

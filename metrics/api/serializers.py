@@ -5,8 +5,9 @@ from rest_framework import serializers
 from cxgov.api.fields import ScopedPrimaryKeyRelatedField
 from cxgov.api.serializers import ScopedModelSerializer
 from metrics.choices import GUARDED_FIELDS, Health
+from metrics.measurements import measurement_upsert
 from metrics.models import Exemption, Measurement, Metric, MetricRevision
-from metrics.services import exemption_grant, measurement_upsert, metric_update
+from metrics.services import exemption_grant, metric_update
 from programs.api.serializers import check_date_order
 
 from .fields import MeasurementValueField
@@ -114,6 +115,7 @@ class MetricRevisionSerializer(serializers.ModelSerializer):
             "new_value",
             "reason",
             "changed_by",
+            "changed_by_key",
             "changed_at",
             "approved_in",
         ]

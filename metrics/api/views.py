@@ -122,7 +122,7 @@ class MetricViewSet(ValuesListMixin, ScopedModelViewSet):
 
 
 class BulkItemSerializer(serializers.Serializer):
-    """Schema of one bulk item (the rules themselves are `metrics.services.measurement_rows`)."""
+    """Schema of one bulk item (the rules themselves are `metrics.measurements.measurement_rows`)."""
 
     metric = serializers.IntegerField(min_value=1)
     period_end = serializers.DateField()

@@ -11,6 +11,7 @@ from their Membership role rather than from Django's permission tables:
 - superusers keep Django's normal behaviour and see every organization.
 """
 
+from .changes import ChangeAdmin
 from .deletion import DeleteThroughServiceMixin, delete_selected_by_rule
 from .organizations import ApiKeyAdmin, BusinessUnitAdmin, MembershipAdmin, OrganizationAdmin, PersonAdmin
 from .programs import (
@@ -34,6 +35,7 @@ from .scoping import (
 __all__ = [
     "ApiKeyAdmin",
     "BusinessUnitAdmin",
+    "ChangeAdmin",
     "CachedChoicesInlineMixin",
     "CommitmentAssessmentAdmin",
     "DeleteThroughServiceMixin",

@@ -136,7 +136,7 @@ class ApiKeyAdmin(OrganizationScopedAdmin, admin.ModelAdmin):
         if not all(self.has_change_permission(request, key) for key in queryset.select_related("organization")):
             raise PermissionDenied
         for key in queryset:
-            api_key_revoke(key=key)
+            api_key_revoke(key=key, actor=request.user)
         messages.success(request, f"Revoked {len(queryset)} key(s); revoking an already revoked key changes nothing.")
 
 

@@ -10,6 +10,7 @@ from cxgov.api.serializers import ScopedModelSerializer
 from programs.choices import COMMITMENT_QUESTIONS, ProgramStatus
 from programs.models import (
     BusinessUnit,
+    Change,
     CommitmentAssessment,
     Initiative,
     Organization,
@@ -237,3 +238,45 @@ class CommitmentAssessmentSerializer(ScopedModelSerializer):
         fields = ["id", "program", "assessed_on", "assessor", *[q for q, _ in COMMITMENT_QUESTIONS], "score", "note"]
         read_only_fields = ["score"]
         extra_kwargs = {q: {"min_value": 1, "max_value": 5} for q, _ in COMMITMENT_QUESTIONS}
+
+
+class ChangedFieldSerializer(serializers.Serializer):
+    field = serializers.CharField()
+    label = serializers.CharField()
+    old = serializers.CharField(allow_null=True, required=False, help_text="The value before, as text.")
+    new = serializers.CharField(allow_null=True, required=False, help_text="The value after, as text.")
+    secret = serializers.BooleanField(required=False, help_text="A secret: the log says it changed, never the values.")
+
+
+class ChangeSerializer(serializers.ModelSerializer):
+    """One entry of the organization's change log (read-only)."""
+
+    changes = ChangedFieldSerializer(many=True, read_only=True)
+    user = serializers.IntegerField(source="actor_user_id", allow_null=True, help_text="The user who acted (id).")
+    api_key = serializers.IntegerField(
+        source="actor_api_key_id", allow_null=True, help_text="The API key that acted (id)."
+    )
+    actor = serializers.CharField(
+        source="actor_label", help_text="Who acted, as named then; empty for the system (the scan)."
+    )
+    sentence = serializers.CharField(read_only=True, help_text="The entry as a sentence for people.")
+
+    class Meta:
+        model = Change
+        fields = [
+            "id",
+            "at",
+            "organization",
+            "program",
+            "model",
+            "object_id",
+            "object_repr",
+            "action",
+            "changes",
+            "reason",
+            "user",
+            "api_key",
+            "actor",
+            "sentence",
+        ]
+        read_only_fields = fields

@@ -4,10 +4,12 @@ because their risk and metric tree come from the apps above this one)."""
 from rest_framework import mixins, viewsets
 
 from cxgov.api.permissions import OFFICE, OFFICE_EXECUTIVE, OFFICE_INTEGRATION
-from cxgov.api.viewsets import ScopedCreateReadViewSet, ScopedModelViewSet, ScopedViewSetMixin
+from cxgov.api.viewsets import ScopedCreateReadViewSet, ScopedModelViewSet, ScopedReadOnlyViewSet, ScopedViewSetMixin
 from programs import filtersets
+from programs.access import organization_ids, roles
 from programs.models import (
     BusinessUnit,
+    Change,
     CommitmentAssessment,
     Initiative,
     Organization,
@@ -84,3 +86,27 @@ class CommitmentAssessmentViewSet(ScopedModelViewSet):
     ordering_fields = ["id", "assessed_on", "score"]
     ordering = ["-assessed_on", "-id"]
     role_rules = {"create": OFFICE_EXECUTIVE}
+
+
+class ChangeViewSet(ScopedReadOnlyViewSet):
+    """The organization's change log, newest first (SPEC §2 "Who changed what").
+
+    The office and executives read it; integrations do not (docs/security.md): it names
+    people and keys, and an integration's job is to push data, not to audit people. A page
+    is one query (plus the count) whatever the number of tracked models.
+    """
+
+    queryset = Change.objects.all()
+    serializer_class = serializers.ChangeSerializer
+    filterset_class = filtersets.ChangeFilterSet
+    ordering_fields = ["at", "id"]
+    ordering = ["-at", "-id"]
+    role_rules = {"list": OFFICE_EXECUTIVE, "retrieve": OFFICE_EXECUTIVE}
+
+    def get_queryset(self):
+        queryset = super().get_queryset()
+        if organization_ids(self.request.user) is None:  # superusers read every organization's log
+            return queryset
+        # Only the organizations where the caller reads the log, not every one they belong to.
+        readable = [org for org, role in roles(self.request.user).items() if role in OFFICE_EXECUTIVE]
+        return queryset.for_organizations(readable)

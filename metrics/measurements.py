@@ -1,0 +1,333 @@
+"""Measurements' one writer: `measurements_upsert` (set-wise, any number of items, the
+validation rules included); `measurement_upsert` is its one-item form. The API (single and
+bulk), the admin and imports all call it.
+"""
+
+import re
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import date, datetime
+from decimal import Decimal
+
+from django.core.exceptions import ValidationError
+from django.db import connection, transaction
+from django.db.models import QuerySet
+from django.utils import timezone
+
+from programs.actors import Actor
+from programs.changelog import record_history
+
+from .models import Measurement, Metric
+
+#: A measured value keeps one whole digit of headroom below its column (20 digits, 4
+#: places): SQLite stores decimals as doubles and reads a value at the very top back rounded
+#: past the column, which would break every later read of the row.
+MEASUREMENT_MAX = Decimal("1e15")
+_FOUR_PLACES = Decimal("0.0001")
+_SOURCE_MAX = Measurement._meta.get_field("source").max_length
+_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+_ID_DIGITS = re.compile(r"^\d{1,19}$")
+_MAX_ID = 2**63 - 1
+_REQUIRED = "This field is required."
+
+
+@dataclass(frozen=True, slots=True)
+class MeasurementRow:
+    """One validated item: what `measurements_upsert` writes."""
+
+    metric_id: int
+    period_end: date
+    value: Decimal
+    source: str
+
+
+@dataclass(frozen=True)
+class UpsertResult:
+    created: int
+    updated: int
+    unchanged: int
+
+
+class MeasurementItemsInvalid(ValidationError):
+    """Items refused by `measurements_upsert`; nothing was written.
+
+    `item_errors` is `{index: {field: [message, ...]}}` in item order, so an entry point can
+    name the item (the API's index, a spreadsheet's row); `messages` says the same in words.
+    """
+
+    def __init__(self, item_errors: dict[int, dict[str, list[str]]]) -> None:
+        self.item_errors = dict(sorted(item_errors.items()))
+        super().__init__(
+            [
+                f"Item {index}, {field}: {message}"
+                for index, errors in self.item_errors.items()
+                for field, messages in errors.items()
+                for message in messages
+            ]
+        )
+
+
+def validate_value(value) -> Decimal:
+    """A measured value: a finite number (JSON number or numeric text) of magnitude below
+    1e15, rounded to 4 decimal places (integrations send floats with more digits than we keep;
+    rounding is kinder than refusing 73.456789)."""
+    if isinstance(value, bool) or not isinstance(value, int | float | Decimal | str):
+        raise ValidationError({"value": "A finite number is required."})
+    if isinstance(value, str) and len(value) > 100:
+        raise ValidationError({"value": "A finite number is required."})
+    try:
+        number = Decimal(value) if isinstance(value, Decimal) else Decimal(str(value))
+    except ArithmeticError:
+        raise ValidationError({"value": "A number is required."}) from None
+    if not number.is_finite():
+        raise ValidationError({"value": "The value must be a finite number (not NaN or Infinity)."})
+    if abs(number) >= MEASUREMENT_MAX:
+        raise ValidationError({"value": "The value is out of range (at most 15 digits before the point)."})
+    return number.quantize(_FOUR_PLACES)
+
+
+def _metric_id(value) -> int | None:
+    if isinstance(value, Metric):
+        return value.pk
+    if isinstance(value, str) and _ID_DIGITS.match(value):
+        value = int(value)
+    if isinstance(value, int) and not isinstance(value, bool) and 1 <= value <= _MAX_ID:
+        return value
+    return None
+
+
+def _period_end(value) -> date | str:
+    """A date, or the message saying why `value` is not one."""
+    if isinstance(value, date) and not isinstance(value, datetime):
+        return value
+    if not isinstance(value, str) or not _DATE.match(value):
+        return "Date has wrong format. Use YYYY-MM-DD."
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        return "Not a valid date."
+
+
+def _source(value) -> str | None:
+    if value is None:
+        return ""
+    if not isinstance(value, str) or len(value) > _SOURCE_MAX or "\x00" in value:
+        return None
+    if any(0xD800 <= ord(c) <= 0xDFFF for c in value):  # lone surrogates cannot be stored
+        return None
+    return value
+
+
+def _row(item) -> tuple[MeasurementRow | None, dict[str, list[str]]]:
+    """One item's field rules; the row, or its errors by field."""
+    if not isinstance(item, Mapping):
+        return None, {"non_field_errors": ["Each item must be an object."]}
+    errors: dict[str, list[str]] = {}
+    metric_id = _metric_id(item.get("metric"))
+    if "metric" not in item:
+        errors["metric"] = [_REQUIRED]
+    elif metric_id is None:
+        errors["metric"] = [f'Invalid pk "{item["metric"]}" - object does not exist.']
+    period_end = _period_end(item["period_end"]) if "period_end" in item else _REQUIRED
+    if isinstance(period_end, str):
+        errors["period_end"] = [period_end]
+    value = None
+    if "value" not in item:
+        errors["value"] = [_REQUIRED]
+    else:
+        try:
+            value = validate_value(item["value"])
+        except ValidationError as exc:
+            errors["value"] = exc.message_dict["value"]
+    source = _source(item.get("source"))
+    if source is None:
+        errors["source"] = [f"A text of at most {_SOURCE_MAX} characters is required."]
+    if errors:
+        return None, errors
+    return MeasurementRow(metric_id, period_end, value, source), {}
+
+
+def measurement_rows(
+    items: Sequence,
+    *,
+    metrics: QuerySet | None = None,
+    authorize: Callable[[set[int]], None] | None = None,
+) -> list[MeasurementRow]:
+    """Every item checked against the measurement rules; raises MeasurementItemsInvalid.
+
+    The rules: `metric` an id (or Metric) among `metrics` (default: every metric; the API
+    passes the caller's), `period_end` a date (or YYYY-MM-DD), `value` per `validate_value`,
+    `source` a text of at most 200 characters; one value per (metric, period_end) in a call
+    (a repeat names the first item). `authorize` is called with the ids of the organizations
+    the items touch, once they are all valid, and may raise (the API checks roles there).
+    Reads only: one query for the metrics.
+    """
+    rows: list[MeasurementRow | None] = []
+    errors: dict[int, dict[str, list[str]]] = {}
+    first_index: dict[tuple[int, date], int] = {}
+    for index, item in enumerate(items):
+        row, item_errors = _row(item)
+        rows.append(row)
+        if item_errors:
+            errors[index] = item_errors
+            continue
+        key = (row.metric_id, row.period_end)
+        if key in first_index:
+            duplicate = f"Duplicate of item {first_index[key]}: one value per metric and period_end."
+            errors[index] = {"period_end": [duplicate]}
+        else:
+            first_index[key] = index
+
+    scope = Metric.objects.all() if metrics is None else metrics
+    wanted = {row.metric_id for row in rows if row is not None}
+    organizations = dict(scope.filter(pk__in=wanted).values_list("id", "program__organization_id")) if wanted else {}
+    for index, row in enumerate(rows):
+        if row is not None and row.metric_id not in organizations:
+            errors.setdefault(index, {})["metric"] = [f'Invalid pk "{row.metric_id}" - object does not exist.']
+    if errors:
+        raise MeasurementItemsInvalid(errors)
+    if authorize is not None:
+        authorize(set(organizations.values()))
+    return rows
+
+
+@transaction.atomic
+def measurements_upsert(
+    *,
+    items: Sequence,
+    actor=None,
+    metrics: QuerySet | None = None,
+    authorize: Callable[[set[int]], None] | None = None,
+    reason: str | None = None,
+) -> UpsertResult:
+    """Write the value of each (metric, period_end) item; all items or none.
+
+    Items are mappings `{metric, period_end, value, source}`, validated by
+    `measurement_rows` (see there; `MeasurementItemsInvalid` names each bad item's index and
+    nothing is written). A new pair is created, a changed value or source is updated (with
+    a new recorded_at), an identical item changes nothing. Every created or changed row gets
+    its history row (simple-history: `+` or `~`, `reason`, the acting user or API key) and
+    its change-log entry, so no path leaves a gap in the audit trail.
+
+    Set-wise: one query for the metrics, then on PostgreSQL one statement upserts the rows
+    and writes their history (elsewhere a read, a bulk upsert and a bulk history insert),
+    whatever the number of items. Safe to re-run: the same items again change nothing.
+    """
+    rows = measurement_rows(items, metrics=metrics, authorize=authorize)
+    if not rows:
+        return UpsertResult(created=0, updated=0, unchanged=0)
+    now = timezone.now()
+    actor = Actor.of(actor)
+    if connection.vendor == "postgresql":
+        snapshots = _upsert_postgresql(rows, now, actor, reason)
+    else:
+        snapshots = _upsert_generic(rows, now, actor, reason)
+    record_history(Measurement, snapshots)
+    created = sum(1 for s in snapshots if s.history_type == "+")
+    updated = len(snapshots) - created
+    return UpsertResult(created=created, updated=updated, unchanged=len(rows) - created - updated)
+
+
+def measurement_upsert(
+    *, metric: Metric, period_end: date, value, source: str = "", actor=None
+) -> tuple[Measurement, bool]:
+    """One item of `measurements_upsert`: the row as written, and whether it was created.
+
+    Raises ValidationError by field (`{"value": [...]}`) when the item breaks a rule.
+    Idempotent, like the bulk form.
+    """
+    try:
+        result = measurements_upsert(
+            items=[{"metric": metric, "period_end": period_end, "value": value, "source": source}], actor=actor
+        )
+    except MeasurementItemsInvalid as exc:
+        raise ValidationError(exc.item_errors[0]) from None
+    return Measurement.objects.get(metric=metric, period_end=period_end), result.created == 1
+
+
+def _upsert_postgresql(rows: list[MeasurementRow], now, actor: Actor, reason: str | None) -> list:
+    table = Measurement._meta.db_table
+    history = Measurement.history.model._meta.db_table
+    # One statement: insert-or-update only rows that differ, and write a history row for
+    # each row that was inserted (xmax = 0) or changed. Unchanged rows return nothing.
+    sql = f"""
+        WITH input AS (
+            SELECT * FROM unnest(%s::bigint[], %s::date[], %s::numeric[], %s::text[])
+                AS t(metric_id, period_end, value, source)
+        ), written AS (
+            INSERT INTO {table} AS m (metric_id, period_end, value, source, recorded_at)
+            SELECT metric_id, period_end, value, source, %s FROM input
+            ON CONFLICT (metric_id, period_end) DO UPDATE
+                SET value = EXCLUDED.value, source = EXCLUDED.source, recorded_at = EXCLUDED.recorded_at
+                WHERE (m.value, m.source) IS DISTINCT FROM (EXCLUDED.value, EXCLUDED.source)
+            RETURNING m.id, m.metric_id, m.period_end, m.value, m.source, m.recorded_at, (m.xmax = 0) AS inserted
+        ), logged AS (
+            INSERT INTO {history}
+                (id, metric_id, period_end, value, source, recorded_at,
+                 history_date, history_change_reason, history_type, history_user_id, history_api_key_id)
+            SELECT id, metric_id, period_end, value, source, recorded_at,
+                   %s, %s, CASE WHEN inserted THEN '+' ELSE '~' END, %s, %s
+            FROM written
+            RETURNING *
+        )
+        SELECT * FROM logged
+    """
+    params = [
+        [r.metric_id for r in rows],
+        [r.period_end for r in rows],
+        [r.value for r in rows],
+        [r.source for r in rows],
+        now,
+        now,
+        reason,
+        actor.user_id,
+        actor.api_key_id,
+    ]
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        columns = [column.name for column in cursor.description]
+        # The snapshots as written, for their change-log entries.
+        snapshot = Measurement.history.model  # once: `Measurement.history` builds a manager per access
+        return [snapshot(**dict(zip(columns, row, strict=True))) for row in cursor.fetchall()]
+
+
+def _upsert_generic(rows: list[MeasurementRow], now, actor: Actor, reason: str | None) -> list:
+    """Any other database: read what exists, then a bulk upsert and bulk history rows."""
+    low, high = min(r.period_end for r in rows), max(r.period_end for r in rows)
+    existing = {
+        (m, p): (v, s)
+        for m, p, v, s in Measurement.objects.filter(
+            metric_id__in={r.metric_id for r in rows}, period_end__gte=low, period_end__lte=high
+        ).values_list("metric_id", "period_end", "value", "source")
+    }
+    new, changed = [], []
+    for r in rows:
+        before = existing.get((r.metric_id, r.period_end))
+        if before is not None and before == (r.value, r.source):
+            continue
+        obj = Measurement(
+            metric_id=r.metric_id, period_end=r.period_end, value=r.value, source=r.source, recorded_at=now
+        )
+        (new if before is None else changed).append(obj)
+    if not new and not changed:
+        return []
+    Measurement.objects.bulk_create(
+        new + changed,
+        update_conflicts=True,
+        unique_fields=["metric", "period_end"],
+        update_fields=["value", "source", "recorded_at"],
+        batch_size=2000,
+    )
+    snapshots = []
+    for objs, update in ((new, False), (changed, True)):
+        if objs:
+            snapshots += Measurement.history.bulk_history_create(
+                objs,
+                update=update,
+                default_user=actor.user,
+                default_change_reason=reason,
+                default_date=now,
+                batch_size=2000,
+                custom_historical_attrs={"history_api_key_id": actor.api_key_id},
+            )
+    return snapshots

@@ -44,6 +44,7 @@ INSTALLED_APPS = [
     "accountability",
     "notifications",
     "dashboard",
+    "reports",
     "demo",
 ]
 

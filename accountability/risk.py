@@ -7,10 +7,12 @@ come from `settings.CXGOV_RISK_WEIGHTS`. Counting conventions are in docs/engine
 
 import calendar
 import datetime as dt
+import logging
 from collections import defaultdict
 from collections.abc import Collection
 from dataclasses import dataclass
 
+from celery.exceptions import SoftTimeLimitExceeded
 from django.conf import settings
 from django.db import transaction
 from django.db.models import F, Window
@@ -34,6 +36,8 @@ SPONSOR_MIN_HELD = 3  # as sponsor_disengaged: fewer held sessions say nothing a
 SHORT_HORIZON_MONTHS = 36
 CHAMPION_MIN_TIME_PCT = 50
 EVIDENCE_LIST_MAX = 20  # long lists in evidence are cut to their latest items
+
+logger = logging.getLogger(__name__)
 
 
 def add_months(day: dt.date, months: int) -> dt.date:
@@ -356,9 +360,43 @@ def _known_levels(program_ids: list[int], as_of: dt.date) -> dict[int, str]:
     return {pid: risk.level for pid, risk in risk_on(program_ids=program_ids, as_of=as_of).items()}
 
 
+def _gather_isolated(
+    organization: Organization, as_of: dt.date, programs: list[Program], failures: dict[int, Exception]
+) -> dict[int, _Facts]:
+    """Facts per program: set-wise when it works, else program by program (each in a savepoint).
+
+    The fallback only runs when the set-wise pass fails, so a scan pays it only on the day a
+    program's data breaks a query; a program whose own gathering fails lands in `failures`.
+    """
+    ids = [p.pk for p in programs]
+    try:
+        with transaction.atomic():
+            facts = _gather(organization, as_of, ids)
+        return dict.fromkeys(ids, facts)
+    except SoftTimeLimitExceeded:
+        raise
+    except Exception:
+        logger.warning("risk facts failed set-wise for organization %s; retrying program by program", organization.pk)
+    out: dict[int, _Facts] = {}
+    for pid in ids:
+        try:
+            with transaction.atomic():
+                out[pid] = _gather(organization, as_of, [pid])
+        except SoftTimeLimitExceeded:
+            raise
+        except Exception as exc:
+            failures[pid] = exc
+    return out
+
+
 @transaction.atomic
 def assess_risk(
-    *, organization: Organization, as_of: dt.date, program_ids: Collection[int] | None = None, scan_run=None
+    *,
+    organization: Organization,
+    as_of: dt.date,
+    program_ids: Collection[int] | None = None,
+    scan_run=None,
+    failures: dict[int, Exception] | None = None,
 ) -> list[RiskAssessment]:
     """Score every scanned program of `organization` (or of `program_ids`) on `as_of`.
 
@@ -368,6 +406,10 @@ def assess_risk(
     the scan's flags sync. Announces `risk_level_changed` in the transaction when the level
     differs from the last one recorded (a first assessment at `low` is not a change). Safe
     to re-run; a fixed number of queries whatever the number of programs.
+
+    With `failures` (a dict), one program whose risk cannot be computed (e.g. a stored date
+    the month arithmetic cannot handle) is left out, its exception recorded under its id,
+    and the others are assessed; without it the first failure raises.
     """
     programs = list(
         Program.objects.filter(scope_q(organization, program_ids, prefix=""))
@@ -376,25 +418,41 @@ def assess_risk(
     )
     if not programs:
         return []
-    ids = [p.pk for p in programs]
-    facts = _gather(organization, as_of, ids)
-    known = _known_levels(ids, as_of)
+    isolate = failures is not None
+    failures = {} if failures is None else failures
+    if isolate:
+        facts_of = _gather_isolated(organization, as_of, programs, failures)
+    else:
+        facts = _gather(organization, as_of, [p.pk for p in programs])
+        facts_of = {p.pk: facts for p in programs}
+    known = _known_levels(list(facts_of), as_of)
 
     assessments = []
     for program in programs:
-        factors = _factors(program, facts)
+        if program.pk not in facts_of:
+            continue
+        try:
+            factors = _factors(program, facts_of[program.pk])
+        except SoftTimeLimitExceeded:
+            raise
+        except Exception as exc:  # plain Python on loaded rows: nothing to roll back
+            if not isolate:
+                raise
+            failures[program.pk] = exc
+            continue
         score = min(100, sum(f["points"] for f in factors))
         assessments.append(
             RiskAssessment(
                 program=program, as_of=as_of, score=score, level=risk_level(score), factors=factors, scan_run=scan_run
             )
         )
-    RiskAssessment.objects.bulk_create(
-        assessments,
-        update_conflicts=True,
-        unique_fields=["program", "as_of"],
-        update_fields=["score", "level", "factors", "scan_run"],
-    )
+    if assessments:
+        RiskAssessment.objects.bulk_create(
+            assessments,
+            update_conflicts=True,
+            unique_fields=["program", "as_of"],
+            update_fields=["score", "level", "factors", "scan_run"],
+        )
 
     changed = []
     for assessment in assessments:

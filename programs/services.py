@@ -10,6 +10,7 @@ from django.utils import timezone
 from django.utils.text import slugify
 
 from .choices import PROGRAM_TRANSITIONS, ProgramStatus, Role
+from .dates import check_sane_dates
 from .models import ApiKey, Initiative, Organization, Person, Program, ProgramStatusChange, ProgressUpdate
 
 # Moves that must say why: stopping, pausing and restarting a program are decisions.
@@ -153,6 +154,7 @@ def progress_update_create(
     note: str = "",
 ) -> ProgressUpdate:
     """Record a progress update; the initiative takes its percent when it is the latest."""
+    check_sane_dates(reported_on=reported_on)
     if author.organization_id != initiative.program.organization_id:
         raise ValidationError({"author": "The author must belong to the initiative's organization."})
     update = ProgressUpdate.objects.create(

@@ -15,12 +15,12 @@ from rest_framework import serializers
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
+from cxgov.api.fields import IsoDateField
 from cxgov.api.schema import VALIDATION_ERROR
 from cxgov.api.viewsets import ScopedModelViewSet
 from metrics import selectors as metric_selectors
 from programs.api.serializers import ProgramSerializer
 from programs.choices import ProgramStatus
-from programs.dates import AS_OF_MAX, AS_OF_MIN
 from programs.filtersets import ProgramFilterSet
 from programs.models import Program
 from programs.services import program_delete, program_transition
@@ -71,12 +71,7 @@ def _risk_annotations() -> dict:
 class AsOfQuerySerializer(serializers.Serializer):
     """`?as_of=YYYY-MM-DD` of the point-in-time reads (default today); outside 1900–2999 → 400."""
 
-    as_of = serializers.DateField(required=False, input_formats=["%Y-%m-%d"])
-
-    def validate_as_of(self, value: dt.date) -> dt.date:
-        if not AS_OF_MIN <= value <= AS_OF_MAX:
-            raise serializers.ValidationError(f"Must be between {AS_OF_MIN} and {AS_OF_MAX}.")
-        return value
+    as_of = IsoDateField(required=False)
 
     @classmethod
     def from_request(cls, request) -> dt.date:

@@ -6,6 +6,7 @@ from cxgov.api.fields import IsoDateField, ScopedPrimaryKeyRelatedField
 from cxgov.api.serializers import ScopedModelSerializer
 from metrics.choices import Health
 from programs.api.serializers import check_date_order, check_same_program
+from programs.dates import ScanAsOfValidator
 from programs.models import Organization
 
 from ..choices import RiskLevel
@@ -200,7 +201,11 @@ class ScanRequestSerializer(serializers.Serializer):
         required=False,
         help_text="The organization to scan (id); optional with an API key or a single membership.",
     )
-    as_of = IsoDateField(required=False, help_text="The scan's date (YYYY-MM-DD); default today.")
+    as_of = IsoDateField(
+        required=False,
+        validators=[ScanAsOfValidator()],
+        help_text="The scan's date (YYYY-MM-DD), from 1900-01-01 to today + 366 days; default today.",
+    )
 
 
 class RiskPointSerializer(serializers.Serializer):

@@ -5,7 +5,8 @@
   that does not exist: 400, with nothing revealed about the other tenant.
 - `StrictDecimalField`: finite numbers only (the parser already
   refuses NaN/Infinity literals; strings "NaN" and "1e999" are refused here too).
-- `IsoDateField`: dates as YYYY-MM-DD and nothing else.
+- `IsoDateField` / `SaneDateTimeField`: dates as YYYY-MM-DD (date-times as ISO 8601), in
+  1900-01-01..2999-12-31 (`programs.dates.sane_date`, the one copy of that rule).
 """
 
 import re
@@ -14,6 +15,7 @@ from decimal import Decimal
 from rest_framework import serializers
 from rest_framework.relations import MANY_RELATION_KWARGS, ManyRelatedField
 
+from programs.dates import SaneDateValidator, sane_date
 from programs.scoping import related_path
 
 MAX_ID = 2**63 - 1
@@ -120,14 +122,34 @@ class StrictDecimalField(serializers.DecimalField):
         return super().to_internal_value(data)
 
 
+def _with_sane_date(kwargs: dict) -> dict:
+    """The one date rule (`programs.dates.sane_date`) on a field, once (model fields bring it too)."""
+    validators = list(kwargs.get("validators", []))
+    if not any(isinstance(v, SaneDateValidator) for v in validators):
+        validators.append(sane_date)
+    kwargs["validators"] = validators
+    return kwargs
+
+
 class IsoDateField(serializers.DateField):
-    """YYYY-MM-DD only (settings also restrict DATE_INPUT_FORMATS; this keeps the schema honest)."""
+    """YYYY-MM-DD only, between 1900-01-01 and 2999-12-31 (SPEC §2, "Dates are sane").
+
+    Settings also restrict DATE_INPUT_FORMATS; this keeps the schema honest. The range is
+    `programs.dates.sane_date`, the same validator the models and the admin apply.
+    """
 
     def __init__(self, **kwargs):
         kwargs.setdefault("input_formats", ["%Y-%m-%d"])
-        super().__init__(**kwargs)
+        super().__init__(**_with_sane_date(kwargs))
 
     def to_internal_value(self, value):
         if not isinstance(value, str):
             self.fail("invalid", format="YYYY-MM-DD")
         return super().to_internal_value(value)
+
+
+class SaneDateTimeField(serializers.DateTimeField):
+    """ISO 8601 date-times whose day lies between 1900-01-01 and 2999-12-31."""
+
+    def __init__(self, **kwargs):
+        super().__init__(**_with_sane_date(kwargs))

@@ -10,6 +10,8 @@ from django_filters import rest_framework as filters
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 
+from programs.dates import SaneDateValidator, sane_date
+
 from .fields import MAX_ID
 
 
@@ -25,10 +27,16 @@ class IdFilter(filters.Filter):
 
 @extend_schema_field(OpenApiTypes.DATE)
 class IsoDateFilter(filters.Filter):
+    """A YYYY-MM-DD filter value in 1900-01-01..2999-12-31 (`programs.dates.sane_date`), else 400."""
+
     field_class = forms.DateField
 
     def __init__(self, *args, **kwargs):
         kwargs.setdefault("input_formats", ["%Y-%m-%d"])
+        validators = list(kwargs.get("validators", []))
+        if not any(isinstance(v, SaneDateValidator) for v in validators):
+            validators.append(sane_date)
+        kwargs["validators"] = validators
         super().__init__(*args, **kwargs)
 
 

@@ -21,7 +21,7 @@ from programs.models import Organization
 from programs.scoping import organization_id_of, organization_path
 
 from .exceptions import django_validation_detail
-from .fields import IsoDateField, ScopedPrimaryKeyRelatedField, StrictDecimalField
+from .fields import IsoDateField, SaneDateTimeField, ScopedPrimaryKeyRelatedField, StrictDecimalField
 
 
 class ScopedModelSerializer(serializers.ModelSerializer):
@@ -30,6 +30,7 @@ class ScopedModelSerializer(serializers.ModelSerializer):
         **serializers.ModelSerializer.serializer_field_mapping,
         models.DecimalField: StrictDecimalField,
         models.DateField: IsoDateField,
+        models.DateTimeField: SaneDateTimeField,
     }
 
     #: Field whose value gives the organization on create ("organization" for org-level).

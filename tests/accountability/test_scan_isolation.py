@@ -120,8 +120,9 @@ def test_a_detector_failing_for_one_program_leaves_that_programs_flags_of_its_ki
 
     run.refresh_from_db()
     assert run.status == ScanStatus.FAILED
+    error = f"RuntimeError: bad data in program {broken.pk}"
     assert [(e["where"], e["kind"], e["program_id"], e["error"]) for e in run.errors] == [
-        ("detector:initiative_overdue", "initiative_overdue", broken.pk, f"RuntimeError: bad data in program {broken.pk}")
+        ("detector:initiative_overdue", "initiative_overdue", broken.pk, error)
     ]
     assert flag_state(broken, FlagKind.INITIATIVE_OVERDUE) == before  # not resolved as "condition cleared"
     assert flag(healthy, FlagKind.INITIATIVE_OVERDUE).status == FlagStatus.RESOLVED
@@ -154,9 +155,9 @@ def test_a_detector_failing_for_every_program_is_one_error_and_its_kind_is_left_
 
     run.refresh_from_db()
     assert [(e["where"], e["program_id"]) for e in run.errors] == [("detector:initiative_overdue", None)]
-    assert set(
-        Flag.objects.filter(kind=FlagKind.INITIATIVE_OVERDUE).values_list("status", "last_detected_on")
-    ) == {(FlagStatus.OPEN, AS_OF)}
+    assert set(Flag.objects.filter(kind=FlagKind.INITIATIVE_OVERDUE).values_list("status", "last_detected_on")) == {
+        (FlagStatus.OPEN, AS_OF)
+    }
     assert set(Flag.objects.filter(kind=FlagKind.INITIATIVE_STALLED).values_list("status", flat=True)) == {
         FlagStatus.RESOLVED
     }

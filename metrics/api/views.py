@@ -11,7 +11,7 @@ from cxgov.api.viewsets import ScopedModelViewSet
 from metrics import filtersets
 from metrics.health import health
 from metrics.models import Exemption, Measurement, Metric, MetricRevision
-from metrics.services import metric_delete
+from metrics.services import measurement_delete, metric_delete
 
 from . import bulk
 from .serializers import ExemptionSerializer, MeasurementSerializer, MetricRevisionSerializer, MetricSerializer
@@ -153,6 +153,9 @@ class MeasurementViewSet(ValuesListMixin, ScopedModelViewSet):
         "destroy": OFFICE,
     }
     values_fields = ("id", "metric_id", "period_end", "value", "source", "recorded_at")
+
+    def destroy_object(self, instance) -> None:
+        measurement_delete(measurement=instance, actor=self.actor)
 
     def values_row(self, row: dict) -> dict:
         return {

@@ -11,7 +11,7 @@ from their Membership role rather than from Django's permission tables:
 - superusers keep Django's normal behaviour and see every organization.
 """
 
-from .deletion import DeleteThroughServiceMixin, delete_selected_by_rule
+from .deletion import DeleteByRuleInlineMixin, DeleteThroughServiceMixin, delete_selected_by_rule
 from .organizations import ApiKeyAdmin, BusinessUnitAdmin, MembershipAdmin, OrganizationAdmin, PersonAdmin
 from .programs import (
     CommitmentAssessmentAdmin,
@@ -36,6 +36,7 @@ __all__ = [
     "BusinessUnitAdmin",
     "CachedChoicesInlineMixin",
     "CommitmentAssessmentAdmin",
+    "DeleteByRuleInlineMixin",
     "DeleteThroughServiceMixin",
     "InitiativeAdmin",
     "MembershipAdmin",

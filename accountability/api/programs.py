@@ -16,7 +16,9 @@ from rest_framework.decorators import action
 from rest_framework.response import Response
 
 from cxgov.api.fields import IsoDateField
+from cxgov.api.filters import query_flag
 from cxgov.api.schema import VALIDATION_ERROR
+from cxgov.api.serializers import StrictSerializer
 from cxgov.api.viewsets import ScopedModelViewSet
 from metrics import selectors as metric_selectors
 from programs.api.serializers import ProgramSerializer
@@ -51,7 +53,7 @@ class ProgramWithRiskSerializer(ProgramSerializer):
         return {"score": obj.risk_score, "level": obj.risk_level, "as_of": obj.risk_as_of.isoformat()}
 
 
-class TransitionSerializer(serializers.Serializer):
+class TransitionSerializer(StrictSerializer):
     to = serializers.ChoiceField(choices=ProgramStatus.choices)
     reason = serializers.CharField(required=False, allow_blank=True, max_length=5000, default="")
     force = serializers.BooleanField(
@@ -75,6 +77,10 @@ class AsOfQuerySerializer(serializers.Serializer):
 
     @classmethod
     def from_request(cls, request) -> dt.date:
+        if request.query_params.get("as_of") == "":
+            raise serializers.ValidationError(
+                {"as_of": ["A date as YYYY-MM-DD is required; leave as_of out for today."]}
+            )
         params = cls(data=request.query_params)
         params.is_valid(raise_exception=True)
         return params.validated_data.get("as_of") or timezone.localdate()
@@ -159,7 +165,7 @@ class ProgramViewSet(ScopedModelViewSet):
         as_of = AsOfQuerySerializer.from_request(request)
         program = self.get_object()
         series = None
-        if request.query_params.get("history", "").lower() in ("1", "true", "yes"):
+        if query_flag(request, "history"):
             series = risk_history(program_id=program.pk, as_of=as_of, with_factors=True)
             latest = series[-1] if series else None
         else:

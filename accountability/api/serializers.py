@@ -3,7 +3,7 @@
 from rest_framework import serializers
 
 from cxgov.api.fields import IsoDateField, ScopedPrimaryKeyRelatedField
-from cxgov.api.serializers import ScopedModelSerializer
+from cxgov.api.serializers import ScopedModelSerializer, StrictSerializer
 from metrics.choices import Health
 from programs.api.serializers import check_date_order, check_same_program
 from programs.dates import ScanAsOfValidator
@@ -167,11 +167,11 @@ class FlagSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
-class FlagResolveSerializer(serializers.Serializer):
+class FlagResolveSerializer(StrictSerializer):
     note = serializers.CharField(required=False, allow_blank=True, max_length=5000, default="")
 
 
-class FlagDismissSerializer(serializers.Serializer):
+class FlagDismissSerializer(StrictSerializer):
     reason = serializers.CharField(max_length=5000, help_text="Why the flag does not call for action (required).")
 
 
@@ -195,7 +195,7 @@ class ScanRunSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
-class ScanRequestSerializer(serializers.Serializer):
+class ScanRequestSerializer(StrictSerializer):
     organization = ScopedPrimaryKeyRelatedField(
         queryset=Organization.objects.all(),
         required=False,

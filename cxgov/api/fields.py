@@ -57,6 +57,8 @@ class ScopedManyRelatedField(ManyRelatedField):
         for item in data:
             pk = parse_id(item)
             if pk is None:
+                if isinstance(item, int) and not isinstance(item, bool):
+                    child.fail("does_not_exist", pk_value=item)
                 child.fail("incorrect_type", data_type=type(item).__name__)
             ids.append(pk)
         found = {obj.pk: obj for obj in child.get_queryset().filter(pk__in=set(ids))}
@@ -153,3 +155,54 @@ class SaneDateTimeField(serializers.DateTimeField):
 
     def __init__(self, **kwargs):
         super().__init__(**_with_sane_date(kwargs))
+
+
+# --- JSON types ----------------------------------------------------------------------------
+
+
+def _expected_type(field: serializers.Field) -> tuple[tuple[type, ...], str] | None:
+    """The JSON types a writable field accepts, and the message for anything else.
+
+    DRF coerces: a CharField takes 12 and stores "12", a BooleanField takes 0, "no" or
+    "off", an IntegerField takes "12" and 12.0. The schema says string, boolean, integer;
+    SPEC §5 says a wrong type is a 400. Decimals take a JSON number or a numeric string
+    (both documented); dates and date-times a string.
+    """
+    if isinstance(field, serializers.BooleanField):
+        return (bool,), "Must be true or false."
+    if isinstance(
+        field, ManyRelatedField | serializers.ListField | serializers.ListSerializer | serializers.MultipleChoiceField
+    ):
+        return None  # DRF refuses anything but a list, with its own message
+    if isinstance(field, serializers.PrimaryKeyRelatedField | serializers.IntegerField):
+        return (int,), "A whole number (JSON integer) is required."
+    if isinstance(field, serializers.DecimalField):
+        return (int, Decimal, str), "A number (JSON number or numeric string) is required."
+    if isinstance(field, serializers.DateField | serializers.DateTimeField):
+        return (str,), "A date as YYYY-MM-DD (date-times: ISO 8601) is required."
+    if isinstance(field, serializers.ChoiceField | serializers.CharField):
+        return (str,), "Not a valid string."
+    if isinstance(field, serializers.Serializer):
+        return (dict,), "Expected an object."
+    return None
+
+
+def json_type_errors(fields, data) -> dict[str, list[str]]:
+    """{field: [message]} for each value in `data` whose JSON type its field does not take.
+
+    `null` is left to the field (its allow_null says whether it may be null).
+    """
+    errors: dict[str, list[str]] = {}
+    if not hasattr(data, "items"):
+        return errors
+    for name, field in fields.items():
+        if field.read_only or name not in data or data[name] is None:
+            continue
+        expected = _expected_type(field)
+        if expected is None:
+            continue
+        types, message = expected
+        value = data[name]
+        if isinstance(value, bool) and bool not in types or not isinstance(value, types):
+            errors[name] = [message]
+    return errors

@@ -205,4 +205,7 @@ def json_type_errors(fields, data) -> dict[str, list[str]]:
         value = data[name]
         if isinstance(value, bool) and bool not in types or not isinstance(value, types):
             errors[name] = [message]
+        elif isinstance(value, str) and len(value) > (getattr(field, "max_length", None) or len(value)):
+            # DRF measures a text after trimming its whitespace; the schema's maxLength is what is sent.
+            errors[name] = [f"Ensure this field has no more than {field.max_length} characters."]
     return errors

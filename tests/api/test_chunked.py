@@ -10,11 +10,6 @@ which the gunicorn process shares with the test)."""
 import http.client
 import io
 import json
-import os
-import socket
-import subprocess
-import sys
-import time
 
 import pytest
 from django.test import RequestFactory
@@ -22,7 +17,9 @@ from django.test.client import ClientHandler
 
 from programs.models import BusinessUnit
 from programs.services import api_key_create
-from tests.conftest import ROOT, _database_url, missing_service
+from tests.conftest import missing_service
+
+from .servers import gunicorn
 
 pytestmark = pytest.mark.django_db
 
@@ -79,50 +76,14 @@ def test_a_server_that_does_not_decode_chunks_gets_a_400_asking_for_a_length(org
     assert not BusinessUnit.objects.exists()
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 @pytest.fixture
-def gunicorn(transactional_db):
-    """gunicorn serving the project on the test database (PostgreSQL only: SQLite's test
-    database lives in this process's memory)."""
+def gunicorn_port(transactional_db):
     from django.db import connection
 
     if connection.vendor != "postgresql":
         missing_service("gunicorn shares the test database only on PostgreSQL (set DATABASE_URL)")
-    port = _free_port()
-    env = {
-        **os.environ,
-        "DATABASE_URL": _database_url(),
-        "DEBUG": "0",
-        "SECRET_KEY": "chunked-test-" + "k" * 50,
-        "ALLOWED_HOSTS": "127.0.0.1",
-        "SECURE_SSL_REDIRECT": "0",
-        "DATA_UPLOAD_MAX_MEMORY_SIZE": "1000",
-    }
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "gunicorn", "cxgov.wsgi", "-b", f"127.0.0.1:{port}", "-w", "1"],
-        cwd=ROOT,
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        try:
-            socket.create_connection(("127.0.0.1", port), timeout=0.5).close()
-            break
-        except OSError:
-            time.sleep(0.2)
-    else:
-        proc.kill()
-        pytest.fail("gunicorn did not start")
-    yield port
-    proc.terminate()
-    proc.wait(timeout=30)
+    with gunicorn(env={"DATA_UPLOAD_MAX_MEMORY_SIZE": "1000"}) as url:
+        yield int(url.rsplit(":", 1)[1])
 
 
 def post_chunks(port: int, key: str, chunks: list[bytes]) -> tuple[int, dict]:
@@ -138,11 +99,11 @@ def post_chunks(port: int, key: str, chunks: list[bytes]) -> tuple[int, dict]:
     return response.status, json.loads(response.read())
 
 
-def test_gunicorn_reads_and_limits_real_chunks(organization, gunicorn):
+def test_gunicorn_reads_and_limits_real_chunks(organization, gunicorn_port):
     _, raw = api_key_create(organization=organization, name="chunks", role="office")
-    code, body = post_chunks(gunicorn, raw, [b'{"name": ', b'"Claims', b' and billing"}'])
+    code, body = post_chunks(gunicorn_port, raw, [b'{"name": ', b'"Claims', b' and billing"}'])
     assert (code, body["name"]) == (201, "Claims and billing")
-    code, body = post_chunks(gunicorn, raw, [b'{"name": "', b"x" * 600, b"x" * 600, b'"}'])
+    code, body = post_chunks(gunicorn_port, raw, [b'{"name": "', b"x" * 600, b"x" * 600, b'"}'])
     assert (code, body) == (413, {"detail": "The request body is over the limit of 1,000 bytes."})
     assert list(BusinessUnit.objects.filter(organization=organization).values_list("name", flat=True)) == [
         "Claims and billing"

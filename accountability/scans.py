@@ -61,13 +61,14 @@ def _scanned_program_ids(organization, program_ids) -> list[int]:
     return list(scanned.order_by("id").values_list("id", flat=True))
 
 
-def _detect_isolated(kind, detector, organization, as_of, program_ids, errors: list[dict]) -> tuple[list, set[int]]:
-    """One detector's findings, and the programs it could not compute.
+def _detect_isolated(kind, detector, organization, as_of, program_ids, errors: list[dict]) -> tuple[list, set | None]:
+    """One detector's findings, and the programs it could not compute (None: it failed as a whole).
 
     The detector runs once for the whole organization (its fixed number of queries). Only
     when that fails is it run again program by program, each in a savepoint, so one
     program's bad data costs that program's findings of this kind, not everybody's. When
-    every program fails on its own too, the failure is the detector's: one error, no program.
+    every program fails on its own too (or there is none to try), the failure is the
+    detector's: one error without a program, and None.
     """
     try:
         with transaction.atomic():  # a savepoint: a database error here must not poison the scan
@@ -87,10 +88,10 @@ def _detect_isolated(kind, detector, organization, as_of, program_ids, errors: l
             raise
         except Exception as exc:
             failed[pid] = exc
-    if failed and len(failed) == len(ids):
+    if len(failed) == len(ids):
         errors.append(_error(f"detector:{kind}", first, kind=kind))
-    else:
-        errors.extend(_error(f"detector:{kind}", exc, kind=kind, program_id=pid) for pid, exc in failed.items())
+        return [], None
+    errors.extend(_error(f"detector:{kind}", exc, kind=kind, program_id=pid) for pid, exc in failed.items())
     return findings, set(failed)
 
 
@@ -99,19 +100,16 @@ def _run_detectors(organization, as_of, program_ids, errors: list[dict]) -> tupl
 
     A failing detector costs only what failed: the kind of the programs it could not
     compute is left out of the sync for them (their live flags are neither refreshed nor
-    resolved) and named in the ScanRun's errors; a detector failing for every program
-    leaves its kind out altogether.
+    resolved) and named in the ScanRun's errors; a detector failing as a whole leaves its
+    kind out altogether.
     """
     findings, ok_kinds, failed = [], set(), set()
-    ids = None
     for kind, detector in DETECTORS.items():
         _pause()
         found, failed_ids = _detect_isolated(kind, detector, organization, as_of, program_ids, errors)
-        if failed_ids:
-            ids = _scanned_program_ids(organization, program_ids) if ids is None else ids
-            if set(ids) <= failed_ids:
-                continue
-            failed.update((kind, pid) for pid in failed_ids)
+        if failed_ids is None:
+            continue
+        failed.update((kind, pid) for pid in failed_ids)
         findings.extend(found)
         ok_kinds.add(kind)
     return findings, ok_kinds, failed

@@ -208,3 +208,20 @@ def test_a_scan_that_raises_after_resolving_flags_resolves_nothing(organization)
     run = ScanRun.objects.latest("id")
     assert run.status == ScanStatus.FAILED and (run.raised, run.refreshed, run.resolved) == (0, 0, 0)
     assert run.errors[-1]["where"] == "scan" and "outbox unavailable" in run.errors[-1]["error"]
+
+
+def test_a_detector_failing_with_no_program_left_to_try_resolves_nothing_of_its_kind(organization, monkeypatch):
+    program = at_risk(organization)
+    scan_organization(organization=organization, as_of=AS_OF)
+    Program.objects.filter(pk=program.pk).update(status="completed")  # no scanned program left
+
+    def broken(**kwargs):
+        raise RuntimeError("detector exploded")
+
+    monkeypatch.setitem(DETECTORS, FlagKind.INITIATIVE_OVERDUE.value, broken)
+    run = scan_organization(organization=organization, as_of=LATER)
+
+    assert [(e["where"], e["program_id"]) for e in run.errors] == [("detector:initiative_overdue", None)]
+    assert flag(program, FlagKind.INITIATIVE_OVERDUE).status == FlagStatus.OPEN
+    # The other kinds of a program no longer scanned are resolved, as ever.
+    assert flag(program, FlagKind.INITIATIVE_STALLED).status == FlagStatus.RESOLVED

@@ -1,10 +1,8 @@
 """django-filter classes for accountability, shared by the API and the dashboard."""
 
-from django.core.validators import MaxValueValidator, MinValueValidator
 from django_filters import rest_framework as filters
 
 from cxgov.api.filters import IdFilter, IsoDateFilter, choices, date_range
-from programs.dates import AS_OF_MAX, AS_OF_MIN
 
 from .choices import (
     ActionStatus,
@@ -18,11 +16,6 @@ from .choices import (
     SubjectType,
 )
 from .models import ActionItem, AgendaItem, Attendance, Escalation, Flag, Forum, ForumSession, ScanRun
-
-AS_OF_VALIDATORS = [
-    MinValueValidator(AS_OF_MIN, f"Must be on or after {AS_OF_MIN}."),
-    MaxValueValidator(AS_OF_MAX, f"Must be on or before {AS_OF_MAX}."),
-]
 
 
 class ForumFilterSet(filters.FilterSet):
@@ -111,13 +104,10 @@ class FlagFilterSet(filters.FilterSet):
     closed_on_after, closed_on_before = date_range("closed_on")
     open_on = IsoDateFilter(
         method="filter_open_on",
-        validators=AS_OF_VALIDATORS,
         label="Only flags open at the end of this day (YYYY-MM-DD): first detected on or before it and "
         "not resolved or dismissed by then",
     )
-    as_of = IsoDateFilter(
-        method="filter_open_on", validators=AS_OF_VALIDATORS, label="Same as open_on: the flags open as of this day"
-    )
+    as_of = IsoDateFilter(method="filter_open_on", label="Same as open_on: the flags open as of this day")
 
     class Meta:
         model = Flag

@@ -106,6 +106,17 @@ def _subjects_q(keys: Iterable[Key]) -> Q:
     return q
 
 
+def _kept_q(keep: Collection[tuple[str, int]]) -> Q:
+    """Flags of the (kind, program id) pairs in `keep`, as one OR per kind with an IN list."""
+    grouped: dict[str, list[int]] = {}
+    for kind, program_id in keep:
+        grouped.setdefault(kind, []).append(program_id)
+    q = Q(pk__in=[])
+    for kind, ids in grouped.items():
+        q |= Q(kind=kind, program_id__in=ids)
+    return q
+
+
 # The fields a finding sets on a flag (the detection times come on top).
 _CONTENT = ("program_id", "severity", "owner_id", "title", "detail", "evidence", "evidence_fingerprint")
 
@@ -296,6 +307,7 @@ def flags_sync(
     as_of: dt.date,
     program_ids: Collection[int] | None = None,
     scan_run=None,
+    keep: Collection[tuple[str, int]] = (),
 ) -> SyncResult:
     """Turn a scan's findings for `kinds` into raised, refreshed and resolved flags.
 
@@ -308,6 +320,9 @@ def flags_sync(
     - A live flag of `kinds` in scope (the organization, narrowed to `program_ids` if
       given) that no finding matches is resolved: no resolver, note "condition cleared",
       `closed_on` = `as_of` (it was last open on the day before).
+    - `keep` names (kind, program id) pairs whose computation failed in this scan: their
+      live flags are left exactly as they were (neither refreshed nor resolved), and any
+      finding for them is ignored.
 
     Announces the raised, escalated and resolved flags (`events.flags_changed`) inside the
     transaction, so the messages they call for commit with them (an outbox).
@@ -321,11 +336,14 @@ def flags_sync(
     result = SyncResult()
     if not kinds:
         return result
-    by_key = _dedupe(findings, kinds)
+    keep = {(str(kind), program_id) for kind, program_id in keep}
+    by_key = _dedupe([f for f in findings if (str(f.kind), f.program_id) not in keep], kinds)
 
     scope = Flag.objects.filter(organization=organization, kind__in=kinds, status__in=LIVE_FLAG_STATUSES)
     if program_ids is not None:
         scope = scope.filter(program_id__in=list(program_ids))
+    if keep:
+        scope = scope.exclude(_kept_q(keep))
     # Live rows as plain tuples (most are only found again, unchanged), locked in id order:
     # concurrent syncs on the same flags serialise here without deadlock.
     live = {_row_key(row): row for row in scope.select_for_update().order_by("id").values_list(*_LIVE_COLUMNS)}

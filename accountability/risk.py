@@ -6,49 +6,32 @@ come from `settings.CXGOV_RISK_WEIGHTS`. Counting conventions are in docs/engine
 """
 
 import datetime as dt
-from collections import defaultdict
+import logging
 from collections.abc import Collection
-from dataclasses import dataclass
 
+from celery.exceptions import SoftTimeLimitExceeded
 from django.conf import settings
 from django.db import transaction
-from django.db.models import F, Window
-from django.db.models.functions import RowNumber
 
 from programs.choices import ProgramStatus
-from programs.dates import add_months, local_date, window_bounds
-from programs.models import CommitmentAssessment, Organization, Person, Program, ProgramStatusChange, RoadmapStage
+from programs.dates import add_months, local_date
+from programs.models import Organization, Program
 
 from . import events
 from .choices import FlagKind, RiskLevel, SubjectType, risk_level
 from .detectors.common import iso, scope_q
-from .detectors.forums import scanned_sponsor_presence, session_cancellation, sponsor_delegating
-from .detectors.initiatives import stalled_initiatives
+from .detectors.forums import sponsor_delegating
 from .findings import Finding
-from .models import Flag, RiskAssessment
+from .models import RiskAssessment
+from .risk_facts import Facts, gather
 from .selectors import FORUM_WINDOW_DAYS, risk_on
 
-CHANGE_WINDOW_DAYS = 180  # champion_turnover and budget_cut look back this far
 SPONSOR_MIN_HELD = 3  # as sponsor_disengaged: fewer held sessions say nothing about presence
 SHORT_HORIZON_MONTHS = 36
 CHAMPION_MIN_TIME_PCT = 50
 EVIDENCE_LIST_MAX = 20  # long lists in evidence are cut to their latest items
 
-
-@dataclass
-class _Facts:
-    """Everything the factors need, gathered for all programs of the scan at once."""
-
-    as_of: dt.date
-    first_activation: dict[int, dict]
-    presence: dict
-    cancellation: dict[int, tuple[int, int]]
-    stalled: dict[int, tuple[int, int]]
-    champion_changes: dict[int, list[dict]]
-    budget_cuts: dict[int, list[dict]]
-    negotiated: dict[int, list[int]]
-    commitment: dict[int, list[dict]]
-    breached: dict[int, dict] | None = None
+logger = logging.getLogger(__name__)
 
 
 def _weights() -> dict[str, int]:
@@ -59,145 +42,10 @@ def _factor(code: str, points: int, evidence: dict) -> dict:
     return {"code": code, "points": int(points), "evidence": evidence}
 
 
-# --- Gathering (each a fixed number of queries for all programs) ------------------------
-
-
-def _first_activations(program_ids: list[int], end: dt.datetime) -> dict[int, dict]:
-    rows = (
-        ProgramStatusChange.objects.filter(program_id__in=program_ids, to_status=ProgramStatus.ACTIVE, at__lt=end)
-        .order_by("program_id", "at", "id")
-        .values("program_id", "at", "committed_horizon_months")
-    )
-    first: dict[int, dict] = {}
-    for row in rows:
-        first.setdefault(row["program_id"], row)
-    return first
-
-
-def _consecutive_changes(rows, group_key: str, start: dt.datetime):
-    """Pairs (before, after) of consecutive history rows of one record, `after` inside the window."""
-    previous = None
-    for row in rows:
-        if previous is not None and previous[group_key] == row[group_key] and row["history_date"] >= start:
-            yield previous, row
-        previous = row
-
-
-def _history_facts(program_ids: list[int], start: dt.datetime, end: dt.datetime):
-    """Champion changes and budget cuts in the window, from the simple-history tables (3 queries)."""
-    program_rows = (
-        Program.history.model.objects.filter(id__in=program_ids, history_date__lt=end)
-        .order_by("id", "history_date", "history_id")
-        .values("id", "history_date", "history_type", "customer_champion_id", "budget")
-    )
-    champion_changes: dict[int, list[dict]] = defaultdict(list)
-    budget_cuts: dict[int, list[dict]] = defaultdict(list)
-    people: set[int] = set()
-    for before, after in _consecutive_changes(program_rows, "id", start):
-        old, new = before["customer_champion_id"], after["customer_champion_id"]
-        # Naming a first champion is an appointment, not turnover; losing or replacing one is.
-        if old is not None and new != old:
-            champion_changes[after["id"]].append({"on": iso(local_date(after["history_date"])), "from": old, "to": new})
-            people.update(p for p in (old, new) if p)
-        if _lowered(before["budget"], after["budget"]):
-            budget_cuts[after["id"]].append(_cut("program", before, after))
-    stage_rows = (
-        RoadmapStage.history.model.objects.filter(program_id__in=program_ids, history_date__lt=end)
-        .order_by("id", "history_date", "history_id")
-        .values("id", "program_id", "sequence", "name", "history_date", "history_type", "budget")
-    )
-    for before, after in _consecutive_changes(stage_rows, "id", start):
-        if after["history_type"] != "-" and _lowered(before["budget"], after["budget"]):
-            budget_cuts[after["program_id"]].append(_cut("stage", before, after))
-    names = dict(Person.objects.filter(pk__in=people).values_list("id", "name")) if people else {}
-    for changes in champion_changes.values():
-        for change in changes:
-            change["from_name"] = names.get(change["from"])
-            change["to_name"] = names.get(change["to"])
-    return champion_changes, budget_cuts
-
-
-def _lowered(old, new) -> bool:
-    """A budget went down; clearing a budget that existed counts as cutting it to nothing."""
-    return old is not None and (new is None or new < old)
-
-
-def _cut(what: str, before: dict, after: dict) -> dict:
-    cut = {
-        "what": what,
-        "on": iso(local_date(after["history_date"])),
-        "from": str(before["budget"]),
-        "to": None if after["budget"] is None else str(after["budget"]),
-    }
-    if what == "stage":
-        cut.update(stage_id=after["id"], stage=after["name"], sequence=after["sequence"])
-    return cut
-
-
-def _negotiated_flags(program_ids: list[int], as_of: dt.date) -> dict[int, list[int]]:
-    """The metrics with a `metric_negotiated_away` flag open on `as_of`, per program (one query)."""
-    rows = (
-        Flag.objects.open_on(as_of)
-        .filter(program_id__in=program_ids, kind=FlagKind.METRIC_NEGOTIATED_AWAY, subject_type=SubjectType.METRIC)
-        .values_list("program_id", "subject_id")
-    )
-    out: dict[int, list[int]] = defaultdict(list)
-    for program_id, metric_id in rows:
-        out[program_id].append(metric_id)
-    return out
-
-
-def _breached_flags(program_ids: list[int], as_of: dt.date) -> dict[int, dict]:
-    """The `commitment_breached` flag open on `as_of` of each program, if any (one query)."""
-    rows = (
-        Flag.objects.open_on(as_of)
-        .filter(program_id__in=program_ids, kind=FlagKind.COMMITMENT_BREACHED)
-        .values("id", "program_id", "title", "first_detected_on")
-    )
-    return {row["program_id"]: row for row in rows}
-
-
-def _last_two_commitments(program_ids: list[int], as_of: dt.date) -> dict[int, list[dict]]:
-    rows = (
-        CommitmentAssessment.objects.filter(program_id__in=program_ids, assessed_on__lte=as_of)
-        .annotate(
-            rank=Window(RowNumber(), partition_by=[F("program_id")], order_by=[F("assessed_on").desc(), F("id").desc()])
-        )
-        .filter(rank__lte=2)
-        .order_by("program_id", "rank")
-        .values("id", "program_id", "assessed_on", "score")
-    )
-    out: dict[int, list[dict]] = defaultdict(list)
-    for row in rows:
-        out[row["program_id"]].append(row)
-    return out
-
-
-def _gather(organization: Organization, as_of: dt.date, program_ids: list[int]) -> _Facts:
-    start, end = window_bounds(as_of, CHANGE_WINDOW_DAYS)
-    champion_changes, budget_cuts = _history_facts(program_ids, start, end)
-    return _Facts(
-        as_of=as_of,
-        first_activation=_first_activations(program_ids, end),
-        presence=scanned_sponsor_presence(
-            organization=organization, as_of=as_of, program_ids=program_ids, sessions_when=_sponsor_evidence_needed
-        ),
-        cancellation=session_cancellation(
-            organization=organization, as_of=as_of, days=FORUM_WINDOW_DAYS, program_ids=program_ids
-        ),
-        stalled=stalled_initiatives(organization=organization, as_of=as_of, program_ids=program_ids),
-        champion_changes=champion_changes,
-        budget_cuts=budget_cuts,
-        negotiated=_negotiated_flags(program_ids, as_of),
-        commitment=_last_two_commitments(program_ids, as_of),
-        breached=_breached_flags(program_ids, as_of),
-    )
-
-
 # --- Factors ---------------------------------------------------------------------------------
 
 
-def _factors(program: Program, facts: _Facts) -> list[dict]:
+def _factors(program: Program, facts: Facts) -> list[dict]:
     w = _weights()
     as_of = facts.as_of
     out: list[dict] = []
@@ -369,7 +217,7 @@ def _sponsor_evidence_needed(presence) -> bool:
     )
 
 
-def _governance_v2_factors(program: Program, facts: _Facts, w: dict[str, int]) -> list[dict]:
+def _governance_v2_factors(program: Program, facts: Facts, w: dict[str, int]) -> list[dict]:
     """commitment_breached (an open flag of that kind) and sponsor_delegating (that flag's condition)."""
     out = []
     flag = (facts.breached or {}).get(program.pk)
@@ -409,9 +257,43 @@ def _known_levels(program_ids: list[int], as_of: dt.date) -> dict[int, str]:
     return {pid: risk.level for pid, risk in risk_on(program_ids=program_ids, as_of=as_of).items()}
 
 
+def _gather_isolated(
+    organization: Organization, as_of: dt.date, programs: list[Program], failures: dict[int, Exception]
+) -> dict[int, Facts]:
+    """Facts per program: set-wise when it works, else program by program (each in a savepoint).
+
+    The fallback only runs when the set-wise pass fails, so a scan pays it only on the day a
+    program's data breaks a query; a program whose own gathering fails lands in `failures`.
+    """
+    ids = [p.pk for p in programs]
+    try:
+        with transaction.atomic():
+            facts = gather(organization, as_of, ids, sessions_when=_sponsor_evidence_needed)
+        return dict.fromkeys(ids, facts)
+    except SoftTimeLimitExceeded:
+        raise
+    except Exception:
+        logger.warning("risk facts failed set-wise for organization %s; retrying program by program", organization.pk)
+    out: dict[int, Facts] = {}
+    for pid in ids:
+        try:
+            with transaction.atomic():
+                out[pid] = gather(organization, as_of, [pid], sessions_when=_sponsor_evidence_needed)
+        except SoftTimeLimitExceeded:
+            raise
+        except Exception as exc:
+            failures[pid] = exc
+    return out
+
+
 @transaction.atomic
 def assess_risk(
-    *, organization: Organization, as_of: dt.date, program_ids: Collection[int] | None = None, scan_run=None
+    *,
+    organization: Organization,
+    as_of: dt.date,
+    program_ids: Collection[int] | None = None,
+    scan_run=None,
+    failures: dict[int, Exception] | None = None,
 ) -> list[RiskAssessment]:
     """Score every scanned program of `organization` (or of `program_ids`) on `as_of`.
 
@@ -421,6 +303,10 @@ def assess_risk(
     the scan's flags sync. Announces `risk_level_changed` in the transaction when the level
     differs from the last one recorded (a first assessment at `low` is not a change). Safe
     to re-run; a fixed number of queries whatever the number of programs.
+
+    With `failures` (a dict), one program whose risk cannot be computed (e.g. a stored date
+    the month arithmetic cannot handle) is left out, its exception recorded under its id,
+    and the others are assessed; without it the first failure raises.
     """
     programs = list(
         Program.objects.filter(scope_q(organization, program_ids, prefix=""))
@@ -429,25 +315,41 @@ def assess_risk(
     )
     if not programs:
         return []
-    ids = [p.pk for p in programs]
-    facts = _gather(organization, as_of, ids)
-    known = _known_levels(ids, as_of)
+    isolate = failures is not None
+    failures = {} if failures is None else failures
+    if isolate:
+        facts_of = _gather_isolated(organization, as_of, programs, failures)
+    else:
+        facts = gather(organization, as_of, [p.pk for p in programs], sessions_when=_sponsor_evidence_needed)
+        facts_of = {p.pk: facts for p in programs}
+    known = _known_levels(list(facts_of), as_of)
 
     assessments = []
     for program in programs:
-        factors = _factors(program, facts)
+        if program.pk not in facts_of:
+            continue
+        try:
+            factors = _factors(program, facts_of[program.pk])
+        except SoftTimeLimitExceeded:
+            raise
+        except Exception as exc:  # plain Python on loaded rows: nothing to roll back
+            if not isolate:
+                raise
+            failures[program.pk] = exc
+            continue
         score = min(100, sum(f["points"] for f in factors))
         assessments.append(
             RiskAssessment(
                 program=program, as_of=as_of, score=score, level=risk_level(score), factors=factors, scan_run=scan_run
             )
         )
-    RiskAssessment.objects.bulk_create(
-        assessments,
-        update_conflicts=True,
-        unique_fields=["program", "as_of"],
-        update_fields=["score", "level", "factors", "scan_run"],
-    )
+    if assessments:
+        RiskAssessment.objects.bulk_create(
+            assessments,
+            update_conflicts=True,
+            unique_fields=["program", "as_of"],
+            update_fields=["score", "level", "factors", "scan_run"],
+        )
 
     changed = []
     for assessment in assessments:

@@ -13,15 +13,18 @@ from contextlib import contextmanager
 
 from celery.exceptions import SoftTimeLimitExceeded
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
 from cxgov.queue import queue_task_on_commit
 from programs.actors import Actor
-from programs.models import Organization
+from programs.dates import check_scan_as_of
+from programs.models import Organization, Program
 
 from .choices import FlagKind, ScanStatus
 from .detectors import DETECTORS
+from .detectors.common import scope_q
 from .flags import SyncResult, flags_sync
 from .locks import ScanLocked, organization_scan_lock
 from .models import ScanRun
@@ -34,8 +37,17 @@ FINISHED_STATUSES = (ScanStatus.SUCCEEDED, ScanStatus.FAILED)
 __all__ = ["FINISHED_STATUSES", "ScanLocked", "scan_organization", "scan_queue", "scan_queue_all"]
 
 
-def _error(where: str, exc: BaseException) -> dict:
-    return {"where": where, "error": f"{type(exc).__name__}: {exc}"[:1000], "at": timezone.now().isoformat()}
+def _error(where: str, exc: BaseException | str, *, kind: str | None = None, program_id: int | None = None) -> dict:
+    """One entry of ScanRun.errors: where it failed (`detector:<kind>`, `risk`, `scan`), the
+    kind and the program concerned (None: the whole organization), the message and when."""
+    message = exc if isinstance(exc, str) else f"{type(exc).__name__}: {exc}"
+    return {
+        "where": where,
+        "kind": kind,
+        "program_id": program_id,
+        "error": message[:1000],
+        "at": timezone.now().isoformat(),
+    }
 
 
 def _pause() -> None:
@@ -44,26 +56,63 @@ def _pause() -> None:
         time.sleep(settings.CXGOV_SCAN_PHASE_DELAY)
 
 
-def _run_detectors(organization, as_of, program_ids, errors: list[dict]) -> tuple[list, set[str]]:
-    """Every detector's findings, and the kinds whose detector ran cleanly.
+def _scanned_program_ids(organization, program_ids) -> list[int]:
+    scanned = Program.objects.filter(scope_q(organization, program_ids, prefix=""))
+    return list(scanned.order_by("id").values_list("id", flat=True))
 
-    A failing detector costs its own kind only: it is left out of the sync (its live
-    flags are neither refreshed nor resolved) and named in the ScanRun's errors.
+
+def _detect_isolated(kind, detector, organization, as_of, program_ids, errors: list[dict]) -> tuple[list, set | None]:
+    """One detector's findings, and the programs it could not compute (None: it failed as a whole).
+
+    The detector runs once for the whole organization (its fixed number of queries). Only
+    when that fails is it run again program by program, each in a savepoint, so one
+    program's bad data costs that program's findings of this kind, not everybody's. When
+    every program fails on its own too (or there is none to try), the failure is the
+    detector's: one error without a program, and None.
     """
-    findings, ok_kinds = [], set()
-    for kind, detector in DETECTORS.items():
-        _pause()
+    try:
+        with transaction.atomic():  # a savepoint: a database error here must not poison the scan
+            return detector(organization=organization, as_of=as_of, program_ids=program_ids), set()
+    except SoftTimeLimitExceeded:
+        raise
+    except Exception as exc:
+        logger.exception("detector %s failed for organization %s; isolating programs", kind, organization.pk)
+        first = exc
+    findings, failed = [], {}
+    ids = _scanned_program_ids(organization, program_ids)
+    for pid in ids:
         try:
-            with transaction.atomic():  # a savepoint: a database error here must not poison the scan
-                findings.extend(detector(organization=organization, as_of=as_of, program_ids=program_ids))
+            with transaction.atomic():
+                findings.extend(detector(organization=organization, as_of=as_of, program_ids=[pid]))
         except SoftTimeLimitExceeded:
             raise
         except Exception as exc:
-            logger.exception("detector %s failed for organization %s", kind, organization.pk)
-            errors.append(_error(f"detector:{kind}", exc))
+            failed[pid] = exc
+    if len(failed) == len(ids):
+        errors.append(_error(f"detector:{kind}", first, kind=kind))
+        return [], None
+    errors.extend(_error(f"detector:{kind}", exc, kind=kind, program_id=pid) for pid, exc in failed.items())
+    return findings, set(failed)
+
+
+def _run_detectors(organization, as_of, program_ids, errors: list[dict]) -> tuple[list, set[str], set]:
+    """Every detector's findings, the kinds that ran, and the (kind, program) pairs that failed.
+
+    A failing detector costs only what failed: the kind of the programs it could not
+    compute is left out of the sync for them (their live flags are neither refreshed nor
+    resolved) and named in the ScanRun's errors; a detector failing as a whole leaves its
+    kind out altogether.
+    """
+    findings, ok_kinds, failed = [], set(), set()
+    for kind, detector in DETECTORS.items():
+        _pause()
+        found, failed_ids = _detect_isolated(kind, detector, organization, as_of, program_ids, errors)
+        if failed_ids is None:
             continue
+        failed.update((kind, pid) for pid in failed_ids)
+        findings.extend(found)
         ok_kinds.add(kind)
-    return findings, ok_kinds
+    return findings, ok_kinds, failed
 
 
 @contextmanager
@@ -77,7 +126,7 @@ def _timed(timings: dict[str, float], name: str) -> Iterator[None]:
 
 def _scan(organization, as_of, program_ids, scan_run, errors: list[dict], timings: dict[str, float]):
     with _timed(timings, "detectors"):
-        findings, kinds = _run_detectors(organization, as_of, program_ids, errors)
+        findings, kinds, failed = _run_detectors(organization, as_of, program_ids, errors)
     with _timed(timings, "flags"):
         result = flags_sync(
             organization=organization,
@@ -86,20 +135,29 @@ def _scan(organization, as_of, program_ids, scan_run, errors: list[dict], timing
             as_of=as_of,
             program_ids=program_ids,
             scan_run=scan_run,
+            keep=failed,
         )
     _pause()
     # After the detector flags: the metrics_negotiated factor counts live negotiated-away flags.
+    risk_failures: dict[int, Exception] = {}
     try:
         with _timed(timings, "risk"), transaction.atomic():
             assessments = assess_risk(
-                organization=organization, as_of=as_of, program_ids=program_ids, scan_run=scan_run
+                organization=organization,
+                as_of=as_of,
+                program_ids=program_ids,
+                scan_run=scan_run,
+                failures=risk_failures,
             )
     except SoftTimeLimitExceeded:
         raise
     except Exception as exc:
         logger.exception("risk assessment failed for organization %s", organization.pk)
-        errors.append(_error("risk", exc))
+        errors.append(_error("risk", exc, kind=FlagKind.EARLY_BAIL_RISK.value))
         return result, []
+    for pid, exc in risk_failures.items():
+        logger.error("risk of program %s failed: %s", pid, exc)
+        errors.append(_error("risk", exc, kind=FlagKind.EARLY_BAIL_RISK.value, program_id=pid))
     with _timed(timings, "flags"):
         result += flags_sync(
             organization=organization,
@@ -108,6 +166,8 @@ def _scan(organization, as_of, program_ids, scan_run, errors: list[dict], timing
             as_of=as_of,
             program_ids=program_ids,
             scan_run=scan_run,
+            # A program without an assessment today keeps its early-bail flag as it was.
+            keep=[(FlagKind.EARLY_BAIL_RISK.value, pid) for pid in risk_failures],
         )
     return result, assessments
 
@@ -122,12 +182,17 @@ def scan_organization(
     """Run the full governance scan of `organization` on `as_of`, synchronously.
 
     Detectors → flags_sync of their kinds → assess_risk → flags_sync of `early_bail_risk`,
-    all in one transaction (a scan killed half-way leaves nothing behind; its emails and
-    webhook deliveries are outbox rows of the same transaction, sent after commit).
-    Records the ScanRun (created if not given): status, started/finished times,
-    raised/refreshed/resolved counts and errors. A detector that fails is named in
-    `errors` and its kind left untouched; the run then ends `failed` though the other
-    kinds were synced. Holds the organization's scan lock: a concurrent scan waits up to
+    all in one transaction (a scan killed half-way, or one that raises, leaves nothing
+    behind: no flag is resolved; its emails and webhook deliveries are outbox rows of the
+    same transaction, sent after commit). Records the ScanRun (created if not given):
+    status, started/finished times, raised/refreshed/resolved counts and errors.
+
+    A failure computing one program never stops the others: a detector or the risk of one
+    program that fails is recorded in `errors` (where, kind, program id, message) and that
+    program's flags of that kind are left exactly as they were; the run then ends
+    `failed` though everything else was synced. An `as_of` outside 1900-01-01..today + 366
+    days raises ValidationError before anything runs (a given ScanRun is closed `failed`,
+    saying why). Holds the organization's scan lock: a concurrent scan waits up to
     `CXGOV_SCAN_LOCK_WAIT` seconds, then ScanLocked is raised and the ScanRun is left
     as it was (queued), for the caller to retry or fail.
 
@@ -136,6 +201,12 @@ def scan_organization(
     `sync_result` (SyncResult), `assessments` (the RiskAssessments written) and `timings`
     (seconds spent in detectors, flags, risk, and in the commit with its events).
     """
+    try:
+        check_scan_as_of(as_of)
+    except ValidationError as refused:
+        if scan_run is not None:  # queued by hand or before the rule: close it, saying why
+            scan_fail(scan_run, " ".join(refused.messages), where="as_of")
+        raise
     if program_ids is None and scan_run is not None and scan_run.program_ids is not None:
         program_ids = scan_run.program_ids
     program_ids = sorted(set(program_ids)) if program_ids is not None else None
@@ -181,9 +252,9 @@ def _finish(scan_run: ScanRun, *, result: SyncResult, errors: list[dict], failed
     scan_run.save(update_fields=["status", "finished_at", "raised", "refreshed", "resolved", "errors"])
 
 
-def scan_fail(scan_run: ScanRun, message: str) -> ScanRun:
-    """Close a scan that will not run (e.g. the lock stayed taken): failed, with the reason."""
-    scan_run.errors = [*scan_run.errors, {"where": "lock", "error": message, "at": timezone.now().isoformat()}]
+def scan_fail(scan_run: ScanRun, message: str, *, where: str = "lock") -> ScanRun:
+    """Close a scan that will not run (the lock stayed taken, an as_of out of range): failed, with the reason."""
+    scan_run.errors = [*scan_run.errors, _error(where, message)]
     scan_run.status = ScanStatus.FAILED
     scan_run.finished_at = timezone.now()
     scan_run.save(update_fields=["status", "finished_at", "errors"])
@@ -211,8 +282,10 @@ def scan_queue(
 
     Used by the API (`POST scans/`, answered 202) and the admin action. `actor` is
     anything `Actor.of` takes; its user is recorded (a key's run names nobody). Each call
-    queues a new run; the task itself is idempotent.
+    queues a new run; the task itself is idempotent. An `as_of` outside 1900-01-01..today
+    + 366 days raises ValidationError (`programs.dates.check_scan_as_of`), nothing queued.
     """
+    check_scan_as_of(as_of)
     run = ScanRun(
         organization=organization,
         as_of=as_of,
@@ -230,6 +303,7 @@ def scan_queue_all(*, as_of: dt.date) -> list[ScanRun]:
     the last 6 hours, is skipped, so a duplicate beat message does not double the work.
     Returns the runs queued.
     """
+    check_scan_as_of(as_of)
     busy = ScanRun.objects.filter(
         as_of=as_of,
         status__in=[ScanStatus.QUEUED, ScanStatus.RUNNING],

@@ -11,6 +11,7 @@ import logging
 
 from celery import shared_task
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.utils import timezone
 
 from .locks import ScanLocked
@@ -45,6 +46,9 @@ def scan_organization_task(self, scan_run_id: int) -> dict | None:
         return None
     try:
         run = scan_organization(organization=run.organization, as_of=run.as_of, scan_run=run)
+    except ValidationError:  # an as_of out of range: the run is closed failed, saying why
+        run.refresh_from_db()
+        return {"scan_run": run.pk, "status": run.status}
     except ScanLocked as exc:
         if self.request.retries >= self.max_retries:
             scan_fail(run, f"{exc} Gave up after {self.request.retries} retries.")

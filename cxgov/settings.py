@@ -50,6 +50,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "cxgov.api.middleware.ChunkedBodyMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -244,6 +245,8 @@ REST_FRAMEWORK = {
     "PAGE_SIZE": 50,
     "DEFAULT_SCHEMA_CLASS": "cxgov.api.schema.AutoSchema",
     "DEFAULT_PARSER_CLASSES": ["cxgov.api.parsers.StrictJSONParser"],
+    # Every answer under /api/ is JSON (SPEC §5); the interactive docs are /api/docs/.
+    "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
     "EXCEPTION_HANDLER": "cxgov.api.exceptions.exception_handler",
     "DEFAULT_THROTTLE_CLASSES": ["cxgov.api.throttling.ApiKeyRateThrottle"],
     "DEFAULT_THROTTLE_RATES": {"api_key": env("CXGOV_API_KEY_THROTTLE", default="6000/minute")},

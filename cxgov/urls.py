@@ -1,8 +1,9 @@
 from django.contrib import admin
-from django.urls import include, path
+from django.urls import include, path, re_path
 from django.views.generic import RedirectView
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
+from cxgov.api import errors as api_errors
 from cxgov.health import healthz
 from dashboard.api import DashboardSummaryView
 from programs.oidc import SignInCallbackView, SignInStartView, SignInView
@@ -21,4 +22,12 @@ urlpatterns = [
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
     path("healthz", healthz, name="healthz"),
+    # Last: any other path under /api/ is a JSON 404 (malformed ids included), never HTML.
+    re_path(r"^api/", api_errors.not_found, name="api-not-found"),
 ]
+
+# Django's own error pages, as JSON under /api/ (HTML elsewhere).
+handler400 = "cxgov.api.errors.bad_request"
+handler403 = "cxgov.api.errors.permission_denied"
+handler404 = "cxgov.api.errors.page_not_found"
+handler500 = "cxgov.api.errors.server_error"

@@ -5,6 +5,7 @@ from django.core.exceptions import ValidationError
 
 from programs.admin import (
     CachedChoicesInlineMixin,
+    DeleteByRuleInlineMixin,
     DeleteThroughServiceMixin,
     OrganizationScopedAdmin,
     ReadOnlyAdminMixin,
@@ -15,7 +16,7 @@ from programs.admin import (
 
 from .choices import GUARDED_FIELDS_TEXT
 from .forms import MetricAdminForm
-from .measurements import measurements_upsert, validate_value
+from .measurements import measurement_delete, measurement_delete_refusal, measurements_upsert, validate_value
 from .models import Exemption, Measurement, Metric, MetricRevision
 from .services import exemption_grant, metric_delete, metric_delete_refusal, metric_update
 
@@ -64,7 +65,9 @@ def exemption_fields(obj: Exemption, metric: Metric | None = None) -> dict:
     }
 
 
-class MeasurementInline(OrganizationScopedAdmin, admin.TabularInline):
+class MeasurementInline(DeleteByRuleInlineMixin, OrganizationScopedAdmin, admin.TabularInline):
+    """A metric's measurements; a row recorded more than 24 hours ago is corrected, never deleted."""
+
     model = Measurement
     form = MeasurementForm
     fields = ("period_end", "value", "source", "recorded_at")
@@ -72,6 +75,9 @@ class MeasurementInline(OrganizationScopedAdmin, admin.TabularInline):
     ordering = ("-period_end",)
     extra = 0
     queryset_select_related = ("metric",)
+
+    def delete_refusal(self, obj: Measurement) -> str | None:
+        return measurement_delete_refusal(obj)
 
 
 class MetricRevisionInline(OrganizationScopedAdmin, ReadOnlyInline):
@@ -172,7 +178,7 @@ class MetricAdmin(DeleteThroughServiceMixin, ScopedHistoryAdmin):
         if formset.model is Measurement:
             items = [measurement_item(obj, form.instance) for obj in formset.save(commit=False)]
             for obj in formset.deleted_objects:
-                obj.delete()
+                measurement_delete(measurement=obj, actor=request.user)
             if items:
                 measurements_upsert(items=items, actor=request.user)
         elif formset.model is Exemption:
@@ -189,8 +195,9 @@ class MetricAdmin(DeleteThroughServiceMixin, ScopedHistoryAdmin):
 
 
 @admin.register(Measurement)
-class MeasurementAdmin(ScopedHistoryAdmin):
-    """Measurements, written through `measurements_upsert` (history row, value rule)."""
+class MeasurementAdmin(DeleteThroughServiceMixin, ScopedHistoryAdmin):
+    """Measurements, written through `measurements_upsert` (history row, value rule) and deleted
+    through `measurement_delete` (only within 24 hours of being recorded), single or bulk."""
 
     form = MeasurementForm
     list_display = ("metric", "period_end", "value", "source", "recorded_at", "program")
@@ -210,6 +217,12 @@ class MeasurementAdmin(ScopedHistoryAdmin):
     @admin.display(description="program", ordering="metric__program__name")
     def program(self, obj: Measurement):
         return obj.metric.program
+
+    def delete_refusal(self, obj: Measurement) -> str | None:
+        return measurement_delete_refusal(obj)
+
+    def delete_through_service(self, request, obj: Measurement) -> None:
+        measurement_delete(measurement=obj, actor=request.user)
 
 
 @admin.register(MetricRevision)

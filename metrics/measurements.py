@@ -14,10 +14,11 @@ from django.db import connection, transaction
 from django.db.models import QuerySet
 from django.utils import timezone
 
-from programs.actors import Actor
+from programs.actors import Actor, stamp
 from programs.changelog import record_history
+from programs.dates import date_range_message, is_sane_date
 
-from .models import Measurement, Metric
+from .models import MEASUREMENT_DELETE_RULE, Measurement, Metric
 
 #: A measured value keeps one whole digit of headroom below its column (20 digits, 4
 #: places): SQLite stores decimals as doubles and reads a value at the very top back rounded
@@ -99,18 +100,17 @@ def _metric_id(value) -> int | None:
 def _period_end(value) -> date | str:
     """A date, or the message saying why `value` is not one."""
     if isinstance(value, date) and not isinstance(value, datetime):
-        return value
+        return value if is_sane_date(value) else date_range_message(value)
     if not isinstance(value, str) or not _DATE.match(value):
         return "Date has wrong format. Use YYYY-MM-DD."
     try:
-        return date.fromisoformat(value)
+        day = date.fromisoformat(value)
     except ValueError:
         return "Not a valid date."
+    return day if is_sane_date(day) else date_range_message(day)
 
 
 def _source(value) -> str | None:
-    if value is None:
-        return ""
     if not isinstance(value, str) or len(value) > _SOURCE_MAX or "\x00" in value:
         return None
     if any(0xD800 <= ord(c) <= 0xDFFF for c in value):  # lone surrogates cannot be stored
@@ -139,8 +139,10 @@ def _row(item) -> tuple[MeasurementRow | None, dict[str, list[str]]]:
             value = validate_value(item["value"])
         except ValidationError as exc:
             errors["value"] = exc.message_dict["value"]
-    source = _source(item.get("source"))
-    if source is None:
+    source = _source(item["source"]) if "source" in item else ""
+    if item.get("source", "") is None:
+        errors["source"] = ["This field may not be null: send a text, or leave the field out."]
+    elif source is None:
         errors["source"] = [f"A text of at most {_SOURCE_MAX} characters is required."]
     if errors:
         return None, errors
@@ -331,3 +333,25 @@ def _upsert_generic(rows: list[MeasurementRow], now, actor: Actor, reason: str |
                 custom_historical_attrs={"history_api_key_id": actor.api_key_id},
             )
     return snapshots
+
+
+def measurement_delete_refusal(measurement: Measurement) -> str | None:
+    """Why `measurement` may not be deleted (MEASUREMENT_DELETE_RULE once 24 hours past its
+    first recording), or None. Read-only (one query); `measurement_delete` decides again."""
+    past = Measurement.objects.filter(pk=measurement.pk).past_delete_window().exists()
+    return MEASUREMENT_DELETE_RULE if past else None
+
+
+@transaction.atomic
+def measurement_delete(*, measurement: Measurement, actor=None) -> None:
+    """Delete a measurement recorded less than 24 hours ago; any other is corrected, never deleted.
+
+    A refusal raises ValidationError with MEASUREMENT_DELETE_RULE and writes nothing. The
+    deletion's history row names the actor. Not idempotent.
+    """
+    locked = Measurement.objects.select_for_update().get(pk=measurement.pk)
+    refusal = measurement_delete_refusal(locked)
+    if refusal:
+        raise ValidationError(refusal, code="evidence")
+    stamp(locked, actor)
+    locked.delete()

@@ -1,10 +1,14 @@
+import datetime as dt
+
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
-from django.db.models import Exists, OuterRef, Q, Subquery
+from django.db.models import Exists, F, Min, OuterRef, Q, Subquery
+from django.db.models.functions import Coalesce, Least
 from django.utils import timezone
 
 from programs import readiness
+from programs.dates import sane_date
 from programs.history import tracked
 from programs.models import BusinessUnit, Person, Program, pct_check, scoped_queryset
 
@@ -43,9 +47,9 @@ class Metric(models.Model):
     unit = models.CharField(max_length=50, blank=True)
     direction = models.CharField(max_length=10, choices=Direction.choices, default=Direction.INCREASE)
     baseline = models.DecimalField(**VALUE_DIGITS, null=True, blank=True)
-    baseline_on = models.DateField(null=True, blank=True)
+    baseline_on = models.DateField(null=True, blank=True, validators=[sane_date])
     target = models.DecimalField(**VALUE_DIGITS, null=True, blank=True)
-    target_on = models.DateField(null=True, blank=True)
+    target_on = models.DateField(null=True, blank=True, validators=[sane_date])
     owner = models.ForeignKey(Person, null=True, blank=True, on_delete=models.SET_NULL, related_name="metrics")
     business_unit = models.ForeignKey(
         BusinessUnit, null=True, blank=True, on_delete=models.SET_NULL, related_name="metrics"
@@ -119,15 +123,58 @@ def validate_parent(metric: Metric, parent: Metric | None) -> None:
         node_id = parents.get(node_id)
 
 
+#: How long after being recorded a measurement may still be deleted (SPEC §2: afterwards a
+#: scan may have read it, so it is corrected, never deleted).
+MEASUREMENT_DELETE_WINDOW = dt.timedelta(hours=24)
+#: The rule, as every entry point shows it when it refuses.
+MEASUREMENT_DELETE_RULE = (
+    "A measurement can be deleted only within 24 hours of being recorded; after that it is evidence: "
+    "correct its value instead."
+)
+
+
+class MeasurementQuerySet(scoped_queryset("metric__program__organization")):
+    def with_first_recorded(self) -> "MeasurementQuerySet":
+        """Annotate `first_recorded_at`: when the row was first written.
+
+        `recorded_at` moves with every correction, so the first history row (simple-history
+        keeps one per write) says when the value was first recorded; a row older than its
+        history (imported) falls back to `recorded_at`. A correction never reopens the
+        delete window.
+        """
+        first = (
+            Measurement.history.model.objects.filter(id=OuterRef("pk"))
+            .order_by()
+            .values("id")
+            .annotate(first=Min("history_date"))
+            .values("first")
+        )
+        # LEAST ignores NULL on PostgreSQL but not on SQLite: COALESCE makes both agree.
+        return self.annotate(first_recorded_at=Coalesce(Least(Subquery(first), F("recorded_at")), F("recorded_at")))
+
+    def past_delete_window(self, now: dt.datetime | None = None) -> "MeasurementQuerySet":
+        """Rows recorded more than 24 hours before `now`: never deleted."""
+        now = now or timezone.now()
+        return self.with_first_recorded().filter(first_recorded_at__lte=now - MEASUREMENT_DELETE_WINDOW)
+
+    def delete(self):
+        # Every ORM path (a shell, a bulk delete) meets the rule, not only the service.
+        if self.past_delete_window().exists():
+            raise ValidationError(MEASUREMENT_DELETE_RULE, code="evidence")
+        return super().delete()
+
+    delete.queryset_only = True
+
+
 class Measurement(models.Model):
     metric = models.ForeignKey(Metric, on_delete=models.PROTECT, related_name="measurements")
-    period_end = models.DateField()
+    period_end = models.DateField(validators=[sane_date])
     value = models.DecimalField(**VALUE_DIGITS)
     source = models.CharField(max_length=200, blank=True)
     recorded_at = models.DateTimeField(default=timezone.now)
 
     history = tracked()
-    objects = scoped_queryset("metric__program__organization").as_manager()
+    objects = MeasurementQuerySet.as_manager()
 
     class Meta:
         ordering = ["metric", "-period_end"]
@@ -135,6 +182,26 @@ class Measurement(models.Model):
 
     def __str__(self) -> str:
         return f"{self.metric} · {self.period_end} = {self.value}"
+
+    def delete(self, *args, **kwargs):
+        if Measurement.objects.filter(pk=self.pk).past_delete_window().exists():
+            raise ValidationError(MEASUREMENT_DELETE_RULE, code="evidence")
+        return super().delete(*args, **kwargs)
+
+
+REVISION_RULE = "Metric revisions are never edited or deleted."
+
+
+class MetricRevisionQuerySet(scoped_queryset("metric__program__organization")):
+    """Revisions are appended, never rewritten: bulk updates and deletes are refused too."""
+
+    def update(self, **kwargs):
+        raise ValidationError(REVISION_RULE, code="evidence")
+
+    def delete(self):
+        raise ValidationError(REVISION_RULE, code="evidence")
+
+    delete.queryset_only = True
 
 
 class MetricRevision(models.Model):
@@ -162,7 +229,7 @@ class MetricRevision(models.Model):
         related_name="approved_revisions",
     )
 
-    objects = scoped_queryset("metric__program__organization").as_manager()
+    objects = MetricRevisionQuerySet.as_manager()
 
     class Meta:
         ordering = ["-changed_at", "-id"]
@@ -173,11 +240,11 @@ class MetricRevision(models.Model):
 
     def save(self, *args, **kwargs) -> None:
         if self.pk is not None:
-            raise ValidationError("Metric revisions are never edited.")
+            raise ValidationError(REVISION_RULE, code="evidence")
         super().save(*args, **kwargs)
 
     def delete(self, *args, **kwargs):
-        raise ValidationError("Metric revisions are never deleted.")
+        raise ValidationError(REVISION_RULE, code="evidence")
 
 
 class ExemptionQuerySet(scoped_queryset("metric__program__organization")):
@@ -192,8 +259,8 @@ class Exemption(models.Model):
     granted_by = models.ForeignKey(
         Person, null=True, blank=True, on_delete=models.SET_NULL, related_name="granted_exemptions"
     )
-    starts_on = models.DateField()
-    ends_on = models.DateField(null=True, blank=True)
+    starts_on = models.DateField(validators=[sane_date])
+    ends_on = models.DateField(null=True, blank=True, validators=[sane_date])
     created_at = models.DateTimeField(default=timezone.now)
 
     history = tracked()

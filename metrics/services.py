@@ -9,6 +9,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from programs.actors import Actor, stamp
+from programs.dates import check_sane_dates
 from programs.models import Person
 
 from .choices import GUARDED_FIELDS, LEVEL_RANK, MetricStatus
@@ -170,6 +171,7 @@ def exemption_grant(
     org_id = metric.program.organization_id
     if person.organization_id != org_id or (granted_by and granted_by.organization_id != org_id):
         raise ValidationError({"person": "People must belong to the metric's organization."})
+    check_sane_dates(starts_on=starts_on, ends_on=ends_on)
     if ends_on is not None and ends_on < starts_on:
         raise ValidationError({"ends_on": "The exemption cannot end before it starts."})
     return Exemption.objects.create(

@@ -18,7 +18,7 @@ from .choices import (
     StageStatus,
 )
 from .currencies import DEFAULT_CURRENCY, validate_currency
-from .dates import day_start, end_of, window_start
+from .dates import day_start, end_of, sane_date, window_start
 from .history import tracked
 from .scoping import scoped_queryset
 
@@ -247,14 +247,15 @@ class Program(models.Model):
         default=0, help_text="Share of the champion's time given to the program (0–100)."
     )
     status = models.CharField(max_length=20, choices=ProgramStatus.choices, default=ProgramStatus.DRAFT, editable=False)
-    started_on = models.DateField(null=True, blank=True)
+    started_on = models.DateField(null=True, blank=True, validators=[sane_date])
     committed_horizon_months = models.PositiveSmallIntegerField(default=60)
-    first_results_due_on = models.DateField(null=True, blank=True)
+    first_results_due_on = models.DateField(null=True, blank=True, validators=[sane_date])
     budget = models.DecimalField(max_digits=16, decimal_places=2, null=True, blank=True)
     stall_after_days = models.PositiveSmallIntegerField(default=30)
     earliest_review_on = models.DateField(
         null=True,
         blank=True,
+        validators=[sane_date],
         help_text="Before this date the program may not be paused, cancelled or have its horizon shortened "
         "without breaching its commitment. Set at activation (default: start + 24 months); afterwards it "
         "only ever moves later, with a reason.",
@@ -335,8 +336,8 @@ class RoadmapStage(models.Model):
     sequence = models.PositiveSmallIntegerField()
     name = models.CharField(max_length=200)
     expectations = models.TextField(blank=True)
-    starts_on = models.DateField(null=True, blank=True)
-    ends_on = models.DateField(null=True, blank=True)
+    starts_on = models.DateField(null=True, blank=True, validators=[sane_date])
+    ends_on = models.DateField(null=True, blank=True, validators=[sane_date])
     budget = models.DecimalField(
         max_digits=16, decimal_places=2, null=True, blank=True, help_text="Empty means unfunded."
     )
@@ -381,8 +382,8 @@ class Initiative(models.Model):
     owner = models.ForeignKey(Person, on_delete=models.PROTECT, related_name="initiatives")
     business_units = models.ManyToManyField(BusinessUnit, blank=True, related_name="initiatives")
     status = models.CharField(max_length=20, choices=InitiativeStatus.choices, default=InitiativeStatus.PLANNED)
-    starts_on = models.DateField(null=True, blank=True)
-    due_on = models.DateField(null=True, blank=True)
+    starts_on = models.DateField(null=True, blank=True, validators=[sane_date])
+    due_on = models.DateField(null=True, blank=True, validators=[sane_date])
     percent_complete = models.PositiveSmallIntegerField(default=0)
 
     history = tracked()
@@ -412,7 +413,7 @@ class Initiative(models.Model):
 class ProgressUpdate(models.Model):
     initiative = models.ForeignKey(Initiative, on_delete=models.CASCADE, related_name="updates")
     author = models.ForeignKey(Person, on_delete=models.PROTECT, related_name="progress_updates")
-    reported_on = models.DateField()
+    reported_on = models.DateField(validators=[sane_date])
     rag = models.CharField(max_length=10, choices=Rag.choices)
     percent_complete = models.PositiveSmallIntegerField()
     note = models.TextField(blank=True)
@@ -440,7 +441,7 @@ class CommitmentAssessment(models.Model):
     QUESTIONS = COMMITMENT_QUESTIONS
 
     program = models.ForeignKey(Program, on_delete=models.CASCADE, related_name="commitment_assessments")
-    assessed_on = models.DateField()
+    assessed_on = models.DateField(validators=[sane_date])
     assessor = models.ForeignKey(Person, on_delete=models.PROTECT, related_name="commitment_assessments")
     clear_destination = _answer_field(COMMITMENT_QUESTIONS[0][1])
     understands_scope = _answer_field(COMMITMENT_QUESTIONS[1][1])

@@ -12,7 +12,7 @@ from django.utils.text import slugify
 from .actors import Actor, stamp
 from .changelog import bulk_history
 from .choices import PROGRAM_TRANSITIONS, ProgramStatus, Role
-from .dates import add_months
+from .dates import add_months, check_sane_dates
 from .models import (
     DEFAULT_REVIEW_MONTHS,
     ApiKey,
@@ -213,6 +213,7 @@ def progress_update_create(
     note: str = "",
 ) -> ProgressUpdate:
     """Record a progress update; the initiative takes its percent when it is the latest."""
+    check_sane_dates(reported_on=reported_on)
     if author.organization_id != initiative.program.organization_id:
         raise ValidationError({"author": "The author must belong to the initiative's organization."})
     update = ProgressUpdate.objects.create(

@@ -4,13 +4,48 @@ from django.contrib import admin
 from django.db.models import Count, Max, Q
 from django.utils import timezone
 
-from programs.admin import CachedChoicesInlineMixin, OrganizationScopedAdmin, ScopedHistoryAdmin, cache_choices
+from programs.admin import (
+    CachedChoicesInlineMixin,
+    DeleteByRuleInlineMixin,
+    DeleteThroughServiceMixin,
+    OrganizationScopedAdmin,
+    ScopedHistoryAdmin,
+    cache_choices,
+)
 
 from ..choices import SessionStatus
 from ..models import ActionItem, AgendaItem, Attendance, Escalation, Forum, ForumSession
+from ..services import agenda_item_delete, attendance_delete, session_delete, session_record_delete_refusal
 
 
-class ForumSessionInline(OrganizationScopedAdmin, admin.TabularInline):
+class SessionRecordDeleteRules:
+    """Sessions, attendance and agenda items: deleted through their services, evidence refused."""
+
+    def delete_refusal(self, obj) -> str | None:
+        return session_record_delete_refusal(obj)
+
+    def delete_through_service(self, request, obj) -> None:
+        delete_session_record(obj, request.user)
+
+
+class RecordInline(SessionRecordDeleteRules, DeleteByRuleInlineMixin):
+    """Inlines: a ticked "Delete" on evidence refuses the whole submit, naming the rule."""
+
+
+class SessionRecordAdminRules(SessionRecordDeleteRules, DeleteThroughServiceMixin):
+    """Admins: the delete page and "Delete selected" go through the services."""
+
+
+def delete_session_record(obj, actor) -> None:
+    if isinstance(obj, ForumSession):
+        session_delete(session=obj, actor=actor)
+    elif isinstance(obj, Attendance):
+        attendance_delete(attendance=obj, actor=actor)
+    else:
+        agenda_item_delete(agenda_item=obj, actor=actor)
+
+
+class ForumSessionInline(RecordInline, OrganizationScopedAdmin, admin.TabularInline):
     model = ForumSession
     fields = ("scheduled_for", "status", "notes")
     ordering = ("-scheduled_for",)
@@ -28,6 +63,17 @@ class ForumAdmin(ScopedHistoryAdmin):
     autocomplete_fields = ("program", "chair", "members", "metrics_reviewed")
     inlines = (ForumSessionInline,)
 
+    def save_formset(self, request, form, formset, change) -> None:
+        if formset.model is not ForumSession:
+            super().save_formset(request, form, formset, change)
+            return
+        formset.save(commit=False)
+        for session in formset.deleted_objects:
+            session_delete(session=session, actor=request.user)
+        for session in formset.new_objects + [obj for obj, _ in formset.changed_objects]:
+            session.save()
+        formset.save_m2m()
+
     def get_queryset(self, request):
         held = Max("sessions__scheduled_for", filter=Q(sessions__status=SessionStatus.HELD))
         return super().get_queryset(request).annotate(last_held_at=held)
@@ -37,14 +83,14 @@ class ForumAdmin(ScopedHistoryAdmin):
         return timezone.localtime(obj.last_held_at).date() if obj.last_held_at else "never"
 
 
-class AttendanceInline(OrganizationScopedAdmin, CachedChoicesInlineMixin, admin.TabularInline):
+class AttendanceInline(RecordInline, OrganizationScopedAdmin, CachedChoicesInlineMixin, admin.TabularInline):
     model = Attendance
     fields = ("person", "present", "delegate")
     extra = 0
     queryset_select_related = ("person", "session__forum")
 
 
-class AgendaItemInline(OrganizationScopedAdmin, CachedChoicesInlineMixin, admin.TabularInline):
+class AgendaItemInline(RecordInline, OrganizationScopedAdmin, CachedChoicesInlineMixin, admin.TabularInline):
     model = AgendaItem
     fields = ("title", "customer_item", "outcome", "metric", "initiative")
     extra = 0
@@ -69,7 +115,10 @@ class ActionItemInline(OrganizationScopedAdmin, CachedChoicesInlineMixin, admin.
 
 
 @admin.register(ForumSession)
-class ForumSessionAdmin(ScopedHistoryAdmin):
+class ForumSessionAdmin(SessionRecordAdminRules, ScopedHistoryAdmin):
+    """Sessions with their record. A session no longer scheduled is evidence: its page, its
+    inlines and "Delete selected" refuse to delete it or its attendance and agenda items."""
+
     list_display = ("scheduled_for", "forum", "program", "status", "present_count")
     list_filter = ("status", "forum__program", "forum")
     list_select_related = ("forum__program",)
@@ -91,6 +140,14 @@ class ForumSessionAdmin(ScopedHistoryAdmin):
         return obj.present_total
 
     def save_formset(self, request, form, formset, change) -> None:
+        if formset.model in (Attendance, AgendaItem):
+            formset.save(commit=False)
+            for obj in formset.deleted_objects:
+                delete_session_record(obj, request.user)
+            for obj in formset.new_objects + [obj for obj, _ in formset.changed_objects]:
+                obj.save()
+            formset.save_m2m()
+            return
         if formset.model is not ActionItem:
             super().save_formset(request, form, formset, change)
             return
@@ -103,7 +160,7 @@ class ForumSessionAdmin(ScopedHistoryAdmin):
 
 
 @admin.register(Attendance)
-class AttendanceAdmin(OrganizationScopedAdmin, admin.ModelAdmin):
+class AttendanceAdmin(SessionRecordAdminRules, OrganizationScopedAdmin, admin.ModelAdmin):
     list_display = ("person", "session", "present", "delegate")
     list_filter = ("present", "session__forum")
     list_select_related = ("person", "delegate", "session__forum")
@@ -112,7 +169,7 @@ class AttendanceAdmin(OrganizationScopedAdmin, admin.ModelAdmin):
 
 
 @admin.register(AgendaItem)
-class AgendaItemAdmin(OrganizationScopedAdmin, admin.ModelAdmin):
+class AgendaItemAdmin(SessionRecordAdminRules, OrganizationScopedAdmin, admin.ModelAdmin):
     list_display = ("title", "session", "customer_item", "outcome", "metric", "initiative")
     list_filter = ("outcome", "customer_item", "session__forum")
     list_select_related = ("session__forum", "metric", "initiative")

@@ -15,12 +15,14 @@ from rest_framework import serializers
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
+from cxgov.api.fields import IsoDateField
+from cxgov.api.filters import query_flag
 from cxgov.api.schema import VALIDATION_ERROR
+from cxgov.api.serializers import StrictSerializer
 from cxgov.api.viewsets import ScopedModelViewSet
 from metrics import selectors as metric_selectors
 from programs.api.serializers import ProgramSerializer
 from programs.choices import ProgramStatus
-from programs.dates import AS_OF_MAX, AS_OF_MIN
 from programs.filtersets import ProgramFilterSet
 from programs.models import Program
 from programs.services import program_delete, program_transition
@@ -51,7 +53,7 @@ class ProgramWithRiskSerializer(ProgramSerializer):
         return {"score": obj.risk_score, "level": obj.risk_level, "as_of": obj.risk_as_of.isoformat()}
 
 
-class TransitionSerializer(serializers.Serializer):
+class TransitionSerializer(StrictSerializer):
     to = serializers.ChoiceField(choices=ProgramStatus.choices)
     reason = serializers.CharField(required=False, allow_blank=True, max_length=5000, default="")
     force = serializers.BooleanField(
@@ -71,15 +73,14 @@ def _risk_annotations() -> dict:
 class AsOfQuerySerializer(serializers.Serializer):
     """`?as_of=YYYY-MM-DD` of the point-in-time reads (default today); outside 1900–2999 → 400."""
 
-    as_of = serializers.DateField(required=False, input_formats=["%Y-%m-%d"])
-
-    def validate_as_of(self, value: dt.date) -> dt.date:
-        if not AS_OF_MIN <= value <= AS_OF_MAX:
-            raise serializers.ValidationError(f"Must be between {AS_OF_MIN} and {AS_OF_MAX}.")
-        return value
+    as_of = IsoDateField(required=False)
 
     @classmethod
     def from_request(cls, request) -> dt.date:
+        if request.query_params.get("as_of") == "":
+            raise serializers.ValidationError(
+                {"as_of": ["A date as YYYY-MM-DD is required; leave as_of out for today."]}
+            )
         params = cls(data=request.query_params)
         params.is_valid(raise_exception=True)
         return params.validated_data.get("as_of") or timezone.localdate()
@@ -164,7 +165,7 @@ class ProgramViewSet(ScopedModelViewSet):
         as_of = AsOfQuerySerializer.from_request(request)
         program = self.get_object()
         series = None
-        if request.query_params.get("history", "").lower() in ("1", "true", "yes"):
+        if query_flag(request, "history"):
             series = risk_history(program_id=program.pk, as_of=as_of, with_factors=True)
             latest = series[-1] if series else None
         else:

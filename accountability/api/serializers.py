@@ -3,9 +3,10 @@
 from rest_framework import serializers
 
 from cxgov.api.fields import IsoDateField, ScopedPrimaryKeyRelatedField
-from cxgov.api.serializers import ScopedModelSerializer
+from cxgov.api.serializers import ScopedModelSerializer, StrictSerializer
 from metrics.choices import Health
 from programs.api.serializers import check_date_order, check_same_program
+from programs.dates import ScanAsOfValidator
 from programs.models import Organization
 
 from ..choices import RiskLevel
@@ -168,11 +169,11 @@ class FlagSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
-class FlagResolveSerializer(serializers.Serializer):
+class FlagResolveSerializer(StrictSerializer):
     note = serializers.CharField(required=False, allow_blank=True, max_length=5000, default="")
 
 
-class FlagDismissSerializer(serializers.Serializer):
+class FlagDismissSerializer(StrictSerializer):
     reason = serializers.CharField(max_length=5000, help_text="Why the flag does not call for action (required).")
 
 
@@ -196,13 +197,17 @@ class ScanRunSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
-class ScanRequestSerializer(serializers.Serializer):
+class ScanRequestSerializer(StrictSerializer):
     organization = ScopedPrimaryKeyRelatedField(
         queryset=Organization.objects.all(),
         required=False,
         help_text="The organization to scan (id); optional with an API key or a single membership.",
     )
-    as_of = IsoDateField(required=False, help_text="The scan's date (YYYY-MM-DD); default today.")
+    as_of = IsoDateField(
+        required=False,
+        validators=[ScanAsOfValidator()],
+        help_text="The scan's date (YYYY-MM-DD), from 1900-01-01 to today + 366 days; default today.",
+    )
 
 
 class RiskPointSerializer(serializers.Serializer):

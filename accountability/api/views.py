@@ -11,6 +11,7 @@ from rest_framework.response import Response
 
 from accountability.flag_actions import flag_acknowledge, flag_dismiss, flag_resolve
 from accountability.scans import scan_queue
+from accountability.services import agenda_item_delete, attendance_delete, session_delete
 from cxgov.api.permissions import OFFICE, OFFICE_EXECUTIVE, OFFICE_INTEGRATION, require_role_in
 from cxgov.api.values import ValuesListMixin, date_text, datetime_text
 from cxgov.api.viewsets import ScopedModelViewSet, ScopedReadOnlyViewSet
@@ -43,6 +44,9 @@ class ForumSessionViewSet(ScopedModelViewSet):
     ordering = ["-scheduled_for", "-id"]
     role_rules = MEETING_RECORDS
 
+    def destroy_object(self, instance) -> None:
+        session_delete(session=instance, actor=self.actor)
+
 
 class AttendanceViewSet(ScopedModelViewSet):
     queryset = Attendance.objects.all()
@@ -52,6 +56,9 @@ class AttendanceViewSet(ScopedModelViewSet):
     ordering = ["session_id", "id"]
     role_rules = MEETING_RECORDS
 
+    def destroy_object(self, instance) -> None:
+        attendance_delete(attendance=instance, actor=self.actor)
+
 
 class AgendaItemViewSet(ScopedModelViewSet):
     queryset = AgendaItem.objects.all()
@@ -60,6 +67,9 @@ class AgendaItemViewSet(ScopedModelViewSet):
     ordering_fields = ["id", "session", "outcome"]
     ordering = ["session_id", "id"]
     role_rules = MEETING_RECORDS
+
+    def destroy_object(self, instance) -> None:
+        agenda_item_delete(agenda_item=instance, actor=self.actor)
 
 
 class ActionItemViewSet(ScopedModelViewSet):

@@ -1,9 +1,11 @@
+from django.core.exceptions import ValidationError
 from django.db import models
-from django.db.models import Exists, OuterRef, Q
+from django.db.models import Exists, OuterRef, ProtectedError, Q
 from django.utils import timezone
 
 from metrics.models import Metric
 from programs import readiness
+from programs.dates import sane_date
 from programs.history import tracked
 from programs.models import Initiative, Person, Program, scoped_queryset
 
@@ -15,7 +17,9 @@ class Forum(models.Model):
     name = models.CharField(max_length=200)
     purpose = models.TextField(blank=True)
     cadence = models.CharField(max_length=20, choices=Cadence.choices, default=Cadence.MONTHLY)
-    started_on = models.DateField(default=timezone.localdate, help_text="Date of its first meeting.")
+    started_on = models.DateField(
+        default=timezone.localdate, validators=[sane_date], help_text="Date of its first meeting."
+    )
     chair = models.ForeignKey(Person, null=True, blank=True, on_delete=models.SET_NULL, related_name="chaired_forums")
     members = models.ManyToManyField(Person, blank=True, related_name="forums")
     dedicated = models.BooleanField(
@@ -38,14 +42,98 @@ class Forum(models.Model):
         return CADENCE_DAYS[self.cadence]
 
 
-class ForumSession(models.Model):
-    forum = models.ForeignKey(Forum, on_delete=models.CASCADE, related_name="sessions")
-    scheduled_for = models.DateTimeField()
+#: The rule, as every entry point shows it when it refuses (SPEC §2, ForumSession).
+SESSION_EVIDENCE_RULE = (
+    "A session that is no longer scheduled is evidence: it is corrected, never deleted, and so are its "
+    "attendance and agenda items."
+)
+
+
+def evidence_q(session: str = "") -> Q:
+    """Rows whose session (`session` = the path to it, "" for ForumSession itself) is evidence.
+
+    A session is evidence once it has left `scheduled` (held, cancelled, postponed), now or
+    at any point of its history: setting it back to `scheduled` does not make it deletable.
+    """
+    history = ForumSession.history.model.objects.filter(id=OuterRef(f"{session}pk")).exclude(
+        status=SessionStatus.SCHEDULED
+    )
+    return ~Q(**{f"{session}status": SessionStatus.SCHEDULED}) | Exists(history)
+
+
+def _session_path(model) -> str:
+    return "" if model is ForumSession else "session__"
+
+
+def _refuse_evidence(field, sub_objs, using) -> None:
+    """ProtectedError when any of the rows a delete would take (`sub_objs`) belongs to evidence."""
+    rows = sub_objs
+    if not isinstance(rows, models.QuerySet):
+        rows = field.model._base_manager.using(using).filter(pk__in=[obj.pk for obj in sub_objs])
+    evidence = list(rows.filter(evidence_q(_session_path(field.model))))
+    if evidence:
+        raise ProtectedError(SESSION_EVIDENCE_RULE, evidence)
+
+
+def protect_evidence(collector, field, sub_objs, using) -> None:
+    """`on_delete` of the foreign keys holding a session's record: PROTECT for evidence, else CASCADE.
+
+    Used by ForumSession.forum, Attendance.session, Attendance.person and AgendaItem.session,
+    so no cascade (a forum, a person or a draft program deleted, a session deleted by any ORM
+    path) takes a held, cancelled or postponed session or its attendance and agenda with it;
+    rows of sessions still only scheduled go with their parent as before. One query per
+    relation, whatever the number of rows.
+    """
+    _refuse_evidence(field, sub_objs, using)
+    models.CASCADE(collector, field, sub_objs, using)
+
+
+def protect_evidence_else_set_null(collector, field, sub_objs, using) -> None:
+    """`on_delete` of Attendance.delegate: a delegate who stood in at a held session stays named
+    (deleting that person is refused); at a session still scheduled the field is emptied."""
+    _refuse_evidence(field, sub_objs, using)
+    models.SET_NULL(collector, field, sub_objs, using)
+
+
+class EvidenceGuardedQuerySet(models.QuerySet):
+    """A queryset whose bulk delete refuses rows of sessions that are evidence."""
+
+    def delete(self):
+        if self.filter(evidence_q(_session_path(self.model))).exists():
+            raise ValidationError(SESSION_EVIDENCE_RULE, code="evidence")
+        return super().delete()
+
+    delete.queryset_only = True
+
+
+class EvidenceGuardedModel(models.Model):
+    """A session, or a row of a session's record: `delete()` refuses evidence (SESSION_EVIDENCE_RULE)."""
+
+    class Meta:
+        abstract = True
+
+    def delete(self, *args, **kwargs):
+        if type(self)._base_manager.filter(pk=self.pk).filter(evidence_q(_session_path(type(self)))).exists():
+            raise ValidationError(SESSION_EVIDENCE_RULE, code="evidence")
+        return super().delete(*args, **kwargs)
+
+
+class ForumSessionQuerySet(EvidenceGuardedQuerySet, scoped_queryset("forum__program__organization")):
+    pass
+
+
+class SessionRecordQuerySet(EvidenceGuardedQuerySet, scoped_queryset("session__forum__program__organization")):
+    """Attendance and agenda items: scoped through their session, evidence guarded."""
+
+
+class ForumSession(EvidenceGuardedModel):
+    forum = models.ForeignKey(Forum, on_delete=protect_evidence, related_name="sessions")
+    scheduled_for = models.DateTimeField(validators=[sane_date])
     status = models.CharField(max_length=20, choices=SessionStatus.choices, default=SessionStatus.SCHEDULED)
     notes = models.TextField(blank=True)
 
     history = tracked()
-    objects = scoped_queryset("forum__program__organization").as_manager()
+    objects = ForumSessionQuerySet.as_manager()
 
     class Meta:
         ordering = ["-scheduled_for"]
@@ -55,21 +143,22 @@ class ForumSession(models.Model):
         return f"{self.forum} · {self.scheduled_for:%Y-%m-%d}"
 
 
-class Attendance(models.Model):
-    session = models.ForeignKey(ForumSession, on_delete=models.CASCADE, related_name="attendance")
-    person = models.ForeignKey(Person, on_delete=models.CASCADE, related_name="attendance")
+class Attendance(EvidenceGuardedModel):
+    session = models.ForeignKey(ForumSession, on_delete=protect_evidence, related_name="attendance")
+    # A person who attended (or stood in at) a held session stays on its record: see protect_evidence.
+    person = models.ForeignKey(Person, on_delete=protect_evidence, related_name="attendance")
     present = models.BooleanField(default=False)
     delegate = models.ForeignKey(
         Person,
         null=True,
         blank=True,
-        on_delete=models.SET_NULL,
+        on_delete=protect_evidence_else_set_null,
         related_name="delegated_attendance",
         help_text="Who came instead, if someone did.",
     )
 
     history = tracked()
-    objects = scoped_queryset("session__forum__program__organization").as_manager()
+    objects = SessionRecordQuerySet.as_manager()
 
     class Meta:
         verbose_name_plural = "attendance"
@@ -79,8 +168,8 @@ class Attendance(models.Model):
         return f"{self.person} @ {self.session}: {'present' if self.present else 'absent'}"
 
 
-class AgendaItem(models.Model):
-    session = models.ForeignKey(ForumSession, on_delete=models.CASCADE, related_name="agenda_items")
+class AgendaItem(EvidenceGuardedModel):
+    session = models.ForeignKey(ForumSession, on_delete=protect_evidence, related_name="agenda_items")
     title = models.CharField(max_length=300)
     metric = models.ForeignKey(Metric, null=True, blank=True, on_delete=models.SET_NULL, related_name="agenda_items")
     initiative = models.ForeignKey(
@@ -90,7 +179,7 @@ class AgendaItem(models.Model):
     outcome = models.CharField(max_length=20, choices=AgendaOutcome.choices, default=AgendaOutcome.DISCUSSED)
 
     history = tracked()
-    objects = scoped_queryset("session__forum__program__organization").as_manager()
+    objects = SessionRecordQuerySet.as_manager()
 
     class Meta:
         ordering = ["session", "id"]
@@ -106,9 +195,9 @@ class ActionItem(models.Model):
     )
     owner = models.ForeignKey(Person, on_delete=models.PROTECT, related_name="action_items")
     description = models.TextField()
-    due_on = models.DateField()
+    due_on = models.DateField(validators=[sane_date])
     status = models.CharField(max_length=20, choices=ActionStatus.choices, default=ActionStatus.OPEN)
-    completed_on = models.DateField(null=True, blank=True)
+    completed_on = models.DateField(null=True, blank=True, validators=[sane_date])
 
     history = tracked()
     objects = scoped_queryset("program__organization").as_manager()
@@ -130,8 +219,8 @@ class Escalation(models.Model):
     metric = models.ForeignKey(Metric, null=True, blank=True, on_delete=models.CASCADE, related_name="escalations")
     raised_by = models.ForeignKey(Person, on_delete=models.PROTECT, related_name="escalations_raised")
     raised_to = models.ForeignKey(Person, on_delete=models.PROTECT, related_name="escalations_received")
-    raised_on = models.DateField()
-    resolved_on = models.DateField(null=True, blank=True)
+    raised_on = models.DateField(validators=[sane_date])
+    resolved_on = models.DateField(null=True, blank=True, validators=[sane_date])
     decision = models.TextField(blank=True)
 
     history = tracked()

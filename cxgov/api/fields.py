@@ -5,7 +5,8 @@
   that does not exist: 400, with nothing revealed about the other tenant.
 - `StrictDecimalField`: finite numbers only (the parser already
   refuses NaN/Infinity literals; strings "NaN" and "1e999" are refused here too).
-- `IsoDateField`: dates as YYYY-MM-DD and nothing else.
+- `IsoDateField` / `SaneDateTimeField`: dates as YYYY-MM-DD (date-times as ISO 8601), in
+  1900-01-01..2999-12-31 (`programs.dates.sane_date`, the one copy of that rule).
 """
 
 import re
@@ -14,6 +15,7 @@ from decimal import Decimal
 from rest_framework import serializers
 from rest_framework.relations import MANY_RELATION_KWARGS, ManyRelatedField
 
+from programs.dates import SaneDateValidator, sane_date
 from programs.scoping import related_path
 
 MAX_ID = 2**63 - 1
@@ -55,6 +57,8 @@ class ScopedManyRelatedField(ManyRelatedField):
         for item in data:
             pk = parse_id(item)
             if pk is None:
+                if isinstance(item, int) and not isinstance(item, bool):
+                    child.fail("does_not_exist", pk_value=item)
                 child.fail("incorrect_type", data_type=type(item).__name__)
             ids.append(pk)
         found = {obj.pk: obj for obj in child.get_queryset().filter(pk__in=set(ids))}
@@ -120,14 +124,88 @@ class StrictDecimalField(serializers.DecimalField):
         return super().to_internal_value(data)
 
 
+def _with_sane_date(kwargs: dict) -> dict:
+    """The one date rule (`programs.dates.sane_date`) on a field, once (model fields bring it too)."""
+    validators = list(kwargs.get("validators", []))
+    if not any(isinstance(v, SaneDateValidator) for v in validators):
+        validators.append(sane_date)
+    kwargs["validators"] = validators
+    return kwargs
+
+
 class IsoDateField(serializers.DateField):
-    """YYYY-MM-DD only (settings also restrict DATE_INPUT_FORMATS; this keeps the schema honest)."""
+    """YYYY-MM-DD only, between 1900-01-01 and 2999-12-31 (SPEC §2, "Dates are sane").
+
+    Settings also restrict DATE_INPUT_FORMATS; this keeps the schema honest. The range is
+    `programs.dates.sane_date`, the same validator the models and the admin apply.
+    """
 
     def __init__(self, **kwargs):
         kwargs.setdefault("input_formats", ["%Y-%m-%d"])
-        super().__init__(**kwargs)
+        super().__init__(**_with_sane_date(kwargs))
 
     def to_internal_value(self, value):
         if not isinstance(value, str):
             self.fail("invalid", format="YYYY-MM-DD")
         return super().to_internal_value(value)
+
+
+class SaneDateTimeField(serializers.DateTimeField):
+    """ISO 8601 date-times whose day lies between 1900-01-01 and 2999-12-31."""
+
+    def __init__(self, **kwargs):
+        super().__init__(**_with_sane_date(kwargs))
+
+
+# --- JSON types ----------------------------------------------------------------------------
+
+
+def _expected_type(field: serializers.Field) -> tuple[tuple[type, ...], str] | None:
+    """The JSON types a writable field accepts, and the message for anything else.
+
+    DRF coerces: a CharField takes 12 and stores "12", a BooleanField takes 0, "no" or
+    "off", an IntegerField takes "12" and 12.0. The schema says string, boolean, integer;
+    SPEC §5 says a wrong type is a 400. Decimals take a JSON number or a numeric string
+    (both documented); dates and date-times a string.
+    """
+    if isinstance(field, serializers.BooleanField):
+        return (bool,), "Must be true or false."
+    if isinstance(
+        field, ManyRelatedField | serializers.ListField | serializers.ListSerializer | serializers.MultipleChoiceField
+    ):
+        return None  # DRF refuses anything but a list, with its own message
+    if isinstance(field, serializers.PrimaryKeyRelatedField | serializers.IntegerField):
+        return (int,), "A whole number (JSON integer) is required."
+    if isinstance(field, serializers.DecimalField):
+        return (int, Decimal, str), "A number (JSON number or numeric string) is required."
+    if isinstance(field, serializers.DateField | serializers.DateTimeField):
+        return (str,), "A date as YYYY-MM-DD (date-times: ISO 8601) is required."
+    if isinstance(field, serializers.ChoiceField | serializers.CharField):
+        return (str,), "Not a valid string."
+    if isinstance(field, serializers.Serializer):
+        return (dict,), "Expected an object."
+    return None
+
+
+def json_type_errors(fields, data) -> dict[str, list[str]]:
+    """{field: [message]} for each value in `data` whose JSON type its field does not take.
+
+    `null` is left to the field (its allow_null says whether it may be null).
+    """
+    errors: dict[str, list[str]] = {}
+    if not hasattr(data, "items"):
+        return errors
+    for name, field in fields.items():
+        if field.read_only or name not in data or data[name] is None:
+            continue
+        expected = _expected_type(field)
+        if expected is None:
+            continue
+        types, message = expected
+        value = data[name]
+        if isinstance(value, bool) and bool not in types or not isinstance(value, types):
+            errors[name] = [message]
+        elif isinstance(value, str) and len(value) > (getattr(field, "max_length", None) or len(value)):
+            # DRF measures a text after trimming its whitespace; the schema's maxLength is what is sent.
+            errors[name] = [f"Ensure this field has no more than {field.max_length} characters."]
+    return errors

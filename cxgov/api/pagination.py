@@ -12,11 +12,13 @@ TTL).
 """
 
 import hashlib
+import re
 
 from django.conf import settings
 from django.core.cache import cache
-from django.core.paginator import Paginator
+from django.core.paginator import InvalidPage, Paginator
 from django.utils.functional import cached_property
+from rest_framework.exceptions import ValidationError
 
 from cxgov.pagination import PageNumberPagination
 from programs.access import organization_ids
@@ -54,10 +56,67 @@ def count_cache_key(request, queryset) -> str:
     return "api-count:" + hashlib.sha256(raw.encode()).hexdigest()
 
 
+_WHOLE = re.compile(r"^[0-9]{1,19}$")
+
+
+def _whole(raw: str) -> int | None:
+    return int(raw) if _WHOLE.match(raw) else None
+
+
 class Pagination(PageNumberPagination):
+    """`?page=` and `?page_size=` checked strictly: a value that is not a page is a 400.
+
+    DRF answers a page past the end (or 0, or "abc") with a 404 and quietly replaces a bad
+    `page_size` by the default; a client then reads a wrong page without knowing. Here each
+    is refused with a 400 saying what is allowed: `page` a whole number from 1 to the last
+    page (page 1 of an empty list exists), `page_size` a whole number from 1 to 1,000.
+    """
+
+    last_page_strings = ()  # "last" is not a page number the schema documents
+
+    def get_page_size(self, request) -> int:
+        raw = request.query_params.get(self.page_size_query_param)
+        if raw in (None, ""):
+            return self.page_size
+        size = _whole(raw)
+        if size is None or not 1 <= size <= self.max_page_size:
+            raise ValidationError(
+                {self.page_size_query_param: [f"A whole number from 1 to {self.max_page_size:,}; got {raw[:20]!r}."]}
+            )
+        return size
+
+    def get_page_number(self, request, paginator) -> int:
+        raw = request.query_params.get(self.page_query_param)
+        if raw in (None, ""):
+            return 1
+        number = _whole(raw)
+        if number is None or number < 1:
+            raise ValidationError({self.page_query_param: [f"A whole number from 1; got {raw[:20]!r}."]})
+        return number
+
     def paginate_queryset(self, queryset, request, view=None):
         self.request = request
-        return super().paginate_queryset(queryset, request, view)
+        page_size = self.get_page_size(request)
+        paginator = self.django_paginator_class(queryset, page_size)
+        number = self.get_page_number(request, paginator)
+        try:
+            self.page = paginator.page(number)
+        except InvalidPage:
+            last = paginator.num_pages
+            raise ValidationError(
+                {self.page_query_param: [f"There is no page {number}: the list has {last} page{'s' * (last != 1)}."]}
+            ) from None
+        return list(self.page)
+
+    def get_schema_operation_parameters(self, view) -> list[dict]:
+        parameters = super().get_schema_operation_parameters(view)
+        for parameter in parameters:
+            if parameter["name"] == self.page_query_param:
+                parameter["schema"] = {"type": "integer", "minimum": 1}
+            elif parameter["name"] == self.page_size_query_param:
+                parameter["schema"] = {"type": "integer", "minimum": 1, "maximum": self.max_page_size}
+                parameter["description"] = f"Number of results to return per page (1 to {self.max_page_size:,})."
+        return parameters
 
     def django_paginator_class(self, object_list, per_page) -> CountCachingPaginator:
         """DRF builds its Paginator through this name; as a method it can key the count cache."""

@@ -1,16 +1,25 @@
-"""OpenAPI generation: the API key scheme and the error responses of every operation.
+"""OpenAPI generation: the API key scheme, the error responses of every operation, and the
+schema of the API's own fields (sane dates, decimals sent as numbers or strings).
 
-Every operation documents the errors it can answer with, in DRF's shape:
-400 (invalid input: `{"field": ["message"]}`), 401 (no or bad credentials), 403 (role),
-404 (not in the caller's organizations), 409 (conflict with existing rows), 413 (body
-over the limit) and 429 (API key over its rate).
+Every operation documents every answer it can give (SPEC §5), in DRF's shape:
+- 400 invalid input or a refused rule (`{"field": ["message"]}` or `{"detail": ...}`): any
+  operation, since query parameters (filters, ordering, pages, `as_of`) and malformed
+  requests are checked everywhere;
+- 401 no or bad credentials; 403 the role (or CSRF for a browser session); 404 no such
+  object, or `?format=` asking for a format the API does not give; 406 an `Accept` header
+  the API cannot answer (it answers JSON); 413 a body over the limit (chunked included);
+  429 an API key over its rate: any operation;
+- 409 a conflict with existing rows (still referenced, a duplicate): writes and deletes;
+- the success codes of each operation (200, 201, 202 for a queued scan, 204 for a delete).
 """
 
-from drf_spectacular.extensions import OpenApiAuthenticationExtension
+from drf_spectacular.extensions import OpenApiAuthenticationExtension, OpenApiSerializerFieldExtension
 from drf_spectacular.openapi import AutoSchema as BaseAutoSchema
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiResponse
 from rest_framework import serializers
+
+from .fields import MAX_ID
 
 
 class ErrorSerializer(serializers.Serializer):
@@ -27,7 +36,8 @@ VALIDATION_ERROR = OpenApiResponse(
 _ERRORS = {
     "401": OpenApiResponse(ERROR, description="No credentials, an unknown API key or a revoked one."),
     "403": OpenApiResponse(ERROR, description="The caller's role does not allow this action."),
-    "404": OpenApiResponse(ERROR, description="No such object in the caller's organizations."),
+    "404": OpenApiResponse(ERROR, description="No such object in the caller's organizations (or no such format)."),
+    "406": OpenApiResponse(ERROR, description="The `Accept` header asks for a type the API does not give (JSON)."),
     "409": OpenApiResponse(ERROR, description="Conflicts with existing rows (still referenced, or a duplicate)."),
     "413": OpenApiResponse(ERROR, description="The request body is over the configured limit."),
     "429": OpenApiResponse(ERROR, description="The API key sent too many requests; retry after `Retry-After`."),
@@ -36,16 +46,9 @@ _ERRORS = {
 
 class AutoSchema(BaseAutoSchema):
     def _error_codes(self) -> list[str]:
-        codes = ["401", "403", "429"]
-        has_lookup = "{" in self.path
-        if self.method in ("POST", "PUT", "PATCH"):
-            codes += ["400", "413", "409"]
-        elif self.method == "DELETE":
-            codes += ["409"]
-        elif self.method == "GET" and (self._is_list_view() or getattr(self.view, "filterset_class", None)):
-            codes += ["400"]
-        if has_lookup:
-            codes.append("404")
+        codes = ["400", "401", "403", "404", "406", "413", "429"]
+        if self.method in ("POST", "PUT", "PATCH", "DELETE"):
+            codes.append("409")
         return codes
 
     def _get_response_bodies(self, direction="response"):
@@ -70,3 +73,73 @@ class ApiKeyScheme(OpenApiAuthenticationExtension):
             "scheme": "bearer",
             "description": "`Authorization: Bearer <api key>`; create a key with `manage.py create_api_key`.",
         }
+
+
+#: Years 1900 to 2999 (SPEC §2, "Dates are sane"), for the schema of every date a request sends.
+SANE_DATE_PATTERN = r"^(19[0-9]{2}|2[0-9]{3})-[0-9]{2}-[0-9]{2}"
+
+
+class SaneDateFieldExtension(OpenApiSerializerFieldExtension):
+    """Dates and date-times a request sends: their years in the schema (1900 to 2999)."""
+
+    target_class = "cxgov.api.fields.IsoDateField"
+    match_subclasses = True
+
+    def map_serializer_field(self, auto_schema, direction):
+        schema = auto_schema._map_serializer_field(self.target, direction, bypass_extensions=True)
+        if direction == "request":
+            schema["pattern"] = SANE_DATE_PATTERN + "$"
+        return schema
+
+
+class SaneDateTimeFieldExtension(SaneDateFieldExtension):
+    target_class = "cxgov.api.fields.SaneDateTimeField"
+
+    def map_serializer_field(self, auto_schema, direction):
+        schema = auto_schema._map_serializer_field(self.target, direction, bypass_extensions=True)
+        if direction == "request":
+            schema["pattern"] = SANE_DATE_PATTERN + "T"
+        return schema
+
+
+class StrictDecimalFieldExtension(OpenApiSerializerFieldExtension):
+    """A decimal is sent as a JSON number or a numeric string, and answered as a string.
+
+    The string's pattern allows one whole digit less than the column (the headroom
+    `StrictDecimalField` keeps); the number's range is the same bound.
+    """
+
+    target_class = "cxgov.api.fields.StrictDecimalField"
+
+    def map_serializer_field(self, auto_schema, direction):
+        schema = auto_schema._map_serializer_field(self.target, direction, bypass_extensions=True)
+        field = self.target
+        if direction != "request" or field.max_digits is None or field.decimal_places is None:
+            return schema
+        whole = field.max_digits - field.decimal_places - 1
+        text = {
+            "type": "string",
+            "format": "decimal",
+            "pattern": rf"^-?\d{{0,{whole}}}(?:\.\d{{0,{field.decimal_places}}})?$",
+        }
+        number = {"type": "number"}
+        if field.max_value is not None:
+            number["maximum"] = float(field.max_value)
+        if field.min_value is not None:
+            number["minimum"] = float(field.min_value)
+        out = {"oneOf": [number, text]}
+        if schema.get("nullable"):
+            out["nullable"] = True
+        return out
+
+
+class ScopedPrimaryKeyFieldExtension(OpenApiSerializerFieldExtension):
+    """A reference is an id: a whole number from 1 (`fields.parse_id`)."""
+
+    target_class = "cxgov.api.fields.ScopedPrimaryKeyRelatedField"
+
+    def map_serializer_field(self, auto_schema, direction):
+        schema = auto_schema._map_serializer_field(self.target, direction, bypass_extensions=True)
+        if direction == "request" and schema.get("type") == "integer":
+            schema.update(minimum=1, maximum=MAX_ID)
+        return schema

@@ -21,15 +21,40 @@ from programs.models import Organization
 from programs.scoping import organization_id_of, organization_path
 
 from .exceptions import django_validation_detail
-from .fields import IsoDateField, ScopedPrimaryKeyRelatedField, StrictDecimalField
+from .fields import (
+    IsoDateField,
+    SaneDateTimeField,
+    ScopedPrimaryKeyRelatedField,
+    StrictDecimalField,
+    json_type_errors,
+)
 
 
-class ScopedModelSerializer(serializers.ModelSerializer):
+class StrictTypesMixin:
+    """Refuse a JSON value of the wrong type (SPEC §5) instead of coercing it: 12 for a text,
+    0 for a boolean, "12" for an id or an integer (`fields.json_type_errors`).
+
+    Put it first in the bases of any serializer that reads a request body.
+    """
+
+    def to_internal_value(self, data):
+        errors = json_type_errors(self.fields, data)
+        if errors:
+            raise serializers.ValidationError(errors)
+        return super().to_internal_value(data)
+
+
+class StrictSerializer(StrictTypesMixin, serializers.Serializer):
+    """A plain serializer of a request body (an action's input), with strict JSON types."""
+
+
+class ScopedModelSerializer(StrictTypesMixin, serializers.ModelSerializer):
     serializer_related_field = ScopedPrimaryKeyRelatedField
     serializer_field_mapping = {
         **serializers.ModelSerializer.serializer_field_mapping,
         models.DecimalField: StrictDecimalField,
         models.DateField: IsoDateField,
+        models.DateTimeField: SaneDateTimeField,
     }
 
     #: Field whose value gives the organization on create ("organization" for org-level).

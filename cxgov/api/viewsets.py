@@ -17,13 +17,12 @@ checked.
 
 from django.db import transaction
 from rest_framework import mixins, viewsets
-from rest_framework.filters import OrderingFilter
 from rest_framework.generics import get_object_or_404
 
 from programs.actors import Actor
 from programs.scoping import organization_id_of, related_path
 
-from .filters import FilterBackend
+from .filters import FilterBackend, OrderingFilter
 from .pagination import Pagination
 from .permissions import RolePermission, allowed_roles, require_role_in
 

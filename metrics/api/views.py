@@ -1,5 +1,7 @@
 """API viewsets of the metrics domain."""
 
+from decimal import Decimal
+
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import serializers, status
 from rest_framework.decorators import action
@@ -10,6 +12,7 @@ from cxgov.api.values import ValuesListMixin, date_text, datetime_text, decimal_
 from cxgov.api.viewsets import ScopedModelViewSet
 from metrics import filtersets
 from metrics.health import health
+from metrics.measurements import measurement_delete
 from metrics.models import Exemption, Measurement, Metric, MetricRevision
 from metrics.services import metric_delete
 
@@ -126,7 +129,14 @@ class BulkItemSerializer(serializers.Serializer):
 
     metric = serializers.IntegerField(min_value=1)
     period_end = serializers.DateField()
-    value = serializers.DecimalField(max_digits=20, decimal_places=4, coerce_to_string=False)
+    value = serializers.DecimalField(
+        max_digits=20,
+        decimal_places=4,
+        coerce_to_string=False,
+        max_value=Decimal("999999999999999.9999"),
+        min_value=Decimal("-999999999999999.9999"),
+        help_text="A finite number below 1e15 in magnitude (JSON number or numeric string).",
+    )
     source = serializers.CharField(max_length=200, required=False, allow_blank=True)
 
 
@@ -153,6 +163,9 @@ class MeasurementViewSet(ValuesListMixin, ScopedModelViewSet):
         "destroy": OFFICE,
     }
     values_fields = ("id", "metric_id", "period_end", "value", "source", "recorded_at")
+
+    def destroy_object(self, instance) -> None:
+        measurement_delete(measurement=instance, actor=self.actor)
 
     def values_row(self, row: dict) -> dict:
         return {

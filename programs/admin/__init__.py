@@ -12,7 +12,7 @@ from their Membership role rather than from Django's permission tables:
 """
 
 from .changes import ChangeAdmin
-from .deletion import DeleteThroughServiceMixin, delete_selected_by_rule
+from .deletion import DeleteByRuleInlineMixin, DeleteThroughServiceMixin, delete_selected_by_rule
 from .organizations import ApiKeyAdmin, BusinessUnitAdmin, MembershipAdmin, OrganizationAdmin, PersonAdmin
 from .programs import (
     CommitmentAssessmentAdmin,
@@ -38,6 +38,7 @@ __all__ = [
     "ChangeAdmin",
     "CachedChoicesInlineMixin",
     "CommitmentAssessmentAdmin",
+    "DeleteByRuleInlineMixin",
     "DeleteThroughServiceMixin",
     "InitiativeAdmin",
     "MembershipAdmin",

@@ -13,6 +13,7 @@ from django.contrib.admin.actions import delete_selected
 from django.contrib.admin.utils import unquote
 from django.core.exceptions import ValidationError
 from django.db import router, transaction
+from django.forms.formsets import DELETION_FIELD_NAME
 from django.shortcuts import redirect
 from django.urls import reverse
 
@@ -92,3 +93,34 @@ class DeleteThroughServiceMixin:
             _, name, description = actions["delete_selected"]
             actions["delete_selected"] = (delete_selected_by_rule, name, description)
         return actions
+
+
+class DeleteByRuleInlineMixin:
+    """For inlines of rows deleted by a service with a rule: a ticked "Delete" is asked first.
+
+    Subclasses implement `delete_refusal(obj)` (as `DeleteThroughServiceMixin`). A refused
+    row is an error of the inline naming the rule (where Django's admin would otherwise
+    list "protected related objects"), so nothing of the submit is saved; the parent
+    admin's `save_formset` deletes the rows that may go through the service.
+    """
+
+    def delete_refusal(self, obj) -> str | None:
+        raise NotImplementedError
+
+    def get_formset(self, request, obj=None, **kwargs):
+        refusal = self.delete_refusal
+
+        class DeleteByRuleForm(kwargs.get("form", self.form)):
+            # The admin's own form (DeleteProtectedModelForm) subclasses this one and checks
+            # protected rows after `is_valid`; the rule is asked first, so it is what shows.
+            def is_valid(self) -> bool:
+                valid = super().is_valid()
+                if self.cleaned_data.get(DELETION_FIELD_NAME) and not self.instance._state.adding:
+                    message = refusal(self.instance)
+                    if message:
+                        raise ValidationError(f"“{self.instance}” was not deleted: {message}")
+                return valid
+
+        # Made before the formset factory builds its form: what the inline later sets on
+        # the form's fields (cached choices) stays in place.
+        return super().get_formset(request, obj, **{**kwargs, "form": DeleteByRuleForm})

@@ -222,7 +222,7 @@ def test_a_save_that_changes_nothing_writes_no_entry(organization):
 
 def test_a_deleted_row_still_finds_its_organization_and_program(organization, ana):
     program = ProgramFactory(organization=organization)
-    session = ForumSessionFactory(forum__program=program)
+    session = ForumSessionFactory(forum__program=program, status="scheduled")  # not yet evidence
     attendance = AttendanceFactory(session=session, person=PersonFactory(organization=organization, name="Rui"))
     stamp(attendance, ana)
     attendance.delete()

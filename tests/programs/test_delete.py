@@ -58,7 +58,8 @@ def draft_with_everything(organization, status=ProgramStatus.DRAFT) -> Program:
     ExemptionFactory(metric=strategic)
     forum = ForumFactory(program=program)
     forum.metrics_reviewed.add(strategic)
-    session = ForumSessionFactory(forum=forum)
+    # Planned, not yet held: a held session is evidence, never deleted (see the test below).
+    session = ForumSessionFactory(forum=forum, status="scheduled")
     AttendanceFactory(session=session)
     AgendaItemFactory(session=session, metric=strategic, initiative=initiative)
     ActionItemFactory(program=program, session=session)
@@ -137,6 +138,19 @@ def test_a_draft_holding_measurements_or_revisions_is_refused_naming_them(organi
         program_delete(program=revised)
     with pytest.raises(ValidationError, match="holds measurements"):
         program_delete(program=measured)
+    assert row_counts() == before
+
+
+def test_a_draft_whose_forum_already_held_a_session_is_refused_naming_the_sessions(organization):
+    program = draft_with_everything(organization)
+    held = ForumSessionFactory(forum=program.forums.get(), status="held")
+    AttendanceFactory(session=held)
+    before = row_counts()
+    assert program_delete_refusal(program) == (
+        "This draft holds forum sessions, which are never deleted; cancel it instead."
+    )
+    with pytest.raises(ValidationError, match="holds forum sessions"):
+        program_delete(program=program)
     assert row_counts() == before
 
 

@@ -2,20 +2,26 @@
 
 import datetime as dt
 
+from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.utils import timezone
 
 from accountability.locks import ScanLocked
 from accountability.models import Flag
 from accountability.scans import scan_organization
+from programs.dates import check_scan_as_of
 from programs.models import Organization
 
 
 def _date(value: str) -> dt.date:
     try:
-        return dt.date.fromisoformat(value)
+        day = dt.date.fromisoformat(value)
     except ValueError:
         raise CommandError(f"--as-of must be a date as YYYY-MM-DD, not {value!r}.")
+    try:
+        return check_scan_as_of(day)
+    except ValidationError as refused:
+        raise CommandError(f"--as-of: {' '.join(refused.messages)}")
 
 
 class Command(BaseCommand):
@@ -66,7 +72,8 @@ class Command(BaseCommand):
         for flag in raised:
             self.stdout.write(f"  + [{flag.severity}] {flag.kind} ({flag.program.name}): {flag.title}")
         for error in run.errors:
-            self.stdout.write(self.style.ERROR(f"  ! {error['where']}: {error['error']}"))
+            program = f" (program {error['program_id']})" if error.get("program_id") else ""
+            self.stdout.write(self.style.ERROR(f"  ! {error['where']}{program}: {error['error']}"))
         for assessment in sorted(run.assessments, key=lambda a: a.program.name):
             factors = ", ".join(f"{f['code']} {f['points']}" for f in assessment.factors) or "no factor"
             self.stdout.write(

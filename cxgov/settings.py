@@ -328,3 +328,8 @@ LOGGING = {
         "celery.app.trace": {"level": "INFO" if REDIS_URL else "WARNING"},
     },
 }
+
+# A change's reason is the person's own words (a target loosened "in the forum", a pause
+# explained): kept whole in history, not cut at simple-history's default 100 characters
+# (PostgreSQL refused longer ones with a 500).
+SIMPLE_HISTORY_HISTORY_CHANGE_REASON_USE_TEXT_FIELD = True

@@ -72,10 +72,30 @@ def test_acknowledge_action_uses_the_service(client, executive_user, flag):
     assert "1 flag(s) acknowledged" in response.content.decode()
 
 
+def test_the_flag_list_shows_live_flags_unless_asked_otherwise(client, office_user, organization):
+    program = ProgramFactory(organization=organization)
+    titles = {}
+    for n, status in enumerate(FlagStatus.values):
+        titles[status] = f"Flag number {n} is {status}"
+        FlagFactory(program=program, title=titles[status], status=status, subject_id=n, kind="initiative_stalled")
+    client.force_login(office_user)
+
+    def shown(url):
+        page = client.get(url).content.decode()
+        return {status for status, title in titles.items() if title in page}
+
+    assert shown(FLAGS) == {FlagStatus.OPEN, FlagStatus.ACKNOWLEDGED}
+    assert shown(FLAGS + "?state=resolved") == {FlagStatus.RESOLVED}
+    assert shown(FLAGS + "?state=dismissed") == {FlagStatus.DISMISSED}
+    assert shown(FLAGS + "?state=all") == set(FlagStatus.values)
+    assert "Live (open or acknowledged)" in client.get(FLAGS).content.decode()
+
+
 def test_an_invalid_move_is_reported_and_changes_nothing(client, office_user, flag):
     Flag.objects.filter(pk=flag.pk).update(status=FlagStatus.RESOLVED, closed_on=flag.last_detected_on)
     client.force_login(office_user)
-    response = act(client, FLAGS, "acknowledge_flags", [flag])
+    # The list shows live flags unless asked: the resolved flag is acted on from "All".
+    response = act(client, FLAGS + "?state=all", "acknowledge_flags", [flag])
     assert "A flag that is resolved cannot be acknowledged" in response.content.decode()
     assert Flag.objects.get(pk=flag.pk).status == FlagStatus.RESOLVED
 
@@ -138,23 +158,35 @@ def test_the_program_list_and_page_show_the_latest_risk(client, office_user, org
     assert "readiness" in page  # the base admin's readiness is still there
 
 
-def test_run_a_scan_now_queues_one_scan_per_organization_for_the_selection(
-    client, office_user, organization, django_capture_on_commit_callbacks
-):
+def test_run_a_scan_now_runs_it_for_the_selection_and_reports_its_counts(client, office_user, organization):
     chosen = ProgramFactory(organization=organization, status=ProgramStatus.ACTIVE)
-    InitiativeFactory(program=chosen, starts_on=dt.date(2024, 1, 1), due_on=dt.date(2024, 6, 1))
+    stalled = InitiativeFactory(program=chosen, starts_on=dt.date(2024, 1, 1), due_on=dt.date(2024, 6, 1))
     other = ProgramFactory(organization=organization)
     InitiativeFactory(program=other, starts_on=dt.date(2024, 1, 1), due_on=dt.date(2024, 6, 1))
     client.force_login(office_user)
+    today = timezone.localdate()
 
-    with django_capture_on_commit_callbacks(execute=True):
-        response = act(client, PROGRAMS, "run_scan_now", [chosen])
+    page = act(client, PROGRAMS, "run_scan_now", [chosen]).content.decode()
 
     run = ScanRun.objects.get()
-    assert f"Scan #{run.pk} of {organization} queued for 1 program(s)" in response.content.decode()
-    assert (run.program_ids, run.requested_by, run.as_of) == ([chosen.pk], office_user, timezone.localdate())
-    assert run.status == ScanStatus.SUCCEEDED  # ran eagerly after commit
+    raised = Flag.objects.count()
+    assert raised >= 2  # the initiative is stalled and overdue, the program has no outcome metric…
+    assert run.status == ScanStatus.SUCCEEDED and (run.raised, run.refreshed, run.resolved) == (raised, 0, 0)
+    assert (run.program_ids, run.requested_by, run.as_of) == ([chosen.pk], office_user, today)
     assert set(Flag.objects.values_list("program_id", flat=True)) == {chosen.pk}
+    assert (
+        f"Scan #{run.pk} of {organization} as of {today:%d %B %Y}, 1 program(s): "
+        f"{raised} flag(s) raised, 0 refreshed, 0 resolved." in page
+    )
+    assert "queued" not in page
+
+    # Again after the initiative is finished: its flags are resolved, the others refreshed.
+    stalled.status = "done"
+    stalled.save()
+    page = act(client, PROGRAMS, "run_scan_now", [chosen]).content.decode()
+    second = ScanRun.objects.latest("pk")
+    assert second.resolved >= 1 and second.raised == 0 and second.refreshed == raised - second.resolved
+    assert f"0 flag(s) raised, {second.refreshed} refreshed, {second.resolved} resolved." in page
 
 
 def test_executives_cannot_run_scans(client, executive_user, organization):

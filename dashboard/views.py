@@ -98,7 +98,7 @@ def program(request: HttpRequest, pk: int) -> HttpResponse:
 def flag(request: HttpRequest, pk: int) -> HttpResponse:
     as_of, notice = parse_as_of(request)
     try:
-        flag, evidence_html = flag_detail(organization_ids=organization_ids(request.user), flag_id=pk, as_of=as_of)
+        flag, evidence = flag_detail(organization_ids=organization_ids(request.user), flag_id=pk, as_of=as_of)
     except Flag.DoesNotExist:
         raise Http404("No such flag.")
     anchor = SUBJECT_ANCHORS.get(flag.subject_type)
@@ -110,7 +110,7 @@ def flag(request: HttpRequest, pk: int) -> HttpResponse:
             as_of,
             notice,
             flag=flag,
-            evidence_html=evidence_html,
+            evidence=evidence,
             subject_anchor=anchor.format(flag.subject_id) if anchor else None,
         ),
     )

@@ -29,7 +29,7 @@ from .choices import WebhookEvent
 
 def _with_people(flag_ids: set[int]) -> dict[int, Flag]:
     """The flags as they stand in this transaction, with what the messages name."""
-    flags = Flag.objects.filter(pk__in=flag_ids).select_related("program__customer_champion", "owner")
+    flags = Flag.objects.filter(pk__in=flag_ids).select_related("program__customer_champion", "owner", "organization")
     return {flag.pk: flag for flag in flags}
 
 

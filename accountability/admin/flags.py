@@ -2,7 +2,6 @@
 assessments; and the Program admin extended with the latest risk and "Run a governance
 scan now". Every action goes through the same services as the API."""
 
-import json
 from collections import defaultdict
 
 from django import forms
@@ -12,6 +11,7 @@ from django.db.models import OuterRef, Subquery
 from django.template.response import TemplateResponse
 from django.utils import timezone
 from django.utils.html import format_html, format_html_join
+from django.utils.safestring import mark_safe
 
 from programs import access
 from programs.admin import OrganizationScopedAdmin, ProgramAdmin, ReadOnlyAdminMixin
@@ -19,6 +19,7 @@ from programs.choices import Role
 from programs.models import Program
 
 from ..choices import LIVE_FLAG_STATUSES, FlagStatus
+from ..evidence import EvidenceText, evidence_text
 from ..flag_actions import flag_acknowledge, flag_dismiss, flag_resolve
 from ..models import Flag, RiskAssessment, ScanRun
 from ..scans import ScanLocked, scan_fail, scan_organization
@@ -28,8 +29,11 @@ RESOLVE_ROLES = frozenset({Role.OFFICE})
 SCAN_ROLES = frozenset({Role.OFFICE})
 
 
-def pretty_json(value) -> str:
-    return format_html('<pre style="white-space: pre-wrap; margin: 0">{}</pre>', json.dumps(value, indent=2))
+def sentences(lines: list[str]) -> str:
+    """Evidence as the shared renderer's sentences (accountability/evidence.py), one per line."""
+    if not lines:
+        return "—"
+    return format_html_join(mark_safe("<br>"), "{}", ((line,) for line in lines))
 
 
 def _may(request, organization_id: int, roles: frozenset[str]) -> bool:
@@ -91,8 +95,7 @@ class FlagAdmin(ReadOnlyAdminMixin, OrganizationScopedAdmin, admin.ModelAdmin):
         "program",
         "subject",
         "owner",
-        "detail",
-        "evidence_pretty",
+        "evidence_sentences",
         "first_detected_at",
         "last_detected_at",
         "first_detected_on",
@@ -110,12 +113,15 @@ class FlagAdmin(ReadOnlyAdminMixin, OrganizationScopedAdmin, admin.ModelAdmin):
         return super().get_queryset(request).select_related("organization", "acknowledged_by", "resolved_by")
 
     @admin.display(description="evidence")
-    def evidence_pretty(self, obj: Flag) -> str:
-        return pretty_json(obj.evidence)
+    def evidence_sentences(self, obj: Flag) -> str:
+        # The shared renderer: names, dates and money, never codes, ids or JSON (SPEC §5).
+        text = evidence_text(currency=obj.organization.currency, evidences=[obj.evidence])
+        return sentences(text.flag(obj.kind, obj.evidence))
 
-    @admin.display(description="subject")
+    @admin.display(description="about")
     def subject(self, obj: Flag) -> str:
-        return f"{obj.get_subject_type_display()} #{obj.subject_id}"
+        # The title names the subject; its id means nothing to the office.
+        return obj.get_subject_type_display()
 
     # Actions: who may do what is checked per flag (a user's role differs by organization).
     def has_acknowledge_permission(self, request) -> bool:
@@ -209,7 +215,7 @@ class ScanRunAdmin(ReadOnlyAdminMixin, OrganizationScopedAdmin, admin.ModelAdmin
         "raised",
         "refreshed",
         "resolved",
-        "errors_pretty",
+        "errors_list",
     )
     readonly_fields = fields
 
@@ -220,19 +226,28 @@ class ScanRunAdmin(ReadOnlyAdminMixin, OrganizationScopedAdmin, admin.ModelAdmin
         return "–"
 
     @admin.display(description="errors")
-    def errors_pretty(self, obj: ScanRun) -> str:
-        return pretty_json(obj.errors) if obj.errors else "none"
+    def errors_list(self, obj: ScanRun) -> str:
+        if not obj.errors:
+            return "none"
+        return format_html_join(
+            mark_safe("<br>"), "{}: {}", ((e.get("where", "scan"), e.get("message", "")) for e in obj.errors)
+        )
 
 
-def factors_table(factors: list[dict]) -> str:
+def factors_table(factors: list[dict], text: EvidenceText) -> str:
+    """Risk factors as a table of plain words: what, how many points, why (a sentence)."""
     if not factors:
         return "No risk factor."
     rows = format_html_join(
         "",
         "<tr><td>{}</td><td>{}</td><td>{}</td></tr>",
-        ((f["code"], f["points"], pretty_json(f.get("evidence", {}))) for f in factors),
+        ((text.factor_label(f.get("code", "")), f.get("points", 0), text.factor(f)) for f in factors),
     )
-    return format_html("<table><tr><th>factor</th><th>points</th><th>evidence</th></tr>{}</table>", rows)
+    return format_html(
+        '<table class="risk-factors"><thead><tr><th scope="col">factor</th><th scope="col">points</th>'
+        '<th scope="col">why</th></tr></thead><tbody>{}</tbody></table>',
+        rows,
+    )
 
 
 @admin.register(RiskAssessment)
@@ -247,11 +262,13 @@ class RiskAssessmentAdmin(ReadOnlyAdminMixin, OrganizationScopedAdmin, admin.Mod
 
     @admin.display(description="factors")
     def factor_codes(self, obj: RiskAssessment) -> str:
-        return ", ".join(f"{f['code']} {f['points']}" for f in obj.factors) or "–"
+        text = EvidenceText()
+        return ", ".join(f"{text.factor_label(f['code'])} ({f['points']})" for f in obj.factors) or "–"
 
     @admin.display(description="factors")
     def factors_display(self, obj: RiskAssessment) -> str:
-        return factors_table(obj.factors)
+        text = evidence_text(currency=obj.program.organization.currency, evidences=[obj.factors])
+        return factors_table(obj.factors, text)
 
 
 class RiskProgramAdmin(ProgramAdmin):
@@ -290,12 +307,13 @@ class RiskProgramAdmin(ProgramAdmin):
         assessment = obj.risk_assessments.order_by("-as_of").first() if obj.pk else None
         if assessment is None:
             return "Not assessed yet: run a governance scan."
+        text = evidence_text(currency=obj.organization.currency, evidences=[assessment.factors])
         return format_html(
             "<strong>{} / 100 — {}</strong> as of {}{}",
             assessment.score,
             assessment.get_level_display(),
-            assessment.as_of,
-            factors_table(assessment.factors),
+            text.day(assessment.as_of),
+            factors_table(assessment.factors, text),
         )
 
     def has_scan_permission(self, request) -> bool:

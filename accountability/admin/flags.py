@@ -80,7 +80,7 @@ class DismissForm(forms.Form):
 
 @admin.register(Flag)
 class FlagAdmin(ReadOnlyAdminMixin, OrganizationScopedAdmin, admin.ModelAdmin):
-    list_display = ("title", "severity", "status", "escalation_level", "program", "owner", "last_detected_on")
+    list_display = ("title", "severity", "status", "escalation_level", "program", "owner_name", "last_detected_on")
     list_filter = (FlagStateFilter, "severity", "escalation_level", "kind", "program")
     list_select_related = ("program", "owner")
     search_fields = ("title", "detail", "program__name", "owner__name")
@@ -117,6 +117,10 @@ class FlagAdmin(ReadOnlyAdminMixin, OrganizationScopedAdmin, admin.ModelAdmin):
         # The shared renderer: names, dates and money, never codes, ids or JSON (SPEC §5).
         text = evidence_text(currency=obj.organization.currency, evidences=[obj.evidence])
         return sentences(text.flag(obj.kind, obj.evidence))
+
+    @admin.display(description="owner", ordering="owner__name")
+    def owner_name(self, obj: Flag) -> str:
+        return obj.owner.name if obj.owner else "–"
 
     @admin.display(description="about")
     def subject(self, obj: Flag) -> str:

@@ -1,2 +1,2 @@
 # The admin is split by area: forums and meetings, flags and risk.
-from . import flags, forums  # noqa: F401
+from . import comments, flags, forums  # noqa: F401

@@ -9,17 +9,17 @@ from rest_framework.decorators import action
 from rest_framework.exceptions import ValidationError
 from rest_framework.response import Response
 
-from accountability.flag_actions import flag_acknowledge, flag_dismiss, flag_resolve
+from accountability.flag_actions import flag_acknowledge, flag_assign, flag_comment, flag_dismiss, flag_resolve
 from accountability.scans import scan_queue
 from accountability.services import agenda_item_delete, attendance_delete, session_delete
 from cxgov.api.permissions import OFFICE, OFFICE_EXECUTIVE, OFFICE_INTEGRATION, require_role_in
 from cxgov.api.values import ValuesListMixin, date_text, datetime_text
 from cxgov.api.viewsets import ScopedModelViewSet, ScopedReadOnlyViewSet
 from programs.access import organization_ids
-from programs.models import Organization
+from programs.models import Organization, Person
 
 from .. import filtersets
-from ..models import ActionItem, AgendaItem, Attendance, Escalation, Flag, Forum, ForumSession, ScanRun
+from ..models import ActionItem, AgendaItem, Attendance, Escalation, Flag, FlagComment, Forum, ForumSession, ScanRun
 from . import serializers
 
 # Integrations keep meeting records in sync: they may write sessions, attendance,
@@ -104,7 +104,13 @@ class FlagViewSet(ValuesListMixin, ScopedReadOnlyViewSet):
     filterset_class = filtersets.FlagFilterSet
     ordering_fields = ["id", "severity", "kind", "status", "first_detected_at", "last_detected_at", "resolved_at"]
     ordering = ["-last_detected_at", "-id"]
-    role_rules = {"acknowledge": OFFICE_EXECUTIVE, "resolve": OFFICE, "dismiss": OFFICE}
+    role_rules = {
+        "acknowledge": OFFICE_EXECUTIVE,
+        "resolve": OFFICE,
+        "dismiss": OFFICE,
+        "add_comment": OFFICE_EXECUTIVE,
+        "assign": OFFICE_EXECUTIVE,
+    }
     values_fields = (
         "id",
         "organization_id",
@@ -196,6 +202,48 @@ class FlagViewSet(ValuesListMixin, ScopedReadOnlyViewSet):
         body = serializers.FlagDismissSerializer(data=request.data)
         body.is_valid(raise_exception=True)
         return self._moved(flag_dismiss(flag=flag, actor=self.actor, reason=body.validated_data["reason"]))
+
+    @extend_schema(
+        summary="The flag's comments, oldest first (hand-overs included: they name both owners)",
+        responses={200: serializers.FlagCommentSerializer(many=True)},
+        filters=False,
+    )
+    @action(detail=True, methods=["get"], pagination_class=None)
+    def comments(self, request, pk=None):
+        flag = self.get_object()
+        rows = FlagComment.objects.filter(flag=flag).select_related("author", "author_user", "author_key__created_by")
+        return Response(serializers.FlagCommentSerializer(rows, many=True).data)
+
+    @extend_schema(
+        summary="Comment on a flag (office and executive)",
+        request=serializers.FlagCommentCreateSerializer,
+        responses={201: serializers.FlagCommentSerializer},
+        filters=False,
+    )
+    @comments.mapping.post
+    def add_comment(self, request, pk=None):
+        flag = self.get_object()
+        body = serializers.FlagCommentCreateSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        comment = flag_comment(flag=flag, actor=self.actor, text=body.validated_data["text"])
+        return Response(serializers.FlagCommentSerializer(comment).data, status=status.HTTP_201_CREATED)
+
+    @extend_schema(
+        summary="Hand a live flag to another person of its organization, who is told by email",
+        request=serializers.FlagAssignSerializer,
+        responses=_FLAG_MOVE_RESPONSES,
+        filters=False,
+    )
+    @action(detail=True, methods=["post"])
+    def assign(self, request, pk=None):
+        flag = self.get_object()
+        body = serializers.FlagAssignSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        # Another organization's person (or none) is refused as a bad reference, like any id.
+        owner = Person.objects.filter(pk=body.validated_data["owner"], organization_id=flag.organization_id).first()
+        if owner is None:
+            raise ValidationError({"owner": ["No person with this id in the flag's organization."]})
+        return self._moved(flag_assign(flag=flag, owner=owner, actor=self.actor, note=body.validated_data["note"]))
 
 
 class ScanRunViewSet(ScopedReadOnlyViewSet):

@@ -8,4 +8,5 @@ urlpatterns = [
     path("", views.portfolio, name="portfolio"),
     path("programs/<int:pk>/", views.program, name="program"),
     path("flags/<int:pk>/", views.flag, name="flag"),
+    path("flags/<int:pk>/<slug:verb>/", views.flag_act, name="flag-act"),
 ]

@@ -6,10 +6,13 @@ another organization answers 404, exactly like the API.
 
 import datetime as dt
 
+from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.core.exceptions import ValidationError
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.utils import timezone
+from django.views.decorators.http import require_POST
 
 from accountability.choices import SubjectType
 from accountability.models import Flag
@@ -17,8 +20,9 @@ from programs.access import organization_ids
 from programs.dates import AS_OF_MAX, AS_OF_MIN
 from programs.models import Organization, Program
 
+from .actions import acting_on, back_to, flag_permissions, perform
 from .program import flag_detail, program_detail
-from .selectors import portfolio_summary
+from .selectors import active_people, flag_thread, portfolio_summary
 
 # Where a flag's subject is shown on the program page.
 SUBJECT_ANCHORS = {
@@ -80,6 +84,9 @@ def program(request: HttpRequest, pk: int) -> HttpResponse:
     except Program.DoesNotExist:
         raise Http404("No such program.")
     as_of_param = "" if as_of == timezone.localdate() else f"as_of={as_of.isoformat()}&"
+    # Acting is on the flags as they are now: the forms show on today's page only.
+    can = flag_permissions(request.user, detail.program.organization_id) if as_of == timezone.localdate() else {}
+    people = active_people(detail.program.organization_id) if can.get("assign") and detail.flags else []
     return render(
         request,
         "dashboard/program.html",
@@ -90,18 +97,29 @@ def program(request: HttpRequest, pk: int) -> HttpResponse:
             detail=detail,
             card=detail.card,
             severe_only_query=f"?{as_of_param}severity=critical&severity=high",
+            can=can,
+            people=people,
+            here=request.get_full_path(),
         ),
     )
 
 
 @login_required
 def flag(request: HttpRequest, pk: int) -> HttpResponse:
+    return flag_page(request, pk)
+
+
+def flag_page(request: HttpRequest, pk: int, *, errors: list[str] | None = None, status: int = 200) -> HttpResponse:
+    """The flag with its evidence, its thread of comments and hand-overs, and the forms of
+    the moves the caller may make (`errors`: why the last one was refused)."""
     as_of, notice = parse_as_of(request)
     try:
         flag, evidence = flag_detail(organization_ids=organization_ids(request.user), flag_id=pk, as_of=as_of)
     except Flag.DoesNotExist:
         raise Http404("No such flag.")
     anchor = SUBJECT_ANCHORS.get(flag.subject_type)
+    can = flag_permissions(request.user, flag.organization_id)
+    comments, people = flag_thread(flag, with_people=can["assign"])
     return render(
         request,
         "dashboard/flag.html",
@@ -112,5 +130,24 @@ def flag(request: HttpRequest, pk: int) -> HttpResponse:
             flag=flag,
             evidence=evidence,
             subject_anchor=anchor.format(flag.subject_id) if anchor else None,
+            can=can,
+            comments=comments,
+            people=people,
+            errors=errors or [],
+            posted=request.POST if errors else {},
         ),
+        status=status,
     )
+
+
+@login_required
+@require_POST
+def flag_act(request: HttpRequest, pk: int, verb: str) -> HttpResponse:
+    """Acknowledge, comment, hand over or dismiss (dashboard.actions); 400 with the reason."""
+    flag = acting_on(request, pk, verb)
+    try:
+        done = perform(request, flag, verb)
+    except ValidationError as error:
+        return flag_page(request, flag.pk, errors=error.messages, status=400)
+    messages.success(request, done)
+    return back_to(request, flag)

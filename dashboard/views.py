@@ -16,6 +16,7 @@ from django.views.decorators.http import require_POST
 
 from accountability.choices import SubjectType
 from accountability.models import Flag
+from accountability.my_items import my_items, people_of
 from programs.access import organization_ids
 from programs.dates import AS_OF_MAX, AS_OF_MIN
 from programs.models import Organization, Program
@@ -151,3 +152,11 @@ def flag_act(request: HttpRequest, pk: int, verb: str) -> HttpResponse:
         return flag_page(request, flag.pk, errors=error.messages, status=400)
     messages.success(request, done)
     return back_to(request, flag)
+
+
+@login_required
+def me(request: HttpRequest) -> HttpResponse:
+    """My items: what the signed-in person owns or must act on, as of the page's date."""
+    as_of, notice = parse_as_of(request)
+    items = my_items(people=people_of(request.user), as_of=as_of)
+    return render(request, "dashboard/my_items.html", _context(request, as_of, notice, items=items))

@@ -10,4 +10,5 @@ urlpatterns = [
     path("programs/<int:pk>/", views.program, name="program"),
     path("flags/<int:pk>/", views.flag, name="flag"),
     path("flags/<int:pk>/<slug:verb>/", views.flag_act, name="flag-act"),
+    path("sessions/<int:pk>/record/", views.session_record_page, name="session-record"),
 ]

@@ -8,20 +8,24 @@ import datetime as dt
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import ValidationError
-from django.http import Http404, HttpRequest, HttpResponse
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import render
+from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
 from accountability.choices import SubjectType
-from accountability.models import Flag
+from accountability.models import Flag, ForumSession
 from accountability.my_items import my_items, people_of
-from programs.access import organization_ids
+from accountability.session_record import may_record, session_record
+from programs.access import organization_ids, role_in
+from programs.choices import Role
 from programs.dates import AS_OF_MAX, AS_OF_MIN
 from programs.models import Organization, Program
 
 from .actions import acting_on, back_to, flag_permissions, perform
+from .meeting import meeting_page, meeting_session, read_form
 from .program import flag_detail, program_detail
 from .selectors import active_people, flag_thread, portfolio_summary
 
@@ -101,6 +105,8 @@ def program(request: HttpRequest, pk: int) -> HttpResponse:
             can=can,
             people=people,
             here=request.get_full_path(),
+            # Meeting mode links: every session for the office and integrations, the chair's own.
+            record_all=role_in(request.user, detail.program.organization_id) in (Role.OFFICE, Role.INTEGRATION),
         ),
     )
 
@@ -160,3 +166,40 @@ def me(request: HttpRequest) -> HttpResponse:
     as_of, notice = parse_as_of(request)
     items = my_items(people=people_of(request.user), as_of=as_of)
     return render(request, "dashboard/my_items.html", _context(request, as_of, notice, items=items))
+
+
+@login_required
+def session_record_page(request: HttpRequest, pk: int) -> HttpResponse:
+    """Meeting mode: one page, one submit, one transaction (accountability.session_record).
+    The chair, the office and integration users (403 for anyone else, 404 for a session of
+    another organization); a refused submit shows the page again, with the reasons (400)."""
+    try:
+        session = meeting_session(pk, organization_ids(request.user))
+    except ForumSession.DoesNotExist:
+        raise Http404("No such session.")
+    if not may_record(request.user, session):
+        raise PermissionDenied("Only the forum's chair, the program office and integration users record sessions.")
+    errors: list[str] = []
+    if request.method == "POST":
+        try:
+            session_record(session=session, record=read_form(session, request.POST), actor=request.user)
+        except ValidationError as error:
+            errors = _messages_of(error)
+        else:
+            messages.success(request, f"The session of {session.scheduled_for:%d %b %Y} is recorded.")
+            program_url = reverse("dashboard:program", args=[session.forum.program_id])
+            return HttpResponseRedirect(f"{program_url}#forum-{session.forum_id}")
+    page = meeting_page(session, request.POST if errors else None)
+    as_of = timezone.localdate()
+    context = _context(request, as_of, None, page=page, session=session, errors=errors)
+    return render(request, "dashboard/meeting.html", context, status=400 if errors else 200)
+
+
+def _messages_of(error: ValidationError) -> list[str]:
+    if hasattr(error, "error_dict"):
+        return [
+            f"{key}: {message}" if key != "__all__" else message
+            for key, ms in error.message_dict.items()
+            for message in ms
+        ]
+    return list(error.messages)

@@ -6,13 +6,14 @@ from django.utils import timezone
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import status
 from rest_framework.decorators import action
-from rest_framework.exceptions import ValidationError
+from rest_framework.exceptions import PermissionDenied, ValidationError
 from rest_framework.response import Response
 
 from accountability.flag_actions import flag_acknowledge, flag_assign, flag_comment, flag_dismiss, flag_resolve
 from accountability.scans import scan_queue
 from accountability.services import agenda_item_delete, attendance_delete, session_delete
-from cxgov.api.permissions import OFFICE, OFFICE_EXECUTIVE, OFFICE_INTEGRATION, require_role_in
+from accountability.session_record import may_record, session_record
+from cxgov.api.permissions import ANY_ROLE, OFFICE, OFFICE_EXECUTIVE, OFFICE_INTEGRATION, require_role_in
 from cxgov.api.values import ValuesListMixin, date_text, datetime_text
 from cxgov.api.viewsets import ScopedModelViewSet, ScopedReadOnlyViewSet
 from programs.access import organization_ids
@@ -21,6 +22,7 @@ from programs.models import Organization, Person
 from .. import filtersets
 from ..models import ActionItem, AgendaItem, Attendance, Escalation, Flag, FlagComment, Forum, ForumSession, ScanRun
 from . import serializers
+from .record import SessionRecordSerializer
 
 # Integrations keep meeting records in sync: they may write sessions, attendance,
 # agenda items and action items (SPEC §2, Membership).
@@ -42,10 +44,28 @@ class ForumSessionViewSet(ScopedModelViewSet):
     filterset_class = filtersets.ForumSessionFilterSet
     ordering_fields = ["id", "scheduled_for", "status"]
     ordering = ["-scheduled_for", "-id"]
-    role_rules = MEETING_RECORDS
+    # Meeting mode: the chair (an executive, any role in fact) too; `may_record` decides.
+    role_rules = {**MEETING_RECORDS, "record": ANY_ROLE}
 
     def destroy_object(self, instance) -> None:
         session_delete(session=instance, actor=self.actor)
+
+    @extend_schema(
+        summary="Record a session after it happened: status, attendance, agenda outcomes, actions, metric "
+        "changes decided there (one transaction; the chair, the office and integration users)",
+        request=SessionRecordSerializer,
+        responses={200: serializers.ForumSessionSerializer},
+        filters=False,
+    )
+    @action(detail=True, methods=["post"])
+    def record(self, request, pk=None):
+        session = self.get_object()
+        if not may_record(request.user, session):
+            raise PermissionDenied("Only the forum's chair, the program office and integration users record sessions.")
+        body = SessionRecordSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        session = session_record(session=session, record=body.to_record(session), actor=self.actor)
+        return Response(serializers.ForumSessionSerializer(session, context=self.get_serializer_context()).data)
 
 
 class AttendanceViewSet(ScopedModelViewSet):

@@ -16,7 +16,7 @@ from django.db.models import F, Window
 from django.db.models.functions import RowNumber
 from django.utils.safestring import SafeString
 
-from accountability.choices import SessionStatus
+from accountability.choices import LIVE_FLAG_STATUSES, SessionStatus
 from accountability.evidence import EvidenceText, evidence_text
 from accountability.filtersets import FlagFilterSet
 from accountability.models import Attendance, Flag, Forum, ForumSession
@@ -43,6 +43,7 @@ from metrics.selectors import (
     revisions_until,
     target_easier,
 )
+from programs.actors import actor_label
 from programs.choices import InitiativeStatus
 from programs.dates import end_of, local_date
 from programs.models import Program
@@ -122,6 +123,11 @@ class FlagRow(FlagLine):
     subject_id: int = 0
     evidence: dict | list | None = None
     sentences: list[str] = field(default_factory=list)
+    owner_id: int | None = None
+
+    @property
+    def is_live(self) -> bool:
+        return self.status in LIVE_FLAG_STATUSES
 
 
 @dataclass
@@ -300,6 +306,7 @@ def _flags(program: Program, as_of: dt.date, filters: Mapping | None) -> tuple[l
             subject_type=f.subject_type,
             subject_id=f.subject_id,
             evidence=f.evidence,
+            owner_id=f.owner_id,
         )
         for f in flags.select_related("owner")
     ], valid
@@ -432,10 +439,21 @@ def flag_detail(*, organization_ids: Iterable[int] | None, flag_id: int, as_of: 
     resolved or dismissed as on that day) and `age_days` counted to `as_of`. One query.
 
     Raises Flag.DoesNotExist outside `organization_ids`."""
-    flags = Flag.objects.select_related("owner", "program", "organization", "resolved_by", "acknowledged_by")
+    flags = Flag.objects.select_related(
+        "owner",
+        "program",
+        "organization",
+        "resolved_by",
+        "acknowledged_by",
+        "acknowledged_by_key__created_by",
+        "resolved_by_key__created_by",
+    )
     if organization_ids is not None:
         flags = flags.for_organizations(list(organization_ids))
     flag = flags.with_status_on(as_of).get(pk=flag_id)
     flag.age_days = flag_age_days(flag.first_detected_on, as_of)
+    # Who acted, by name (a person, or an API key and its creator): SPEC §2 "who acted".
+    flag.acknowledged_label = actor_label(flag.acknowledged_by, flag.acknowledged_by_key)
+    flag.resolved_label = actor_label(flag.resolved_by, flag.resolved_by_key)
     text = evidence_text(currency=flag.organization.currency, evidences=[flag.evidence])
     return flag, text.flag(flag.kind, flag.evidence)

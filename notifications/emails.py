@@ -88,6 +88,31 @@ def write_flag_alerts(alerts: Sequence[tuple[Flag, str | None]]) -> list[int]:
     return write(email for flag, previous in alerts if (email := flag_alert(flag, previous, text)))
 
 
+def write_flag_assigned(flag: Flag, *, previous_owner, comment) -> list[int]:
+    """The email telling a flag's new owner that someone handed it to them, with the
+    evidence in sentences; once per hand-over (keyed by the comment that records it)."""
+    text = evidence_text(currency=flag.organization.currency, evidences=[flag.evidence])
+    email = Email(
+        organization_id=flag.organization_id,
+        key=f"flag:{flag.id}:assigned:{comment.id}",
+        subject=f"[cxgov] Yours now: {flag.title}",
+        recipients=recipients_of(flag.owner),
+        template="flag_assigned",
+        context={
+            "flag": flag,
+            "program": flag.program,
+            "by": comment.author_label,
+            "previous_owner": previous_owner.name if previous_owner else "",
+            "note": comment.text,
+            "severity": Severity(flag.severity).label,
+            "evidence": text.flag(flag.kind, flag.evidence),
+            "url": dashboard_url(flag.program_id, flag.id),
+        },
+        flag_id=flag.id,
+    )
+    return write([email])
+
+
 # --- Weekly digest ----------------------------------------------------------------------
 
 

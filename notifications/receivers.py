@@ -68,6 +68,13 @@ def on_flags_changed(
     emails.write_flag_alerts([(fresh[flag.pk], previous) for flag, previous in alerts if flag.pk in fresh])
 
 
+def on_flag_assigned(sender, *, flag: Flag, previous_owner, comment, **kwargs) -> None:
+    """Tell the flag's new owner by email (an outbox row, in the transaction of the move)."""
+    fresh = _with_people({flag.pk})
+    if flag.pk in fresh:
+        emails.write_flag_assigned(fresh[flag.pk], previous_owner=previous_owner, comment=comment)
+
+
 def on_risk_level_changed(sender, *, changes: Sequence[tuple[RiskAssessment, str | None]], **kwargs) -> None:
     """Write the `risk.level_changed` deliveries of (assessment, previous level) pairs."""
     hooks = deliveries.active_webhooks({assessment.program.organization_id for assessment, _ in changes})

@@ -209,7 +209,7 @@ class ScanRunAdmin(ReadOnlyAdminMixin, OrganizationScopedAdmin, admin.ModelAdmin
     fields = (
         "organization",
         "as_of",
-        "program_ids",
+        "programs_scanned",
         "status",
         "requested_by",
         "created_at",
@@ -222,6 +222,14 @@ class ScanRunAdmin(ReadOnlyAdminMixin, OrganizationScopedAdmin, admin.ModelAdmin
         "errors_list",
     )
     readonly_fields = fields
+
+    @admin.display(description="programs")
+    def programs_scanned(self, obj: ScanRun) -> str:
+        # Names, not the stored ids (SPEC §5: never ids).
+        if obj.program_ids is None:
+            return "All of the organization's active and paused programs"
+        names = Program.objects.filter(pk__in=obj.program_ids).order_by("name").values_list("name", flat=True)
+        return ", ".join(names) or "none"
 
     @admin.display(description="duration")
     def duration(self, obj: ScanRun) -> str:

@@ -183,6 +183,8 @@ def test_run_a_scan_now_runs_it_for_the_selection_and_reports_its_counts(client,
         f"{raised} flag(s) raised, 0 refreshed, 0 resolved." in page
     )
     assert "queued" not in page
+    scan_page = client.get(reverse("admin:accountability_scanrun_change", args=[run.pk])).content.decode()
+    assert chosen.name in scan_page and other.name not in scan_page  # the programs by name, not ids
 
     # Again after the initiative is finished: its flags are resolved, the others refreshed.
     stalled.status = "done"

@@ -13,6 +13,8 @@ back, rather than letting it commit without its messages.
 
 - `flags_changed(raised, escalated, resolved)`: flags opened, flags whose severity went
   up (with the previous severity), flags resolved (by a scan or a person).
+- `flag_assigned(flag, previous_owner, comment)`: a person handed a flag to someone else
+  (the comment names both); the new owner is to be told.
 - `risk_level_changed(changes)`: (assessment, previous level) pairs whose risk level
   differs from the program's previous assessment.
 """
@@ -21,9 +23,10 @@ from collections.abc import Sequence
 
 from django.dispatch import Signal
 
-from .models import Flag, RiskAssessment
+from .models import Flag, FlagComment, RiskAssessment
 
 flags_changed_signal = Signal()
+flag_assigned_signal = Signal()
 risk_level_changed_signal = Signal()
 
 
@@ -42,3 +45,8 @@ def risk_level_changed(changes: Sequence[tuple[RiskAssessment, str | None]]) -> 
     """Announce programs whose early-bail risk level moved."""
     if changes:
         risk_level_changed_signal.send(sender=RiskAssessment, changes=changes)
+
+
+def flag_assigned(*, flag: Flag, previous_owner, comment: FlagComment) -> None:
+    """Announce that `flag` now belongs to `flag.owner` (it was `previous_owner`'s)."""
+    flag_assigned_signal.send(sender=Flag, flag=flag, previous_owner=previous_owner, comment=comment)

@@ -1,4 +1,4 @@
-"""Flags moved by people: acknowledge, resolve, dismiss.
+"""Flags moved by people: acknowledge, resolve, dismiss, comment on, hand to someone else.
 
 Every move is a conditional update (`filter(pk=..., status__in=...).update(...)`, then
 the count), so two people acting on one flag at once cannot both succeed. The actor is
@@ -15,10 +15,13 @@ from django.utils import timezone
 
 from programs.actors import Actor
 from programs.changelog import bulk_history
+from programs.models import Person
 
 from . import events
 from .choices import LIVE_FLAG_STATUSES, FlagStatus
-from .models import Flag
+from .models import Flag, FlagComment
+
+COMMENT_MAX_CHARS = 5000
 
 
 def _move(flag: Flag, *, allowed_from: Collection[str], verb: str, actor: Actor, reason: str = "", **values) -> Flag:
@@ -102,3 +105,48 @@ def flag_dismiss(*, flag: Flag, actor, reason: str) -> Flag:
         **actor.fields("resolved_by"),
         resolution_note=reason,
     )
+
+
+def _author(flag: Flag, actor: Actor) -> dict:
+    """The comment's author columns: the user's person in the flag's organization (if any),
+    the user, or the API key."""
+    person = None
+    if actor.user is not None:
+        person = Person.objects.filter(organization_id=flag.organization_id, user=actor.user).first()
+    return {"author": person, "author_user": actor.user, "author_key": actor.api_key}
+
+
+@transaction.atomic
+def flag_comment(*, flag: Flag, actor, text: str) -> FlagComment:
+    """Add a note to a flag, in any status (a closed flag's thread stays readable and open to
+    a last word). The text is required, at most COMMENT_MAX_CHARS characters."""
+    text = (text or "").strip()
+    if not text:
+        raise ValidationError({"text": "Write the comment."})
+    if len(text) > COMMENT_MAX_CHARS:
+        raise ValidationError({"text": f"A comment has at most {COMMENT_MAX_CHARS} characters."})
+    actor = Actor.of(actor)
+    return FlagComment.objects.create(flag=flag, text=text, **_author(flag, actor))
+
+
+@transaction.atomic
+def flag_assign(*, flag: Flag, owner: Person, actor, note: str = "") -> Flag:
+    """Hand a live flag to another active person of its organization. The move is kept three
+    ways: the flag's snapshot and change-log entry, a comment naming both owners (the
+    flag's thread shows who handed it to whom), and `events.flag_assigned`, on which the
+    new owner is told by email (through the outbox, in this transaction)."""
+    if owner.organization_id != flag.organization_id:
+        raise ValidationError({"owner": "Choose a person of the flag's organization."})
+    if not owner.active:
+        raise ValidationError({"owner": f"{owner.name} is no longer active: choose someone who can act."})
+    if flag.owner_id == owner.pk:
+        raise ValidationError({"owner": f"{owner.name} already owns this flag."})
+    actor = Actor.of(actor)
+    previous = flag.owner
+    note = (note or "").strip()
+    text = f"Handed this flag {'from ' + previous.name + ' ' if previous else ''}to {owner.name}."
+    text += f" {note}" if note else ""
+    flag = _move(flag, allowed_from=LIVE_FLAG_STATUSES, verb="reassigned", actor=actor, reason=text, owner=owner)
+    comment = flag_comment(flag=flag, actor=actor, text=text[:COMMENT_MAX_CHARS])
+    events.flag_assigned(flag=flag, previous_owner=previous, comment=comment)
+    return flag

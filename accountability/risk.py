@@ -21,6 +21,7 @@ from . import events
 from .choices import FlagKind, RiskLevel, SubjectType, risk_level
 from .detectors.common import iso, scope_q
 from .detectors.forums import sponsor_delegating
+from .evidence_words import factor_label
 from .findings import Finding
 from .models import RiskAssessment
 from .risk_facts import Facts, gather
@@ -381,7 +382,8 @@ def early_bail_findings(assessments: list[RiskAssessment]) -> list[Finding]:
                 severity=a.level,
                 owner_id=program.organization.ceo_id or program.executive_sponsor_id,
                 title=f"Program '{program.name}' is at {a.level} risk of being abandoned ({a.score}/100)",
-                detail="Factors: " + ", ".join(f"{f['code']} ({f['points']})" for f in a.factors) + ".",
+                # In words, as every reader shows them (accountability.evidence): no factor codes.
+                detail="Factors: " + "; ".join(f"{factor_label(f['code'])} (+{f['points']})" for f in a.factors) + ".",
                 evidence={"as_of": iso(a.as_of), "score": a.score, "level": a.level, "factors": a.factors},
                 identity={"level": a.level, "factors": sorted(codes)},
             )

@@ -358,6 +358,15 @@ def stall_severity(last_activity_on: dt.date | None, stall_after_days: int, as_o
     return None
 
 
+def update_due(last_activity_on: dt.date | None, stall_after_days: int, as_of: dt.date) -> bool:
+    """An initiative's owner owes a progress update once half the program's silence allowance
+    (stall_after_days) has passed since its last activity: reporting then keeps it from
+    `stall_severity`'s stall (My items lists it; stalled ones stay listed)."""
+    if last_activity_on is None:
+        return False
+    return (as_of - last_activity_on).days * 2 > stall_after_days
+
+
 def in_flight_initiatives(
     *, as_of: dt.date, program_ids: Collection[int] | None = None, where: Q | None = None, names: bool = False
 ) -> list[dict]:

@@ -3,6 +3,7 @@ from django.urls import include, path, re_path
 from django.views.generic import RedirectView
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
+from accountability.api.me import MeView
 from cxgov.api import errors as api_errors
 from cxgov.health import healthz
 from dashboard.api import DashboardSummaryView
@@ -18,6 +19,7 @@ urlpatterns = [
     path("oidc/callback/", SignInCallbackView.as_view(), name="oidc_authentication_callback"),
     path("dashboard/", include("dashboard.urls")),
     path("api/v1/dashboard/", DashboardSummaryView.as_view(), name="api-dashboard"),
+    path("api/v1/me/", MeView.as_view(), name="api-me"),
     path("api/v1/", include("cxgov.api_router")),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),

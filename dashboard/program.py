@@ -16,7 +16,8 @@ from django.db.models import F, Window
 from django.db.models.functions import RowNumber
 from django.utils.safestring import SafeString
 
-from accountability.choices import SessionStatus
+from accountability.choices import LIVE_FLAG_STATUSES, SessionStatus
+from accountability.evidence import EvidenceText, evidence_text
 from accountability.filtersets import FlagFilterSet
 from accountability.models import Attendance, Flag, Forum, ForumSession
 from accountability.selectors import (
@@ -42,34 +43,17 @@ from metrics.selectors import (
     revisions_until,
     target_easier,
 )
+from programs.actors import actor_label
 from programs.choices import InitiativeStatus
 from programs.dates import end_of, local_date
 from programs.models import Program
+from programs.money import format_day
 from programs.selectors import ProgramOnDate, StageOnDate, stages_on
 
 from . import charts
-from .evidence import render_evidence
 from .selectors import FlagLine, ProgramCard, build_cards, scoped_programs
 
 SESSIONS_PER_FORUM = 6
-# The risk factors of SPEC §3 in words an executive reads at a glance.
-RISK_FACTOR_LABELS = {
-    "program_paused": "Program paused",
-    "horizon_shortened": "Horizon shortened since activation",
-    "short_horizon": "Committed horizon under 36 months",
-    "early_phase": "Early phase of the program",
-    "sponsor_absent": "Sponsor absent from the forums",
-    "forums_cancelled": "Forum sessions cancelled or postponed",
-    "champion_weak": "Champion not an officer, or part-time",
-    "champion_turnover": "Champion changed recently",
-    "budget_cut": "Budget cut",
-    "metrics_negotiated": "Metric targets negotiated away",
-    "work_stalled": "Work stalled",
-    "commitment_declining": "CEO commitment declining",
-    "results_expected_early": "Results expected within the first year",
-    "commitment_breached": "Commitment breached before the earliest review",
-    "sponsor_delegating": "Sponsor sends a delegate to the forums",
-}
 RISK_HISTORY_DAYS = 730  # two years of assessments on the chart
 
 
@@ -89,7 +73,7 @@ class Revision:
         if self.field == "target":
             old, new = parse_decimal(self.old_value), parse_decimal(self.new_value)
             return f"target {charts.format_number(old, self.unit)} → {charts.format_number(new, self.unit)}"
-        return f"deadline {self.old_value or '—'} → {self.new_value or '—'}"
+        return f"deadline {format_day(self.old_value)} → {format_day(self.new_value)}"
 
 
 @dataclass
@@ -137,7 +121,13 @@ class FlagRow(FlagLine):
     status: str = ""
     subject_type: str = ""
     subject_id: int = 0
-    evidence_html: SafeString = SafeString("")
+    evidence: dict | list | None = None
+    sentences: list[str] = field(default_factory=list)
+    owner_id: int | None = None
+
+    @property
+    def is_live(self) -> bool:
+        return self.status in LIVE_FLAG_STATUSES
 
 
 @dataclass
@@ -278,16 +268,16 @@ def _risk(program: Program, as_of: dt.date) -> tuple[list[dict], list[dict]]:
     history = risk_history(program_id=program.id, as_of=as_of, since=as_of - dt.timedelta(days=RISK_HISTORY_DAYS))
     latest = risk_on(program_ids=[program.id], as_of=as_of, with_factors=True).get(program.id)
     factors = sorted((latest.factors if latest else None) or [], key=lambda f: -(f.get("points") or 0))
-    for f in factors:
-        code = str(f.get("code", ""))
-        f["label"] = RISK_FACTOR_LABELS.get(code, code.replace("_", " ").capitalize())
-        f["evidence_html"] = render_evidence(f.get("evidence"))
-        # A few plain facts read inline; lists of sessions or cuts fold away behind a toggle.
-        evidence = f.get("evidence") or {}
-        f["evidence_short"] = isinstance(evidence, dict) and all(
-            not isinstance(v, dict | list) for k, v in evidence.items() if not k.endswith(("_id", "_ids"))
-        )
     return history, factors
+
+
+def _in_words(text: EvidenceText, factors: list[dict], flags: list[FlagRow]) -> None:
+    """Risk factors and flag evidence as sentences (accountability.evidence, the one renderer)."""
+    for f in factors:
+        f["label"] = text.factor_label(str(f.get("code", "")))
+        f["sentence"] = text.factor(f)
+    for row in flags:
+        row.sentences = text.flag(row.kind, row.evidence)
 
 
 def _flags(program: Program, as_of: dt.date, filters: Mapping | None) -> tuple[list[FlagRow], bool]:
@@ -315,7 +305,8 @@ def _flags(program: Program, as_of: dt.date, filters: Mapping | None) -> tuple[l
             status=f.status_on,
             subject_type=f.subject_type,
             subject_id=f.subject_id,
-            evidence_html=render_evidence(f.evidence),
+            evidence=f.evidence,
+            owner_id=f.owner_id,
         )
         for f in flags.select_related("owner")
     ], valid
@@ -419,6 +410,9 @@ def program_detail(
     history, factors = _risk(program, as_of)
     stalled, in_flight = _stalled(program, as_of)
     flags, filters_valid = _flags(program, as_of, flag_filters)
+    # One query for the names of every person the factors and the flags' evidence refer to.
+    text = evidence_text(currency=program.organization.currency, evidences=[factors, [f.evidence for f in flags]])
+    _in_words(text, factors, flags)
     return ProgramDetail(
         program=program,
         card=card,
@@ -439,15 +433,27 @@ def program_detail(
     )
 
 
-def flag_detail(*, organization_ids: Iterable[int] | None, flag_id: int, as_of: dt.date) -> tuple[Flag, SafeString]:
-    """One flag of the caller's organizations with its evidence rendered, and its state on
+def flag_detail(*, organization_ids: Iterable[int] | None, flag_id: int, as_of: dt.date) -> tuple[Flag, list[str]]:
+    """One flag of the caller's organizations with its evidence in sentences, and its state on
     `as_of`: `status_on` (null before its first detection, else open, acknowledged,
     resolved or dismissed as on that day) and `age_days` counted to `as_of`. One query.
 
     Raises Flag.DoesNotExist outside `organization_ids`."""
-    flags = Flag.objects.select_related("owner", "program", "organization", "resolved_by", "acknowledged_by")
+    flags = Flag.objects.select_related(
+        "owner",
+        "program",
+        "organization",
+        "resolved_by",
+        "acknowledged_by",
+        "acknowledged_by_key__created_by",
+        "resolved_by_key__created_by",
+    )
     if organization_ids is not None:
         flags = flags.for_organizations(list(organization_ids))
     flag = flags.with_status_on(as_of).get(pk=flag_id)
     flag.age_days = flag_age_days(flag.first_detected_on, as_of)
-    return flag, render_evidence(flag.evidence)
+    # Who acted, by name (a person, or an API key and its creator): SPEC §2 "who acted".
+    flag.acknowledged_label = actor_label(flag.acknowledged_by, flag.acknowledged_by_key)
+    flag.resolved_label = actor_label(flag.resolved_by, flag.resolved_by_key)
+    text = evidence_text(currency=flag.organization.currency, evidences=[flag.evidence])
+    return flag, text.flag(flag.kind, flag.evidence)

@@ -30,6 +30,7 @@ from django.db.models import QuerySet
 from django.urls import reverse
 
 from accountability.choices import RiskLevel, Severity
+from accountability.models import Flag, FlagComment
 from accountability.selectors import (
     FORUM_WINDOW_DAYS,
     SEVERITIES,
@@ -44,7 +45,7 @@ from accountability.selectors import (
 )
 from metrics.selectors import HEALTHS, metric_health_counts
 from programs.choices import ProgramStatus
-from programs.models import Program
+from programs.models import Person, Program
 from programs.selectors import ProgramOnDate, programs_on
 
 TOP_FLAGS_PER_CARD = 3
@@ -265,3 +266,22 @@ def portfolio_summary(*, organization_ids: Iterable[int] | None, as_of: dt.date)
     )
     cards = sorted(build_cards(programs, as_of), key=ProgramCard.sort_key) if programs else []
     return PortfolioSummary(as_of=as_of, window_days=FORUM_WINDOW_DAYS, programs=cards)
+
+
+def flag_thread(flag: Flag, *, with_people: bool) -> tuple[list[FlagComment], list[dict]]:
+    """A flag's comments and hand-overs, oldest first, with their authors (one query), and
+    when the caller may hand it over, the active people of its organization to choose from
+    (one query)."""
+    comments = list(
+        FlagComment.objects.filter(flag=flag).select_related("author", "author_user", "author_key__created_by")
+    )
+    return comments, active_people(flag.organization_id) if with_people else []
+
+
+def active_people(organization_id: int) -> list[dict]:
+    """The people a flag may be handed to: active, of the organization, by name (one query)."""
+    return list(
+        Person.objects.filter(organization_id=organization_id, active=True)
+        .order_by("name")
+        .values("id", "name", "title")
+    )

@@ -12,6 +12,7 @@ class NotificationsConfig(AppConfig):
         from . import receivers
 
         events.flags_changed_signal.connect(receivers.on_flags_changed, dispatch_uid="notifications.flags_changed")
+        events.flag_assigned_signal.connect(receivers.on_flag_assigned, dispatch_uid="notifications.flag_assigned")
         events.risk_level_changed_signal.connect(
             receivers.on_risk_level_changed, dispatch_uid="notifications.risk_level_changed"
         )

@@ -10,6 +10,7 @@ twice, once per level, but never twice for the same level),
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import json
 from collections.abc import Sequence
@@ -21,6 +22,7 @@ from django.db.models import Case, Count, IntegerField, Q, Value, When
 from django.urls import reverse
 
 from accountability.choices import LIVE_FLAG_STATUSES, SEVERITY_RANK, FlagStatus, SessionStatus, Severity
+from accountability.evidence import EvidenceText, evidence_text
 from accountability.models import Flag, ForumSession, RiskAssessment
 from programs.choices import Role
 from programs.models import Membership, Program
@@ -47,19 +49,24 @@ def should_email(severity: str, previous_severity: str | None = None) -> bool:
     return previous_severity is None or SEVERITY_RANK[severity] > SEVERITY_RANK.get(previous_severity, 0)
 
 
-def flag_alert(flag: Flag, previous_severity: str | None = None) -> Email | None:
+def flag_alert(flag: Flag, previous_severity: str | None = None, text: EvidenceText | None = None) -> Email | None:
     """The email telling the flag's owner and the program's champion that the flag was
     raised (or escalated, from `previous_severity`) to its severity; None for a flag no
-    longer live or below high. The flag comes with `owner` and
-    `program__customer_champion` loaded (no query here)."""
+    longer live or below high. The flag comes with `owner`, `organization` and
+    `program__customer_champion` loaded, and `text` with the names its evidence needs
+    (no query here; without `text`, one query for those names)."""
     if not should_email(flag.severity, previous_severity) or flag.status not in LIVE_FLAG_STATUSES:
         return None
+    if text is None:
+        text = evidence_text(currency=None, evidences=[flag.evidence])
+    # The evidence in sentences with the organization's currency, never as JSON (SPEC §5).
+    text = dataclasses.replace(text, currency=flag.organization.currency)
     context = {
         "flag": flag,
         "severity": Severity(flag.severity).label,
         "previous_severity": Severity(previous_severity).label if previous_severity else "",
         "program": flag.program,
-        "evidence": pretty_json(flag.evidence) if flag.evidence else "",
+        "evidence": text.flag(flag.kind, flag.evidence),
         "url": dashboard_url(flag.program_id, flag.id),
     }
     return Email(
@@ -77,7 +84,33 @@ def write_flag_alerts(alerts: Sequence[tuple[Flag, str | None]]) -> list[int]:
     """Write the alert emails of a batch of (flag, previous severity or None) to the outbox,
     in the current transaction; sent after commit. A fixed number of queries for the
     batch. Safe to re-run: at most one email per (flag, severity, person)."""
-    return write(email for flag, previous in alerts if (email := flag_alert(flag, previous)))
+    text = evidence_text(currency=None, evidences=[flag.evidence for flag, _ in alerts])
+    return write(email for flag, previous in alerts if (email := flag_alert(flag, previous, text)))
+
+
+def write_flag_assigned(flag: Flag, *, previous_owner, comment) -> list[int]:
+    """The email telling a flag's new owner that someone handed it to them, with the
+    evidence in sentences; once per hand-over (keyed by the comment that records it)."""
+    text = evidence_text(currency=flag.organization.currency, evidences=[flag.evidence])
+    email = Email(
+        organization_id=flag.organization_id,
+        key=f"flag:{flag.id}:assigned:{comment.id}",
+        subject=f"[cxgov] Yours now: {flag.title}",
+        recipients=recipients_of(flag.owner),
+        template="flag_assigned",
+        context={
+            "flag": flag,
+            "program": flag.program,
+            "by": comment.author_label,
+            "previous_owner": previous_owner.name if previous_owner else "",
+            "note": comment.text,
+            "severity": Severity(flag.severity).label,
+            "evidence": text.flag(flag.kind, flag.evidence),
+            "url": dashboard_url(flag.program_id, flag.id),
+        },
+        flag_id=flag.id,
+    )
+    return write([email])
 
 
 # --- Weekly digest ----------------------------------------------------------------------

@@ -29,7 +29,7 @@ from .choices import WebhookEvent
 
 def _with_people(flag_ids: set[int]) -> dict[int, Flag]:
     """The flags as they stand in this transaction, with what the messages name."""
-    flags = Flag.objects.filter(pk__in=flag_ids).select_related("program__customer_champion", "owner")
+    flags = Flag.objects.filter(pk__in=flag_ids).select_related("program__customer_champion", "owner", "organization")
     return {flag.pk: flag for flag in flags}
 
 
@@ -66,6 +66,13 @@ def on_flags_changed(
         hooks,
     )
     emails.write_flag_alerts([(fresh[flag.pk], previous) for flag, previous in alerts if flag.pk in fresh])
+
+
+def on_flag_assigned(sender, *, flag: Flag, previous_owner, comment, **kwargs) -> None:
+    """Tell the flag's new owner by email (an outbox row, in the transaction of the move)."""
+    fresh = _with_people({flag.pk})
+    if flag.pk in fresh:
+        emails.write_flag_assigned(fresh[flag.pk], previous_owner=previous_owner, comment=comment)
 
 
 def on_risk_level_changed(sender, *, changes: Sequence[tuple[RiskAssessment, str | None]], **kwargs) -> None:

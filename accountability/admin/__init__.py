@@ -1,2 +1,2 @@
-# The admin is split by area: forums and meetings, flags and risk.
-from . import flags, forums  # noqa: F401
+# The admin is split by area: forums and meetings, flags and risk, comments, revisions as sentences.
+from . import comments, flags, forums, revisions  # noqa: F401

@@ -2,7 +2,6 @@
 assessments; and the Program admin extended with the latest risk and "Run a governance
 scan now". Every action goes through the same services as the API."""
 
-import json
 from collections import defaultdict
 
 from django import forms
@@ -12,27 +11,67 @@ from django.db.models import OuterRef, Subquery
 from django.template.response import TemplateResponse
 from django.utils import timezone
 from django.utils.html import format_html, format_html_join
+from django.utils.safestring import mark_safe
 
 from programs import access
 from programs.admin import OrganizationScopedAdmin, ProgramAdmin, ReadOnlyAdminMixin
 from programs.choices import Role
 from programs.models import Program
 
+from ..choices import LIVE_FLAG_STATUSES, FlagStatus
+from ..evidence import EvidenceText, evidence_text
 from ..flag_actions import flag_acknowledge, flag_dismiss, flag_resolve
 from ..models import Flag, RiskAssessment, ScanRun
-from ..scans import scan_queue
+from ..scans import ScanLocked, scan_fail, scan_organization
 
 ACKNOWLEDGE_ROLES = frozenset({Role.OFFICE, Role.EXECUTIVE})
 RESOLVE_ROLES = frozenset({Role.OFFICE})
 SCAN_ROLES = frozenset({Role.OFFICE})
 
 
-def pretty_json(value) -> str:
-    return format_html('<pre style="white-space: pre-wrap; margin: 0">{}</pre>', json.dumps(value, indent=2))
+def sentences(lines: list[str]) -> str:
+    """Evidence as the shared renderer's sentences (accountability/evidence.py), one per line."""
+    if not lines:
+        return "—"
+    return format_html_join(mark_safe("<br>"), "{}", ((line,) for line in lines))
 
 
 def _may(request, organization_id: int, roles: frozenset[str]) -> bool:
     return access.role_in(request.user, organization_id) in roles
+
+
+class FlagStateFilter(admin.SimpleListFilter):
+    """The flag list opens on live flags (open or acknowledged): what still needs someone.
+
+    Resolved and dismissed flags are one click away, and "All" shows everything.
+    """
+
+    title = "status"
+    parameter_name = "state"
+    LIVE, ALL = "live", "all"
+
+    def lookups(self, request, model_admin):
+        return ((self.LIVE, "Live (open or acknowledged)"), *FlagStatus.choices, (self.ALL, "All"))
+
+    def value(self):
+        return super().value() or self.LIVE
+
+    def choices(self, changelist):
+        # Django's filter adds its own "All" for no value; here no value means live.
+        for lookup, title in self.lookup_choices:
+            yield {
+                "selected": self.value() == lookup,
+                "query_string": changelist.get_query_string({self.parameter_name: lookup}),
+                "display": title,
+            }
+
+    def queryset(self, request, queryset):
+        value = self.value()
+        if value == self.LIVE:
+            return queryset.filter(status__in=LIVE_FLAG_STATUSES)
+        if value in FlagStatus.values:
+            return queryset.filter(status=value)
+        return queryset
 
 
 class DismissForm(forms.Form):
@@ -41,8 +80,8 @@ class DismissForm(forms.Form):
 
 @admin.register(Flag)
 class FlagAdmin(ReadOnlyAdminMixin, OrganizationScopedAdmin, admin.ModelAdmin):
-    list_display = ("title", "kind", "severity", "status", "program", "owner", "last_detected_at")
-    list_filter = ("status", "severity", "kind", "program")
+    list_display = ("title", "severity", "status", "escalation_level", "program", "owner_name", "last_detected_on")
+    list_filter = (FlagStateFilter, "severity", "escalation_level", "kind", "program")
     list_select_related = ("program", "owner")
     search_fields = ("title", "detail", "program__name", "owner__name")
     date_hierarchy = "last_detected_at"
@@ -56,8 +95,7 @@ class FlagAdmin(ReadOnlyAdminMixin, OrganizationScopedAdmin, admin.ModelAdmin):
         "program",
         "subject",
         "owner",
-        "detail",
-        "evidence_pretty",
+        "evidence_sentences",
         "first_detected_at",
         "last_detected_at",
         "first_detected_on",
@@ -75,12 +113,19 @@ class FlagAdmin(ReadOnlyAdminMixin, OrganizationScopedAdmin, admin.ModelAdmin):
         return super().get_queryset(request).select_related("organization", "acknowledged_by", "resolved_by")
 
     @admin.display(description="evidence")
-    def evidence_pretty(self, obj: Flag) -> str:
-        return pretty_json(obj.evidence)
+    def evidence_sentences(self, obj: Flag) -> str:
+        # The shared renderer: names, dates and money, never codes, ids or JSON (SPEC §5).
+        text = evidence_text(currency=obj.organization.currency, evidences=[obj.evidence])
+        return sentences(text.flag(obj.kind, obj.evidence))
 
-    @admin.display(description="subject")
+    @admin.display(description="owner", ordering="owner__name")
+    def owner_name(self, obj: Flag) -> str:
+        return obj.owner.name if obj.owner else "–"
+
+    @admin.display(description="about")
     def subject(self, obj: Flag) -> str:
-        return f"{obj.get_subject_type_display()} #{obj.subject_id}"
+        # The title names the subject; its id means nothing to the office.
+        return obj.get_subject_type_display()
 
     # Actions: who may do what is checked per flag (a user's role differs by organization).
     def has_acknowledge_permission(self, request) -> bool:
@@ -164,7 +209,7 @@ class ScanRunAdmin(ReadOnlyAdminMixin, OrganizationScopedAdmin, admin.ModelAdmin
     fields = (
         "organization",
         "as_of",
-        "program_ids",
+        "programs_scanned",
         "status",
         "requested_by",
         "created_at",
@@ -174,9 +219,17 @@ class ScanRunAdmin(ReadOnlyAdminMixin, OrganizationScopedAdmin, admin.ModelAdmin
         "raised",
         "refreshed",
         "resolved",
-        "errors_pretty",
+        "errors_list",
     )
     readonly_fields = fields
+
+    @admin.display(description="programs")
+    def programs_scanned(self, obj: ScanRun) -> str:
+        # Names, not the stored ids (SPEC §5: never ids).
+        if obj.program_ids is None:
+            return "All of the organization's active and paused programs"
+        names = Program.objects.filter(pk__in=obj.program_ids).order_by("name").values_list("name", flat=True)
+        return ", ".join(names) or "none"
 
     @admin.display(description="duration")
     def duration(self, obj: ScanRun) -> str:
@@ -185,19 +238,28 @@ class ScanRunAdmin(ReadOnlyAdminMixin, OrganizationScopedAdmin, admin.ModelAdmin
         return "–"
 
     @admin.display(description="errors")
-    def errors_pretty(self, obj: ScanRun) -> str:
-        return pretty_json(obj.errors) if obj.errors else "none"
+    def errors_list(self, obj: ScanRun) -> str:
+        if not obj.errors:
+            return "none"
+        return format_html_join(
+            mark_safe("<br>"), "{}: {}", ((e.get("where", "scan"), e.get("message", "")) for e in obj.errors)
+        )
 
 
-def factors_table(factors: list[dict]) -> str:
+def factors_table(factors: list[dict], text: EvidenceText) -> str:
+    """Risk factors as a table of plain words: what, how many points, why (a sentence)."""
     if not factors:
         return "No risk factor."
     rows = format_html_join(
         "",
         "<tr><td>{}</td><td>{}</td><td>{}</td></tr>",
-        ((f["code"], f["points"], pretty_json(f.get("evidence", {}))) for f in factors),
+        ((text.factor_label(f.get("code", "")), f.get("points", 0), text.factor(f)) for f in factors),
     )
-    return format_html("<table><tr><th>factor</th><th>points</th><th>evidence</th></tr>{}</table>", rows)
+    return format_html(
+        '<table class="risk-factors"><thead><tr><th scope="col">factor</th><th scope="col">points</th>'
+        '<th scope="col">why</th></tr></thead><tbody>{}</tbody></table>',
+        rows,
+    )
 
 
 @admin.register(RiskAssessment)
@@ -212,11 +274,13 @@ class RiskAssessmentAdmin(ReadOnlyAdminMixin, OrganizationScopedAdmin, admin.Mod
 
     @admin.display(description="factors")
     def factor_codes(self, obj: RiskAssessment) -> str:
-        return ", ".join(f"{f['code']} {f['points']}" for f in obj.factors) or "–"
+        text = EvidenceText()
+        return ", ".join(f"{text.factor_label(f['code'])} ({f['points']})" for f in obj.factors) or "–"
 
     @admin.display(description="factors")
     def factors_display(self, obj: RiskAssessment) -> str:
-        return factors_table(obj.factors)
+        text = evidence_text(currency=obj.program.organization.currency, evidences=[obj.factors])
+        return factors_table(obj.factors, text)
 
 
 class RiskProgramAdmin(ProgramAdmin):
@@ -255,12 +319,13 @@ class RiskProgramAdmin(ProgramAdmin):
         assessment = obj.risk_assessments.order_by("-as_of").first() if obj.pk else None
         if assessment is None:
             return "Not assessed yet: run a governance scan."
+        text = evidence_text(currency=obj.organization.currency, evidences=[assessment.factors])
         return format_html(
             "<strong>{} / 100 — {}</strong> as of {}{}",
             assessment.score,
             assessment.get_level_display(),
-            assessment.as_of,
-            factors_table(assessment.factors),
+            text.day(assessment.as_of),
+            factors_table(assessment.factors, text),
         )
 
     def has_scan_permission(self, request) -> bool:
@@ -268,7 +333,13 @@ class RiskProgramAdmin(ProgramAdmin):
 
     @admin.action(description="Run a governance scan now", permissions=["scan"])
     def run_scan_now(self, request, queryset) -> None:
-        """Queue one scan per organization, limited to the selected programs (as of today)."""
+        """Scan the selected programs now (one run per organization, as of today) and say what it did.
+
+        The scan runs in the request rather than on a worker: the office asked for it now
+        and reads its counts on the next page (a demo-sized organization takes well under a
+        second; the daily scan stays on the workers). A scan already running for the
+        organization makes this one wait up to CXGOV_SCAN_LOCK_WAIT, then it is refused.
+        """
         by_org: dict = defaultdict(list)
         for program in queryset.select_related("organization"):
             by_org[program.organization].append(program.pk)
@@ -276,15 +347,31 @@ class RiskProgramAdmin(ProgramAdmin):
         for organization, program_ids in by_org.items():
             if not _may(request, organization.pk, SCAN_ROLES):
                 self.message_user(
-                    request, f"Not queued for {organization}: your role may not run scans there.", messages.WARNING
+                    request, f"Not scanned: {organization}: your role may not run scans there.", messages.WARNING
                 )
                 continue
-            run = scan_queue(organization=organization, as_of=today, actor=request.user, program_ids=program_ids)
+            run = ScanRun.objects.create(
+                organization=organization, as_of=today, requested_by=request.user, program_ids=sorted(program_ids)
+            )
+            try:
+                run = scan_organization(organization=organization, as_of=today, program_ids=program_ids, scan_run=run)
+            except ScanLocked:
+                scan_fail(run, "Another scan of the organization was running.")
+                self.message_user(
+                    request,
+                    f"Scan #{run.pk} of {organization} was not run: another scan of it is still running. "
+                    "Try again in a minute.",
+                    messages.WARNING,
+                )
+                continue
+            level = messages.SUCCESS if not run.errors else messages.WARNING
+            failed = f" {len(run.errors)} part(s) failed: see scan #{run.pk}." if run.errors else ""
             self.message_user(
                 request,
-                f"Scan #{run.pk} of {organization} queued for {len(program_ids)} program(s), as of {today}. "
+                f"Scan #{run.pk} of {organization} as of {today:%d %B %Y}, {len(program_ids)} program(s): "
+                f"{run.raised} flag(s) raised, {run.refreshed} refreshed, {run.resolved} resolved.{failed} "
                 "Draft, completed and cancelled programs are not scanned.",
-                messages.SUCCESS,
+                level,
             )
 
 

@@ -16,6 +16,7 @@ from programs.admin import (
 from ..choices import SessionStatus
 from ..models import ActionItem, AgendaItem, Attendance, Escalation, Forum, ForumSession
 from ..services import agenda_item_delete, attendance_delete, session_delete, session_record_delete_refusal
+from .landing import AttendanceRecordedFilter
 
 
 class SessionRecordDeleteRules:
@@ -120,7 +121,7 @@ class ForumSessionAdmin(SessionRecordAdminRules, ScopedHistoryAdmin):
     inlines and "Delete selected" refuse to delete it or its attendance and agenda items."""
 
     list_display = ("scheduled_for", "forum", "program", "status", "present_count")
-    list_filter = ("status", "forum__program", "forum")
+    list_filter = ("status", AttendanceRecordedFilter, "forum__program", "forum")
     list_select_related = ("forum__program",)
     search_fields = ("forum__name", "forum__program__name", "notes")
     autocomplete_fields = ("forum",)

@@ -10,7 +10,7 @@ from programs.dates import ScanAsOfValidator
 from programs.models import Organization
 
 from ..choices import RiskLevel
-from ..models import ActionItem, AgendaItem, Attendance, Escalation, Flag, Forum, ForumSession, ScanRun
+from ..models import ActionItem, AgendaItem, Attendance, Escalation, Flag, FlagComment, Forum, ForumSession, ScanRun
 
 
 class ForumSerializer(ScopedModelSerializer):
@@ -175,6 +175,26 @@ class FlagResolveSerializer(StrictSerializer):
 
 class FlagDismissSerializer(StrictSerializer):
     reason = serializers.CharField(max_length=5000, help_text="Why the flag does not call for action (required).")
+
+
+class FlagCommentSerializer(serializers.ModelSerializer):
+    """A comment as read: who wrote it (a person, or an API key and its creator) and when."""
+
+    author_name = serializers.CharField(source="author_label", read_only=True)
+
+    class Meta:
+        model = FlagComment
+        fields = ["id", "flag", "author", "author_user", "author_key", "author_name", "text", "created_at"]
+        read_only_fields = fields
+
+
+class FlagCommentCreateSerializer(StrictSerializer):
+    text = serializers.CharField(max_length=5000, help_text="The comment (required, at most 5,000 characters).")
+
+
+class FlagAssignSerializer(StrictSerializer):
+    owner = serializers.IntegerField(min_value=1, help_text="Id of an active person of the flag's organization.")
+    note = serializers.CharField(required=False, allow_blank=True, max_length=2000, default="")
 
 
 class ScanRunSerializer(serializers.ModelSerializer):

@@ -6,21 +6,23 @@ from django.utils import timezone
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import status
 from rest_framework.decorators import action
-from rest_framework.exceptions import ValidationError
+from rest_framework.exceptions import PermissionDenied, ValidationError
 from rest_framework.response import Response
 
-from accountability.flag_actions import flag_acknowledge, flag_dismiss, flag_resolve
+from accountability.flag_actions import flag_acknowledge, flag_assign, flag_comment, flag_dismiss, flag_resolve
 from accountability.scans import scan_queue
 from accountability.services import agenda_item_delete, attendance_delete, session_delete
-from cxgov.api.permissions import OFFICE, OFFICE_EXECUTIVE, OFFICE_INTEGRATION, require_role_in
+from accountability.session_record import may_record, session_record
+from cxgov.api.permissions import ANY_ROLE, OFFICE, OFFICE_EXECUTIVE, OFFICE_INTEGRATION, require_role_in
 from cxgov.api.values import ValuesListMixin, date_text, datetime_text
 from cxgov.api.viewsets import ScopedModelViewSet, ScopedReadOnlyViewSet
 from programs.access import organization_ids
-from programs.models import Organization
+from programs.models import Organization, Person
 
 from .. import filtersets
-from ..models import ActionItem, AgendaItem, Attendance, Escalation, Flag, Forum, ForumSession, ScanRun
+from ..models import ActionItem, AgendaItem, Attendance, Escalation, Flag, FlagComment, Forum, ForumSession, ScanRun
 from . import serializers
+from .record import SessionRecordSerializer
 
 # Integrations keep meeting records in sync: they may write sessions, attendance,
 # agenda items and action items (SPEC §2, Membership).
@@ -42,10 +44,28 @@ class ForumSessionViewSet(ScopedModelViewSet):
     filterset_class = filtersets.ForumSessionFilterSet
     ordering_fields = ["id", "scheduled_for", "status"]
     ordering = ["-scheduled_for", "-id"]
-    role_rules = MEETING_RECORDS
+    # Meeting mode: the chair (an executive, any role in fact) too; `may_record` decides.
+    role_rules = {**MEETING_RECORDS, "record": ANY_ROLE}
 
     def destroy_object(self, instance) -> None:
         session_delete(session=instance, actor=self.actor)
+
+    @extend_schema(
+        summary="Record a session after it happened: status, attendance, agenda outcomes, actions, metric "
+        "changes decided there (one transaction; the chair, the office and integration users)",
+        request=SessionRecordSerializer,
+        responses={200: serializers.ForumSessionSerializer},
+        filters=False,
+    )
+    @action(detail=True, methods=["post"])
+    def record(self, request, pk=None):
+        session = self.get_object()
+        if not may_record(request.user, session):
+            raise PermissionDenied("Only the forum's chair, the program office and integration users record sessions.")
+        body = SessionRecordSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        session = session_record(session=session, record=body.to_record(session), actor=self.actor)
+        return Response(serializers.ForumSessionSerializer(session, context=self.get_serializer_context()).data)
 
 
 class AttendanceViewSet(ScopedModelViewSet):
@@ -104,7 +124,13 @@ class FlagViewSet(ValuesListMixin, ScopedReadOnlyViewSet):
     filterset_class = filtersets.FlagFilterSet
     ordering_fields = ["id", "severity", "kind", "status", "first_detected_at", "last_detected_at", "resolved_at"]
     ordering = ["-last_detected_at", "-id"]
-    role_rules = {"acknowledge": OFFICE_EXECUTIVE, "resolve": OFFICE, "dismiss": OFFICE}
+    role_rules = {
+        "acknowledge": OFFICE_EXECUTIVE,
+        "resolve": OFFICE,
+        "dismiss": OFFICE,
+        "add_comment": OFFICE_EXECUTIVE,
+        "assign": OFFICE_EXECUTIVE,
+    }
     values_fields = (
         "id",
         "organization_id",
@@ -196,6 +222,48 @@ class FlagViewSet(ValuesListMixin, ScopedReadOnlyViewSet):
         body = serializers.FlagDismissSerializer(data=request.data)
         body.is_valid(raise_exception=True)
         return self._moved(flag_dismiss(flag=flag, actor=self.actor, reason=body.validated_data["reason"]))
+
+    @extend_schema(
+        summary="The flag's comments, oldest first (hand-overs included: they name both owners)",
+        responses={200: serializers.FlagCommentSerializer(many=True)},
+        filters=False,
+    )
+    @action(detail=True, methods=["get"], pagination_class=None)
+    def comments(self, request, pk=None):
+        flag = self.get_object()
+        rows = FlagComment.objects.filter(flag=flag).select_related("author", "author_user", "author_key__created_by")
+        return Response(serializers.FlagCommentSerializer(rows, many=True).data)
+
+    @extend_schema(
+        summary="Comment on a flag (office and executive)",
+        request=serializers.FlagCommentCreateSerializer,
+        responses={201: serializers.FlagCommentSerializer},
+        filters=False,
+    )
+    @comments.mapping.post
+    def add_comment(self, request, pk=None):
+        flag = self.get_object()
+        body = serializers.FlagCommentCreateSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        comment = flag_comment(flag=flag, actor=self.actor, text=body.validated_data["text"])
+        return Response(serializers.FlagCommentSerializer(comment).data, status=status.HTTP_201_CREATED)
+
+    @extend_schema(
+        summary="Hand a live flag to another person of its organization, who is told by email",
+        request=serializers.FlagAssignSerializer,
+        responses=_FLAG_MOVE_RESPONSES,
+        filters=False,
+    )
+    @action(detail=True, methods=["post"])
+    def assign(self, request, pk=None):
+        flag = self.get_object()
+        body = serializers.FlagAssignSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        # Another organization's person (or none) is refused as a bad reference, like any id.
+        owner = Person.objects.filter(pk=body.validated_data["owner"], organization_id=flag.organization_id).first()
+        if owner is None:
+            raise ValidationError({"owner": ["No person with this id in the flag's organization."]})
+        return self._moved(flag_assign(flag=flag, owner=owner, actor=self.actor, note=body.validated_data["note"]))
 
 
 class ScanRunViewSet(ScopedReadOnlyViewSet):

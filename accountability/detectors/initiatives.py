@@ -5,8 +5,10 @@ from collections.abc import Collection
 
 from programs.choices import InitiativeStatus
 from programs.models import Initiative, Organization, Program
+from programs.money import format_day
 
 from ..choices import FlagKind, Severity, SubjectType
+from ..evidence_words import word
 from ..findings import Finding
 from ..selectors import in_flight_initiatives
 from .common import days_between, id_list, iso, scope_q
@@ -72,7 +74,7 @@ def detect_initiative_stalled(
                 owner_id=row["owner_id"],
                 title=f"Initiative '{row['name']}' has had {since} for {days} days",
                 detail=(
-                    f"Status {row['status']}; last activity on {iso(row['last_activity_on'])}. "
+                    f"Status: {word(row['status'])}; last activity on {format_day(row['last_activity_on'])}. "
                     f"The program expects an update at least every {row['program__stall_after_days']} days."
                 ),
                 evidence={
@@ -118,7 +120,10 @@ def detect_initiative_overdue(
                 severity=severity,
                 owner_id=row["owner_id"],
                 title=f"Initiative '{row['name']}' is {days} days overdue",
-                detail=(f"Due on {iso(row['due_on'])}, still {row['status']} at {row['percent_complete']}% complete."),
+                detail=(
+                    f"Due on {format_day(row['due_on'])}, still {word(row['status'])} at "
+                    f"{row['percent_complete']}% complete."
+                ),
                 evidence={
                     "initiative_id": row["id"],
                     "initiative": row["name"],

@@ -4,19 +4,16 @@ import datetime as dt
 from collections import defaultdict
 from collections.abc import Collection
 
-from django.db.models import OuterRef, Q, Subquery
-from django.db.models.functions import TruncDate
+from django.db.models import Q
 
-from metrics.choices import CADENCE_DAYS, Kind, Level, MetricStatus
-from metrics.models import Measurement, Metric
+from metrics.choices import Kind, Level, MetricStatus
+from metrics.freshness import STALE_LOW_PERIODS, STALE_MEDIUM_PERIODS, metric_freshness
+from metrics.models import Metric
 from programs.models import Organization
 
 from ..choices import FlagKind, Severity, SubjectType
 from ..findings import Finding
-from .common import days_between, id_list, iso, metric_owner, scope_q
-
-STALE_LOW_PERIODS = 2
-STALE_MEDIUM_PERIODS = 4
+from .common import id_list, iso, metric_owner, scope_q
 
 
 def detect_metric_unowned(
@@ -142,40 +139,23 @@ def detect_metric_stale(
     while it has none. (as_of - anchor) > 2 × cadence days → low; > 4 × → medium
     (weekly 7, monthly 30, quarterly 91 days). One query; read-only.
     """
-    latest = (
-        Measurement.objects.filter(metric_id=OuterRef("pk"), period_end__lte=as_of)
-        .order_by("-period_end")
-        .values("period_end")[:1]
-    )
-    rows = (
-        Metric.objects.filter(scope_q(organization, program_ids), status=MetricStatus.ACTIVE)
-        # Dates computed by the database: loading 20k date-times to convert them costs more than the query.
-        .annotate(latest_period_end=Subquery(latest), created_on=TruncDate("created_at"))
-        .order_by("program_id", "id")
-        .values(
-            "id",
-            "name",
-            "program_id",
-            "owner_id",
-            "owner__active",
-            "program__customer_champion_id",
-            "reporting_cadence",
-            "created_on",
-            "latest_period_end",
-        )
+    rows = metric_freshness(
+        as_of=as_of,
+        where=scope_q(organization, program_ids),
+        fields=("owner__active", "program__customer_champion_id"),
     )
     findings = []
     for row in rows:
-        cadence_days = CADENCE_DAYS[row["reporting_cadence"]]
-        created_on = row["created_on"]
-        anchor = row["latest_period_end"] or created_on
-        days = days_between(anchor, as_of)
-        if days > STALE_MEDIUM_PERIODS * cadence_days:
-            severity = Severity.MEDIUM
-        elif days > STALE_LOW_PERIODS * cadence_days:
-            severity = Severity.LOW
-        else:
+        # The rule is metrics.freshness's (My items reads the same one).
+        severity = row["stale"]
+        if severity is None:
             continue
+        cadence_days, created_on, anchor, days = (
+            row["cadence_days"],
+            row["created_on"],
+            row["anchor"],
+            row["days_since"],
+        )
         if row["latest_period_end"]:
             title = f"Metric '{row['name']}' has not been measured for {days} days"
         else:

@@ -1,4 +1,4 @@
-from .flags import Flag, RiskAssessment, ScanRun
+from .flags import Flag, FlagComment, RiskAssessment, ScanRun
 from .forums import ActionItem, AgendaItem, Attendance, Escalation, Forum, ForumSession
 
 __all__ = [
@@ -7,6 +7,7 @@ __all__ = [
     "Attendance",
     "Escalation",
     "Flag",
+    "FlagComment",
     "Forum",
     "ForumSession",
     "RiskAssessment",

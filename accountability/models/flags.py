@@ -5,6 +5,7 @@ from django.db import models
 from django.db.models import Case, F, IntegerField, Q, Value, When
 from django.utils import timezone
 
+from programs.actors import actor_label
 from programs.dates import end_of
 from programs.history import tracked
 from programs.models import Organization, Person, Program, scoped_queryset
@@ -143,6 +144,49 @@ class Flag(models.Model):
     @property
     def is_live(self) -> bool:
         return self.status in LIVE_FLAG_STATUSES
+
+
+class FlagComment(models.Model):
+    """A note on a flag (SPEC §2): written by a person (through their user account) or by an
+    API key, never edited. Handing a flag to someone writes one too, naming both owners, so
+    the flag's page reads as one thread of who said and did what."""
+
+    flag = models.ForeignKey(Flag, on_delete=models.CASCADE, related_name="comments")
+    author = models.ForeignKey(
+        Person,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="flag_comments",
+        help_text="The person who wrote it (the user's person in the flag's organization); empty for an API key.",
+    )
+    author_user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    author_key = models.ForeignKey(
+        "programs.ApiKey", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    text = models.TextField()
+    created_at = models.DateTimeField(default=timezone.now)
+
+    history = tracked()
+    objects = scoped_queryset("flag__organization").as_manager()
+
+    class Meta:
+        ordering = ["created_at", "id"]
+        indexes = [models.Index(fields=["flag", "created_at"], name="flagcomment_flag_created")]
+        constraints = [models.CheckConstraint(condition=~Q(text=""), name="flagcomment_text_not_empty")]
+
+    def __str__(self) -> str:
+        return f"{self.author_label}: {self.text[:60]}"
+
+    @property
+    def author_label(self) -> str:
+        """'Ana Costa', or 'API key “ERP feed” (created by Ana Costa)'. Load `author`,
+        `author_user` and `author_key__created_by` with the comment (no query here)."""
+        if self.author_id is not None:
+            return self.author.name
+        return actor_label(self.author_user, self.author_key) or "someone no longer here"
 
 
 class ScanRun(models.Model):

@@ -56,3 +56,12 @@ __all__ = [
     "cache_choices",
     "delete_selected_by_rule",
 ]
+
+# The program office's workplace reads as the product, not as a stock framework page (SPEC §5).
+from django.contrib import admin as _admin
+
+_admin.site.site_header = "cxgov · program office"
+_admin.site.site_title = "cxgov"
+_admin.site.index_title = "Program office"
+# The landing page lists every model; the sidebar would take 300 px of a 1366 px screen on every page.
+_admin.site.enable_nav_sidebar = False

@@ -4,14 +4,17 @@ from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin.utils import unquote
 from django.core.exceptions import PermissionDenied
+from django.db.models import Q
 from django.shortcuts import redirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils.html import format_html, format_html_join
 from django.utils.safestring import mark_safe
 
+from .. import readiness
 from ..choices import PROGRAM_TRANSITIONS, ProgramStatus, Role
 from ..models import CommitmentAssessment, Initiative, Program, ProgramStatusChange, ProgressUpdate, RoadmapStage
+from ..money import format_money
 from ..services import (
     TransitionRefused,
     program_delete,
@@ -76,7 +79,35 @@ class ProgramTransitionForm(forms.Form):
     def __init__(self, *args, program: Program, **kwargs) -> None:
         super().__init__(*args, **kwargs)
         allowed = sorted(PROGRAM_TRANSITIONS[program.status])
-        self.fields["to"].choices = [(s, ProgramStatus(s).label) for s in allowed]
+        # No preselected move: one careless click must not cancel a program (SPEC §5).
+        self.fields["to"].choices = [("", "— choose the new status —")] + [(s, ProgramStatus(s).label) for s in allowed]
+
+
+# Readiness matters for programs that are or may go live; a finished one is not "not ready".
+READINESS_STATUSES = (ProgramStatus.DRAFT, ProgramStatus.ACTIVE, ProgramStatus.PAUSED)
+
+
+def not_ready_q() -> Q:
+    """Rows of `Program.objects.with_readiness()` missing at least one condition for going live."""
+    unmet = Q()
+    for check in readiness.checks():
+        unmet |= Q(**{check.annotation: False})
+    return unmet & Q(status__in=READINESS_STATUSES)
+
+
+class ReadyListFilter(admin.SimpleListFilter):
+    title = "readiness"
+    parameter_name = "ready"
+
+    def lookups(self, request, model_admin):
+        return (("yes", "Ready"), ("no", "Not ready (draft, active or paused)"))
+
+    def queryset(self, request, queryset):
+        if self.value() == "no":
+            return queryset.filter(not_ready_q())
+        if self.value() == "yes":
+            return queryset.exclude(not_ready_q())
+        return queryset
 
 
 class ProgramAdminForm(ScopedModelForm):
@@ -126,19 +157,19 @@ class ProgramAdmin(DeleteThroughServiceMixin, ScopedHistoryAdmin):
     Subclass-friendly: the accountability admin extends it with risk and a scan action.
     """
 
+    # Short columns, so that the list (with the risk columns the engine adds) fits a 1366 px
+    # screen: people by name (their titles are on the program page), money in the currency.
     list_display = (
         "name",
-        "organization",
         "status",
-        "executive_sponsor",
-        "customer_champion",
-        "champion_time_pct",
+        "sponsor_name",
+        "champion_name",
         "started_on",
-        "committed_horizon_months",
-        "budget",
+        "horizon",
+        "budget_money",
         "is_ready",
     )
-    list_filter = ("status", "organization")
+    list_filter = ("status", ReadyListFilter, "organization")
     list_select_related = ("organization", "executive_sponsor", "customer_champion")
     search_fields = ("name", "customer_vision", "business_case")
     autocomplete_fields = ("executive_sponsor", "customer_champion")
@@ -189,6 +220,22 @@ class ProgramAdmin(DeleteThroughServiceMixin, ScopedHistoryAdmin):
 
     def delete_through_service(self, request, obj: Program) -> None:
         program_delete(program=obj, actor=request.user)
+
+    @admin.display(description="sponsor", ordering="executive_sponsor__name")
+    def sponsor_name(self, obj: Program) -> str:
+        return obj.executive_sponsor.name if obj.executive_sponsor else "–"
+
+    @admin.display(description="champion", ordering="customer_champion__name")
+    def champion_name(self, obj: Program) -> str:
+        return obj.customer_champion.name if obj.customer_champion else "–"
+
+    @admin.display(description="budget", ordering="budget")
+    def budget_money(self, obj: Program) -> str:
+        return format_money(obj.budget, obj.organization.currency) if obj.budget is not None else "–"
+
+    @admin.display(description="horizon (months)", ordering="committed_horizon_months")
+    def horizon(self, obj: Program) -> int:
+        return obj.committed_horizon_months
 
     @admin.display(boolean=True, description="ready")
     def is_ready(self, obj: Program) -> bool:

@@ -141,6 +141,22 @@ class OrganizationScopedAdmin:
             return queryset.for_organizations(org_ids)
         return queryset
 
+    def get_formset(self, request, obj=None, **kwargs):
+        """Inlines only: name every cell's input after its column. A tabular row has no <label>s,
+        so screen readers (and axe-core's `label`/`select-name` rules) would find nameless inputs."""
+        formset = super().get_formset(request, obj, **kwargs)
+        for name, field in formset.form.base_fields.items():
+            field.widget.attrs.setdefault("aria-label", str(field.label or name).capitalize())
+
+        class LabelledFormSet(formset):
+            def add_fields(self, form, index):
+                super().add_fields(form, index)
+                for extra in ("DELETE", "ORDER"):
+                    if extra in form.fields:
+                        form.fields[extra].widget.attrs.setdefault("aria-label", str(form.fields[extra].label))
+
+        return LabelledFormSet
+
     def get_list_filter(self, request):
         """Relation filters list only values present in the user's rows, never other tenants' names."""
         out = []

@@ -56,10 +56,14 @@ def test_the_flag_list_uses_a_fixed_number_of_queries(client, office_user, organ
         assert client.get(FLAGS).status_code == 200
 
 
-def test_the_flag_page_shows_the_evidence_pretty_printed_and_read_only(client, office_user, flag):
+def test_the_flag_page_shows_the_evidence_as_sentences_and_read_only(client, office_user, flag):
     client.force_login(office_user)
     page = client.get(reverse("admin:accountability_flag_change", args=[flag.pk])).content.decode()
-    assert "&quot;held&quot;: 6" in page and "<pre" in page
+    from accountability.evidence import EvidenceText
+
+    lines = EvidenceText().flag(flag.kind, flag.evidence)
+    assert lines and all(line in page for line in lines)  # the shared renderer's sentences
+    assert "&quot;held&quot;" not in page and "<pre" not in page
     assert 'name="title"' not in page  # nothing editable
     assert client.get(reverse("admin:accountability_flag_add")).status_code == 403
 
@@ -72,10 +76,30 @@ def test_acknowledge_action_uses_the_service(client, executive_user, flag):
     assert "1 flag(s) acknowledged" in response.content.decode()
 
 
+def test_the_flag_list_shows_live_flags_unless_asked_otherwise(client, office_user, organization):
+    program = ProgramFactory(organization=organization)
+    titles = {}
+    for n, status in enumerate(FlagStatus.values):
+        titles[status] = f"Flag number {n} is {status}"
+        FlagFactory(program=program, title=titles[status], status=status, subject_id=n, kind="initiative_stalled")
+    client.force_login(office_user)
+
+    def shown(url):
+        page = client.get(url).content.decode()
+        return {status for status, title in titles.items() if title in page}
+
+    assert shown(FLAGS) == {FlagStatus.OPEN, FlagStatus.ACKNOWLEDGED}
+    assert shown(FLAGS + "?state=resolved") == {FlagStatus.RESOLVED}
+    assert shown(FLAGS + "?state=dismissed") == {FlagStatus.DISMISSED}
+    assert shown(FLAGS + "?state=all") == set(FlagStatus.values)
+    assert "Live (open or acknowledged)" in client.get(FLAGS).content.decode()
+
+
 def test_an_invalid_move_is_reported_and_changes_nothing(client, office_user, flag):
     Flag.objects.filter(pk=flag.pk).update(status=FlagStatus.RESOLVED, closed_on=flag.last_detected_on)
     client.force_login(office_user)
-    response = act(client, FLAGS, "acknowledge_flags", [flag])
+    # The list shows live flags unless asked: the resolved flag is acted on from "All".
+    response = act(client, FLAGS + "?state=all", "acknowledge_flags", [flag])
     assert "A flag that is resolved cannot be acknowledged" in response.content.decode()
     assert Flag.objects.get(pk=flag.pk).status == FlagStatus.RESOLVED
 
@@ -115,7 +139,7 @@ def test_scan_runs_and_risk_assessments_are_listed_read_only(client, office_user
     client.force_login(office_user)
     assert client.get(reverse("admin:accountability_scanrun_changelist")).status_code == 200
     risk_page = client.get(reverse("admin:accountability_riskassessment_change", args=[assessment.pk]))
-    assert "program_paused" in risk_page.content.decode()
+    assert "Program paused" in risk_page.content.decode()
     assert client.get(reverse("admin:accountability_scanrun_add")).status_code == 403
 
 
@@ -134,27 +158,41 @@ def test_the_program_list_and_page_show_the_latest_risk(client, office_user, org
     listing = client.get(PROGRAMS).content.decode()
     assert "55" in listing and "high" in listing
     page = client.get(reverse("admin:programs_program_change", args=[program.pk])).content.decode()
-    assert "55 / 100 — High" in page and "program_paused" in page
+    assert "55 / 100 — High" in page and "Program paused" in page and "program_paused" not in page
     assert "readiness" in page  # the base admin's readiness is still there
 
 
-def test_run_a_scan_now_queues_one_scan_per_organization_for_the_selection(
-    client, office_user, organization, django_capture_on_commit_callbacks
-):
+def test_run_a_scan_now_runs_it_for_the_selection_and_reports_its_counts(client, office_user, organization):
     chosen = ProgramFactory(organization=organization, status=ProgramStatus.ACTIVE)
-    InitiativeFactory(program=chosen, starts_on=dt.date(2024, 1, 1), due_on=dt.date(2024, 6, 1))
+    stalled = InitiativeFactory(program=chosen, starts_on=dt.date(2024, 1, 1), due_on=dt.date(2024, 6, 1))
     other = ProgramFactory(organization=organization)
     InitiativeFactory(program=other, starts_on=dt.date(2024, 1, 1), due_on=dt.date(2024, 6, 1))
     client.force_login(office_user)
+    today = timezone.localdate()
 
-    with django_capture_on_commit_callbacks(execute=True):
-        response = act(client, PROGRAMS, "run_scan_now", [chosen])
+    page = act(client, PROGRAMS, "run_scan_now", [chosen]).content.decode()
 
     run = ScanRun.objects.get()
-    assert f"Scan #{run.pk} of {organization} queued for 1 program(s)" in response.content.decode()
-    assert (run.program_ids, run.requested_by, run.as_of) == ([chosen.pk], office_user, timezone.localdate())
-    assert run.status == ScanStatus.SUCCEEDED  # ran eagerly after commit
+    raised = Flag.objects.count()
+    assert raised >= 2  # the initiative is stalled and overdue, the program has no outcome metric…
+    assert run.status == ScanStatus.SUCCEEDED and (run.raised, run.refreshed, run.resolved) == (raised, 0, 0)
+    assert (run.program_ids, run.requested_by, run.as_of) == ([chosen.pk], office_user, today)
     assert set(Flag.objects.values_list("program_id", flat=True)) == {chosen.pk}
+    assert (
+        f"Scan #{run.pk} of {organization} as of {today:%d %B %Y}, 1 program(s): "
+        f"{raised} flag(s) raised, 0 refreshed, 0 resolved." in page
+    )
+    assert "queued" not in page
+    scan_page = client.get(reverse("admin:accountability_scanrun_change", args=[run.pk])).content.decode()
+    assert chosen.name in scan_page and other.name not in scan_page  # the programs by name, not ids
+
+    # Again after the initiative is finished: its flags are resolved, the others refreshed.
+    stalled.status = "done"
+    stalled.save()
+    page = act(client, PROGRAMS, "run_scan_now", [chosen]).content.decode()
+    second = ScanRun.objects.latest("pk")
+    assert second.resolved >= 1 and second.raised == 0 and second.refreshed == raised - second.resolved
+    assert f"0 flag(s) raised, {second.refreshed} refreshed, {second.resolved} resolved." in page
 
 
 def test_executives_cannot_run_scans(client, executive_user, organization):

@@ -5,7 +5,6 @@ import pytest
 
 from accountability.choices import SessionStatus
 from dashboard import charts
-from dashboard.evidence import render_evidence
 from dashboard.program import flag_detail, program_detail
 from dashboard.selectors import portfolio_summary
 from programs.choices import ProgramStatus
@@ -197,15 +196,6 @@ def test_program_detail_of_another_organization_is_not_found(organization, other
         program_detail(organization_ids=[organization.id], program_id=theirs["program"].id, as_of=AS_OF)
     with pytest.raises(type(theirs["flags"][0]).DoesNotExist):
         flag_detail(organization_ids=[organization.id], flag_id=theirs["flags"][0].id, as_of=AS_OF)
-
-
-def test_evidence_is_escaped_and_labelled():
-    html = render_evidence(
-        {"metric_id": 3, "metric": "<b>NPS</b>", "reasons": [{"code": "target_loosened", "size": 0.5}]}
-    )
-    assert "&lt;b&gt;NPS&lt;/b&gt;" in html
-    assert "Metric id" not in html and "<dt>Metric</dt>" in html
-    assert '<th scope="col">Code</th>' in html and "target_loosened" in html
 
 
 def test_format_number():

@@ -103,7 +103,7 @@ def test_flag_page(exec_client, organization):
     assert flag.title in text
     assert f"Owner, who must act {flag.owner.name}" in text
     assert "20 days before 30 Jun 2025" in text
-    assert "Days since 70" in text
+    assert "“Net promoter score” is not measured; it has no recent value, 70 days ago." in text
 
 
 def test_other_organizations_never_appear(exec_client, organization, other_organization):

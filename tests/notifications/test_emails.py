@@ -67,7 +67,16 @@ def finding(initiative, severity: str, **evidence) -> Finding:
         owner_id=initiative.owner_id,
         title=f"{initiative.name} has had no progress update for 75 days",
         detail="Stalled work needs the sponsor's air cover.",
-        evidence=evidence or {"last_update_on": "2024-03-20", "days_since": 75, "stall_after_days": 30},
+        evidence=evidence
+        or {
+            "initiative_id": initiative.id,
+            "initiative": initiative.name,
+            "status": "in_progress",
+            "last_update_on": "2024-03-20",
+            "days_since_activity": 75,
+            "stall_after_days": 30,
+            "high_after_days": 60,
+        },
     )
 
 
@@ -105,7 +114,11 @@ def test_a_high_flag_emails_its_owner_and_the_champion_once_each(
     assert f"A High flag was raised on {program.name}." in message.body
     assert title in message.body
     assert "Stalled work needs the sponsor's air cover." in message.body
-    assert '"days_since": 75' in message.body and '"last_update_on": "2024-03-20"' in message.body
+    # Evidence in sentences, with the date as people write it: no JSON, no codes, no ids.
+    assert "(in progress) has had no activity for 75 days, since its last progress update on 20 Mar 2024." in (
+        message.body
+    )
+    assert "{" not in message.body and "in_progress" not in message.body and "initiative_stalled" not in message.body
     assert link in message.body
     html, mimetype = message.alternatives[0]
     assert mimetype == "text/html" and f'href="{link}"' in html
@@ -343,13 +356,13 @@ def test_the_digest_shows_open_flags_risk_trend_and_forums_held_and_missed(
     message = mailoutbox[0]
     assert message.subject == "[cxgov] Weekly digest: Customer One — 3 open flags, risk high"
     body = message.body
-    assert "2024-05-27 to 2024-06-02" in body
+    assert "27 May 2024 to 2 Jun 2024" in body
     assert "Open flags: 3 · Critical 1 · High 1 · Low 1" in body
     assert "[CRITICAL] Sponsor absent" in body
-    assert "Early-bail risk: high (55/100, as of 2024-06-02), rising from elevated (40)" in body
+    assert "Early-bail risk: high (55/100, as of 2 Jun 2024), rising from elevated (40)" in body
     assert "Forums: 2 sessions held, 2 missed." in body
-    assert "Customer council on 2024-05-31: cancelled" in body
-    assert "Customer council on 2024-05-29: not recorded as held" in body
+    assert "Customer council on 31 May 2024: cancelled" in body
+    assert "Customer council on 29 May 2024: not recorded as held" in body
     assert f"https://cxgov.example.com/dashboard/programs/{program.id}/" in body
     assert set(Notification.objects.values_list("key", flat=True)) == {f"digest:{program.id}:2024-W23"}
 

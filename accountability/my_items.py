@@ -1,0 +1,122 @@
+"""My items (SPEC §5): what a person owns or must act on, as of a day.
+
+Read by the dashboard's `/dashboard/me/` and the API's `GET /api/v1/me/` alike. Each
+list reuses the rule that already exists elsewhere, never a copy of it:
+- flags they own, open or acknowledged, with their escalation level (`Flag.objects.live()`);
+- their open action items, overdue ones first;
+- metrics they own that are due for a value (`metrics.freshness`: a whole reporting
+  period since the latest value; stale, as the `metric_stale` flag says, after two);
+- initiatives they own that are due for an update (`update_due`, beside the stall rule
+  `stall_severity` it anticipates);
+- sessions of forums they chair, held or due in the last 90 days, with no attendance
+  recorded (meeting mode records them).
+Upcoming nudges are a hook (`upcoming_nudges`) for the nudges work to fill.
+
+A person is one Person row per organization: `people_of(user)` finds them (for an API
+key, the people of the key's creator in the key's organization). Six queries whatever
+the number of items.
+"""
+
+import datetime as dt
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+from django.db.models import Count, Q
+
+from metrics.freshness import metric_freshness
+from programs.dates import end_of, window_start
+from programs.models import Person, Program
+
+from .choices import SEVERITY_RANK, ActionStatus, SessionStatus
+from .models import ActionItem, Flag, ForumSession
+from .selectors import FORUM_WINDOW_DAYS, flag_age_days, in_flight_initiatives, update_due
+
+
+@dataclass
+class MyItems:
+    people: list[Person]
+    as_of: dt.date
+    flags: list[Flag] = field(default_factory=list)
+    actions: list[ActionItem] = field(default_factory=list)
+    metrics: list[dict] = field(default_factory=list)
+    initiatives: list[dict] = field(default_factory=list)
+    sessions: list[ForumSession] = field(default_factory=list)
+    # Filled by `upcoming_nudges` (the nudges work): messages the person will receive soon.
+    nudges: list[dict] = field(default_factory=list)
+
+    @property
+    def count(self) -> int:
+        return sum(map(len, (self.flags, self.actions, self.metrics, self.initiatives, self.sessions)))
+
+
+def people_of(user) -> list[Person]:
+    """The caller's Person rows: a user's, in each organization they belong to; for an API
+    key, its creator's in the key's organization. [] for anyone else."""
+    api_key = getattr(user, "api_key", None)
+    if api_key is not None:
+        if api_key.created_by_id is None:
+            return []
+        return list(Person.objects.filter(user_id=api_key.created_by_id, organization_id=api_key.organization_id))
+    if not getattr(user, "is_authenticated", False):
+        return []
+    people = Person.objects.filter(user=user)
+    if not user.is_superuser:
+        people = people.filter(organization__memberships__user=user)
+    return list(people.distinct())
+
+
+def upcoming_nudges(people: Sequence[Person], as_of: dt.date) -> list[dict]:
+    """HOOK for the nudges work: the nudges these people will receive soon (each a dict the
+    template's "upcoming nudges" block and the API's `nudges` list show). None yet."""
+    return []
+
+
+def my_items(*, people: Sequence[Person], as_of: dt.date) -> MyItems:
+    ids = [p.pk for p in people]
+    items = MyItems(people=list(people), as_of=as_of)
+    if not ids:
+        return items
+    flags = Flag.objects.live().filter(owner_id__in=ids, first_detected_on__lte=as_of).select_related("program")
+    items.flags = sorted(
+        flags, key=lambda f: (-SEVERITY_RANK.get(f.severity, 0), -f.escalation_level, f.first_detected_on)
+    )
+    for f in items.flags:
+        f.age_days = flag_age_days(f.first_detected_on, as_of)
+    items.actions = list(
+        ActionItem.objects.filter(owner_id__in=ids, status=ActionStatus.OPEN)
+        .select_related("program", "session__forum")
+        .order_by("due_on", "id")
+    )
+    for a in items.actions:
+        a.overdue = a.due_on is not None and a.due_on < as_of
+    items.metrics = [
+        row
+        for row in metric_freshness(as_of=as_of, where=Q(owner_id__in=ids), fields=("program__name", "unit"))
+        if row["due"]
+    ]
+    items.initiatives = [
+        row
+        for row in in_flight_initiatives(as_of=as_of, where=Q(owner_id__in=ids), names=True)
+        if update_due(row["last_activity_on"], row["program__stall_after_days"], as_of)
+    ]
+    _program_names(items.initiatives)  # one query for the programs' names
+    items.sessions = list(
+        ForumSession.objects.filter(
+            forum__chair_id__in=ids,
+            status__in=[SessionStatus.SCHEDULED, SessionStatus.HELD],
+            scheduled_for__gte=end_of(window_start(as_of, FORUM_WINDOW_DAYS) - dt.timedelta(days=1)),
+            scheduled_for__lt=end_of(as_of),
+        )
+        .annotate(attendance_rows=Count("attendance"))
+        .filter(attendance_rows=0)
+        .select_related("forum__program")
+        .order_by("scheduled_for", "id")
+    )
+    items.nudges = upcoming_nudges(people, as_of)
+    return items
+
+
+def _program_names(rows: list[dict]) -> None:
+    names = dict(Program.objects.filter(pk__in={r["program_id"] for r in rows}).values_list("id", "name"))
+    for row in rows:
+        row["program__name"] = names.get(row["program_id"])

@@ -1,0 +1,114 @@
+"""My items (/dashboard/me/ and GET /api/v1/me/): the same selector, both sides of each rule's
+threshold, nothing of another person or organization, a bounded number of queries."""
+
+import datetime as dt
+from decimal import Decimal
+
+import pytest
+from django.utils import timezone
+from rest_framework.test import APIClient
+
+from accountability.my_items import my_items, people_of
+from programs.dates import day_start
+from programs.services import api_key_create
+from tests.factories import (
+    ActionItemFactory,
+    AttendanceFactory,
+    FlagFactory,
+    ForumFactory,
+    ForumSessionFactory,
+    InitiativeFactory,
+    MeasurementFactory,
+    MembershipFactory,
+    MetricFactory,
+    PersonFactory,
+    ProgramFactory,
+    ProgressUpdateFactory,
+    UserFactory,
+)
+
+pytestmark = pytest.mark.django_db
+AS_OF = dt.date(2026, 6, 30)
+
+
+@pytest.fixture
+def world(organization, other_organization):
+    user = UserFactory()
+    MembershipFactory(user=user, organization=organization, role="executive")
+    me = PersonFactory(organization=organization, user=user, name="Maria Alvarez")
+    someone = PersonFactory(organization=organization)
+    program = ProgramFactory(organization=organization, stall_after_days=30)
+    theirs = ProgramFactory(organization=other_organization)
+    w = {"user": user, "me": me, "program": program}
+    w["flag"] = FlagFactory(program=program, owner=me, escalation_level=2, first_detected_on=AS_OF - dt.timedelta(5))
+    FlagFactory(program=program, owner=someone, kind="metric_stale", subject_id=10**6)  # not mine
+    FlagFactory(program=program, owner=me, status="resolved", closed_on=AS_OF)  # closed
+    w["action"] = ActionItemFactory(program=program, owner=me, due_on=AS_OF - dt.timedelta(1), description="Call Sales")
+    ActionItemFactory(program=program, owner=me, status="done", completed_on=AS_OF)
+    # Monthly metrics (30 days): a value 31 days old is due, 30 days old is not.
+    due = MetricFactory(program=program, owner=me, name="Due metric", reporting_cadence="monthly")
+    MeasurementFactory(metric=due, period_end=AS_OF - dt.timedelta(31), value=Decimal("1"))
+    fresh = MetricFactory(program=program, owner=me, name="Fresh metric", reporting_cadence="monthly")
+    MeasurementFactory(metric=fresh, period_end=AS_OF - dt.timedelta(30), value=Decimal("1"))
+    # Initiatives of a program allowing 30 silent days: an update is owed after 15 (16 yes, 15 no).
+    w["initiative"] = InitiativeFactory(program=program, owner=me, name="Owes an update")
+    ProgressUpdateFactory(initiative=w["initiative"], author=me, reported_on=AS_OF - dt.timedelta(16))
+    quiet = InitiativeFactory(program=program, owner=me, name="Reported recently")
+    ProgressUpdateFactory(initiative=quiet, author=me, reported_on=AS_OF - dt.timedelta(15))
+    # Sessions I chair: one held without attendance (listed), one with it, one in the future.
+    forum = ForumFactory(program=program, chair=me)
+    w["session"] = ForumSessionFactory(forum=forum, status="held", scheduled_for=day_start(AS_OF - dt.timedelta(3)))
+    recorded = ForumSessionFactory(forum=forum, status="held", scheduled_for=day_start(AS_OF - dt.timedelta(10)))
+    AttendanceFactory(session=recorded, person=me)
+    ForumSessionFactory(forum=forum, status="scheduled", scheduled_for=day_start(AS_OF + dt.timedelta(3)))
+    # Another organization's items of a person with my user: never shown (no membership there).
+    stranger = PersonFactory(organization=other_organization, user=user)
+    FlagFactory(program=theirs, owner=stranger)
+    return w
+
+
+def test_the_selector_applies_each_rule_on_both_sides(world, django_assert_max_num_queries):
+    people = people_of(world["user"])
+    assert people == [world["me"]]
+    with django_assert_max_num_queries(7):
+        items = my_items(people=people, as_of=AS_OF)
+    assert [f.pk for f in items.flags] == [world["flag"].pk]
+    assert items.flags[0].escalation_level == 2 and items.flags[0].age_days == 5
+    assert [(a.pk, a.overdue) for a in items.actions] == [(world["action"].pk, True)]
+    assert [m["name"] for m in items.metrics] == ["Due metric"]
+    assert [i["name"] for i in items.initiatives] == ["Owes an update"]
+    assert [s.pk for s in items.sessions] == [world["session"].pk]
+
+
+def test_the_page_lists_them(world, client):
+    client.force_login(world["user"])
+    page = client.get(f"/dashboard/me/?as_of={AS_OF}").content.decode()
+    for text in ("Call Sales", "Due metric", "Owes an update", "Sponsor", world["flag"].title):
+        assert text in page, text
+    assert "Fresh metric" not in page and "Reported recently" not in page
+
+
+def test_the_api_answers_the_same_for_the_user_and_for_a_key_they_created(world, organization):
+    client = APIClient()
+    client.force_login(world["user"])
+    body = client.get(f"/api/v1/me/?as_of={AS_OF}").json()
+    assert [f["id"] for f in body["flags"]] == [world["flag"].pk]
+    assert body["flags"][0]["escalation_level"] == 2
+    assert [m["name"] for m in body["metrics_due"]] == ["Due metric"]
+    assert [i["name"] for i in body["initiatives_due"]] == ["Owes an update"]
+    assert [s["id"] for s in body["sessions_without_attendance"]] == [world["session"].pk]
+    _, raw = api_key_create(organization=organization, name="CEO's feed", role="executive", actor=world["user"])
+    keyed = APIClient()
+    keyed.credentials(HTTP_AUTHORIZATION=f"Bearer {raw}")
+    assert keyed.get(f"/api/v1/me/?as_of={AS_OF}").json() == body
+
+
+def test_nobody_linked_gets_empty_lists_and_bad_dates_a_400(organization):
+    user = UserFactory()
+    MembershipFactory(user=user, organization=organization, role="office")
+    client = APIClient()
+    client.force_login(user)
+    body = client.get("/api/v1/me/").json()
+    assert body["people"] == [] and body["flags"] == [] and body["as_of"] == timezone.localdate().isoformat()
+    assert client.get("/api/v1/me/?as_of=2026-13-01").status_code == 400
+    assert APIClient().get("/api/v1/me/").status_code == 401

@@ -328,3 +328,10 @@ LOGGING = {
         "celery.app.trace": {"level": "INFO" if REDIS_URL else "WARNING"},
     },
 }
+
+# --- Reports: calendar feeds and the board pack (issue 14) ---
+# Calendar events of forum sessions last this long (sessions have a start, no end).
+CALENDAR_SESSION_MINUTES = env.int("CXGOV_CALENDAR_SESSION_MINUTES", default=60)
+# The portfolio board pack is emailed to each organization's board_recipients on this day of
+# the month (1-28), once per month and recipient.
+BOARD_PACK_DAY = env.int("CXGOV_BOARD_PACK_DAY", default=1)

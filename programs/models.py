@@ -135,6 +135,11 @@ class ApiKey(models.Model):
         return self.revoked_at is None
 
 
+def new_calendar_token() -> str:
+    """A fresh calendar feed secret: 32 random bytes, URL-safe (43 characters)."""
+    return secrets.token_urlsafe(32)
+
+
 class Person(models.Model):
     organization = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="people")
     name = models.CharField(max_length=200)
@@ -146,8 +151,13 @@ class Person(models.Model):
     user = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="people"
     )
+    # The secret of the person's calendar feed (/calendar/<token>.ics); regenerating it
+    # revokes the old address. Kept out of the history: old secrets are not evidence.
+    calendar_token = models.CharField(
+        max_length=64, unique=True, default=new_calendar_token, editable=False, help_text="Secret of the calendar feed."
+    )
 
-    history = tracked()
+    history = tracked(excluded_fields=["calendar_token"])
     objects = scoped_queryset("organization").as_manager()
 
     class Meta:

@@ -324,6 +324,9 @@ LOGGING = {
         "django.db.backends": {"level": "WARNING"},
         # axes announces itself at every start; its lockouts (warnings) still show.
         "axes": {"level": "WARNING"},
+        # WeasyPrint logs each step of each board pack at INFO.
+        "weasyprint": {"level": "WARNING"},
+        "weasyprint.progress": {"level": "WARNING"},
         # In-process (eager) tasks would log a line per task on the console.
         "celery.app.trace": {"level": "INFO" if REDIS_URL else "WARNING"},
     },

@@ -37,7 +37,6 @@ class Migration(migrations.Migration):
             field=models.CharField(
                 default=programs.models.new_calendar_token,
                 editable=False,
-                help_text="Secret of the calendar feed.",
                 max_length=64,
                 unique=True,
             ),

@@ -15,8 +15,10 @@ whatever the number of programs, metrics, measurements, flags or assessments (ab
 - open high and critical flags with owner and age (`flags_open_on`);
 - the metric cascade with its charts (`metrics_on`, `measurements_until`,
   `revisions_until`, `dashboard.charts`), nodes of the dashboard's own `MetricNode` so the
-  dashboard's template draws them; the portfolio pack shows each program's strategic
-  metrics (the roots) and counts the rest, the program pack the whole tree;
+  dashboard's template draws them. The program pack has the whole tree with charts; the
+  portfolio pack, one brief per program, lists each program's strategic metrics (the
+  roots: health, latest value, target) and counts the rest, so a 40-program portfolio
+  stays a short document laid out within the 5-second budget;
 - the latest commitment assessment against the previous one.
 Read-only, safe to re-run.
 """
@@ -232,10 +234,7 @@ def _metric_trees(
     for m in metrics:
         by_program[m.program_id].append(m)
     trees = {pid: build_tree(ms) for pid, ms in by_program.items()}
-    shown = [n.metric.id for roots in trees.values() for n in roots]
-    if full:
-        shown = [m.id for m in metrics]
-    points = measurements_until(metric_ids=shown, as_of=as_of)
+    points = measurements_until(metric_ids=[m.id for m in metrics], as_of=as_of) if full else {}
     revisions = revisions_until(program_ids=program_ids, as_of=as_of, fields=["target", "target_on"])
     changes: dict[int, list[Change]] = defaultdict(list)
     names = {m.id: m for m in metrics}
@@ -278,7 +277,8 @@ def _metric_trees(
             expected=expected,
             points=points.get(m.id, []),
             revisions=rs,
-            chart=charts.metric_chart(m, points.get(m.id, []), rs, as_of),
+            # The portfolio lists its strategic metrics without charts (see `_build`).
+            chart=charts.metric_chart(m, points.get(m.id, []), rs, as_of) if full else SafeString(""),
             children=[node(child) for child in tree_node.children] if full else [],
         )
 

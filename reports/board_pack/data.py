@@ -31,7 +31,8 @@ from decimal import Decimal
 
 from django.db.models import F, Q, Window
 from django.db.models.functions import RowNumber
-from django.utils.safestring import SafeString
+from django.utils.html import format_html
+from django.utils.safestring import SafeString, mark_safe
 
 from accountability.choices import RiskLevel, Severity
 from accountability.models import Flag, RiskAssessment
@@ -40,6 +41,7 @@ from dashboard import charts
 from dashboard.evidence import render_evidence
 from dashboard.program import RISK_FACTOR_LABELS, RISK_HISTORY_DAYS, MetricNode, Revision
 from dashboard.selectors import FlagLine, ProgramCard, build_cards, scoped_programs
+from metrics.choices import Health
 from metrics.health import expected_value
 from metrics.selectors import (
     build_tree,
@@ -57,6 +59,8 @@ from programs.models import CommitmentAssessment, Organization, Program
 
 SEVERE = (Severity.CRITICAL, Severity.HIGH)
 LIVE_STATUSES = (ProgramStatus.ACTIVE, ProgramStatus.PAUSED)
+# Rows per list in a portfolio brief; the program's own pack lists everything.
+BRIEF_ROWS = 5
 
 
 def money(amount: Decimal | None, currency: str) -> str:
@@ -107,6 +111,21 @@ class ProgramPack:
     full_cascade: bool = True
     commitment: Commitment | None = None
     previous_commitment: Commitment | None = None
+
+    @property
+    def strategic_health(self) -> dict[str, int]:
+        """The cascade's roots by health (the portfolio brief's one-line summary)."""
+        counts: dict[str, int] = defaultdict(int)
+        for node in self.metric_roots:
+            counts[node.health_label.lower()] += 1
+        return dict(counts)
+
+    @property
+    def strategic_exceptions(self) -> list[MetricNode]:
+        """The roots off track, then at risk: what the portfolio brief lists by name (up to 5)."""
+        order = {Health.OFF_TRACK: 0, Health.AT_RISK: 1}
+        worst = [n for n in self.metric_roots if n.health in order]
+        return sorted(worst, key=lambda n: order[n.health])[:BRIEF_ROWS]
 
     @property
     def budget_text(self) -> str:
@@ -161,6 +180,49 @@ def _risk_series(program_ids: list[int], as_of: dt.date) -> dict[int, list[dict]
     for row in rows.order_by("program_id", "as_of").values("program_id", "as_of", "score", "level"):
         out[row["program_id"]].append(row)
     return out
+
+
+def risk_sparkline(history: list[dict], title: str) -> SafeString:
+    """The portfolio brief's trend chart: the risk score on the dashboard's four level bands,
+    as a vector line without axes or labels (the sentence beside it gives the numbers).
+    The dashboard's full `risk_chart` is in each program's own pack; this one costs the PDF
+    layout a fraction of it, forty times over."""
+    width, height = 240, 60
+    points = [(row["as_of"], row["score"]) for row in history]
+    bands = "".join(
+        f'<rect x="0" y="{height * (100 - hi) / 100:.1f}" width="{width}" height="{height * (hi - lo) / 100:.1f}" '
+        f'fill="{fill}"/>'
+        for _, lo, hi, fill in charts.RISK_BANDS
+    )
+    line = ""
+    if points:
+        start, end = points[0][0], points[-1][0]
+        span = max((end - start).days, 1)
+        coords = " ".join(
+            f"{(day - start).days * (width - 8) / span + 4:.1f},{height * (100 - score) / 100:.1f}"
+            for day, score in points
+        )
+        colour = charts.COLOURS["values"]
+        last_x, last_y = coords.rsplit(" ", 1)[-1].split(",")
+        line = (
+            f'<polyline points="{coords}" fill="none" stroke="{colour}" stroke-width="2"/>'
+            f'<circle cx="{last_x}" cy="{last_y}" r="3" fill="{colour}"/>'
+        )
+        desc = f"{len(points)} assessments from {start:%d %b %Y} to {end:%d %b %Y}; latest {points[-1][1]}."
+    else:
+        desc = "No risk assessment yet."
+    return format_html(
+        '<svg class="chart sparkline" role="img" viewBox="0 0 {} {}" width="{}" height="{}"><title>{}</title>'
+        "<desc>{}</desc>{}{}</svg>",
+        width,
+        height,
+        width,
+        height,
+        title,
+        desc,
+        mark_safe(bands),
+        mark_safe(line),
+    )
 
 
 def _factors(factors: list | None) -> list[dict]:
@@ -351,7 +413,9 @@ def _build(programs: list[Program], organization: Organization, as_of: dt.date, 
                 card=card,
                 currency=organization.currency,
                 risk_history=history,
-                risk_chart=charts.risk_chart(history, title=f"Early-bail risk score of {program.name}"),
+                risk_chart=(risk_sparkline if portfolio else charts.risk_chart)(
+                    history, title=f"Early-bail risk score of {program.name}"
+                ),
                 risk_factors=_factors(risks[card.id].factors if card.id in risks else None),
                 changes={
                     "Flags raised": changes.get("raised", []),

@@ -97,6 +97,9 @@ def test_portfolio_pack_lists_live_programs(exec_client, organization, other_org
     assert "Calm Program" not in text  # a draft is not in the board's pack
     assert "Foreign Program" not in text
     assert "1 live program" in text
+    # One brief per program: the strategic metrics summed up, the worst flags with owners.
+    assert "Strategic metrics: 1 on track (4 metrics in the cascade)" in text
+    assert "Critical: Critical flag of Service Renewal" in text
 
 
 def test_cross_organization_and_bad_input(exec_client, organization, other_organization):

@@ -10,7 +10,7 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
-from django.views.decorators.http import require_GET, require_POST
+from django.views.decorators.http import require_GET, require_POST, require_safe
 
 from programs.access import role_in
 from programs.choices import Role
@@ -35,14 +35,14 @@ def _ics(body: bytes, filename: str) -> HttpResponse:
     return response
 
 
-@require_GET
+@require_safe  # calendar clients also send HEAD
 def person_feed(request: HttpRequest, token: str) -> HttpResponse:
     """The sessions of the forums the token's person chairs or belongs to."""
     person = _person_by_token(token)
     return _ics(calendar.person_feed(person, timezone.localdate()), "cxgov.ics")
 
 
-@require_GET
+@require_safe
 def organization_feed(request: HttpRequest, token: str) -> HttpResponse:
     """Every session of the organization, for a person of the program office (their token)."""
     person = _person_by_token(token)

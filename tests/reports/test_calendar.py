@@ -114,6 +114,8 @@ def test_wrong_and_revoked_tokens_answer_404(client, world, office_user):
     assert person.calendar_token != old
     assert client.get(f"/calendar/{old}.ics").status_code == 404
     assert client.get(f"/calendar/{person.calendar_token}.ics").status_code == 200
+    assert client.head(f"/calendar/{person.calendar_token}.ics").status_code == 200
+    assert client.post(f"/calendar/{person.calendar_token}.ics").status_code == 405
     # The page shows the new address, never the old one.
     page = client.get("/dashboard/calendar/")
     assert person.calendar_token.encode() in page.content and old.encode() not in page.content

@@ -9,7 +9,7 @@ from pypdf import PdfReader
 from cxgov import board_pack_delivery
 from cxgov.celery import app as celery_app
 from notifications.models import Notification
-from tests.factories import OrganizationFactory, PersonFactory, ProgramFactory
+from tests.factories import OrganizationFactory, PersonFactory, ProgramFactory, UserFactory
 
 
 @pytest.fixture
@@ -72,3 +72,24 @@ def test_beat_runs_the_delivery_daily_with_an_expiry():
     assert entry["task"] == "cxgov.board_pack_delivery.deliver_all_board_packs_task"
     assert entry["task"] in celery_app.tasks and board_pack_delivery.DELIVER_BOARD_PACK_TASK in celery_app.tasks
     assert 0 < entry["options"]["expires"] <= 24 * 3600
+
+
+@pytest.mark.django_db
+def test_admin_lists_board_pack_emails_without_loading_the_pdf(client, django_assert_max_num_queries):
+    organization = OrganizationFactory()
+    row = Notification.objects.create(
+        organization=organization,
+        key=f"board-pack:{organization.id}:2026-03",
+        recipient="chair@example.com",
+        subject="Board pack",
+        attachment_name="board-pack.pdf",
+        attachment=b"%PDF-1.7 " + b"x" * 100_000,
+        attachment_type="application/pdf",
+    )
+    admin = UserFactory(is_superuser=True, is_staff=True)
+    client.force_login(admin)
+    with django_assert_max_num_queries(12) as ctx:
+        assert client.get("/admin/notifications/notification/").status_code == 200
+    assert not any('"attachment"' in q["sql"] and "SELECT" in q["sql"] for q in ctx.captured_queries)
+    page = client.get(f"/admin/notifications/notification/{row.pk}/change/")
+    assert page.status_code == 200 and b"board-pack.pdf" in page.content

@@ -15,6 +15,8 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "cxgov.settings")
 app = Celery("cxgov")
 app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks()
+# The monthly board pack composes reports and notifications in the project package.
+app.autodiscover_tasks(["cxgov"], related_name="board_pack_delivery")
 
 
 @app.on_after_configure.connect
@@ -30,6 +32,12 @@ def setup_periodic_tasks(sender: Celery, **kwargs) -> None:
             "task": "notifications.tasks.sweep_outbox_task",
             "schedule": crontab(minute=15),
             "options": {"expires": 3000},
+        },
+        # Daily from settings.BOARD_PACK_DAY of the month; each recipient gets one pack a month.
+        "monthly-board-pack": {
+            "task": "cxgov.board_pack_delivery.deliver_all_board_packs_task",
+            "schedule": crontab(hour=6, minute=30),
+            "options": {"expires": 6 * 3600},
         },
         "weekly-digest": {
             "task": "notifications.tasks.send_weekly_digests_task",

@@ -324,6 +324,9 @@ LOGGING = {
         "django.db.backends": {"level": "WARNING"},
         # axes announces itself at every start; its lockouts (warnings) still show.
         "axes": {"level": "WARNING"},
+        # WeasyPrint logs each step of each board pack at INFO.
+        "weasyprint": {"level": "WARNING"},
+        "weasyprint.progress": {"level": "WARNING"},
         # In-process (eager) tasks would log a line per task on the console.
         "celery.app.trace": {"level": "INFO" if REDIS_URL else "WARNING"},
     },
@@ -333,3 +336,10 @@ LOGGING = {
 # explained): kept whole in history, not cut at simple-history's default 100 characters
 # (PostgreSQL refused longer ones with a 500).
 SIMPLE_HISTORY_HISTORY_CHANGE_REASON_USE_TEXT_FIELD = True
+
+# --- Reports: calendar feeds and the board pack (issue 14) ---
+# Calendar events of forum sessions last this long (sessions have a start, no end).
+CALENDAR_SESSION_MINUTES = env.int("CXGOV_CALENDAR_SESSION_MINUTES", default=60)
+# The portfolio board pack is emailed to each organization's board_recipients on this day of
+# the month (1-28), once per month and recipient.
+BOARD_PACK_DAY = env.int("CXGOV_BOARD_PACK_DAY", default=1)

@@ -17,6 +17,8 @@ urlpatterns = [
     path("accounts/", include("django.contrib.auth.urls")),
     path("oidc/authenticate/", SignInStartView.as_view(), name="oidc_authentication_init"),
     path("oidc/callback/", SignInCallbackView.as_view(), name="oidc_authentication_callback"),
+    # Calendar feeds and board packs (reports/): before the dashboard, whose paths they extend.
+    path("", include("reports.urls")),
     path("dashboard/", include("dashboard.urls")),
     path("api/v1/dashboard/", DashboardSummaryView.as_view(), name="api-dashboard"),
     path("api/v1/me/", MeView.as_view(), name="api-me"),

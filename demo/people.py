@@ -78,6 +78,8 @@ def build_cast() -> Cast:
     Person.objects.bulk_update(people.values(), ["reports_to"])
     organization.ceo = people["ceo"]
     organization.save(update_fields=["ceo"])
+    # The monthly board pack goes to the CEO and the CFO (every person has a calendar token by default).
+    organization.board_recipients.set([people["ceo"], people["cfo"]])
     return Cast(organization=organization, people=people, units=units)
 
 

@@ -227,9 +227,14 @@ class NotificationAdmin(ReadOnlyAdminMixin, OrganizationScopedAdmin, admin.Model
         "last_error",
         "created_at",
         "sent_at",
+        "attachment_name",
         "body_display",
     )
     readonly_fields = fields
+
+    def get_queryset(self, request):
+        # The attached PDF (the board pack) can weigh megabytes: never loaded for a page of rows.
+        return super().get_queryset(request).defer("attachment")
 
     @admin.display(description="body")
     def body_display(self, obj: Notification) -> str:

@@ -70,6 +70,8 @@ class Email:
     template: str
     context: dict = field(default_factory=dict)
     flag_id: int | None = None
+    # (file name, content, MIME type) of one file to attach, e.g. a PDF.
+    attachment: tuple[str, bytes, str] | None = None
 
 
 def _rows(email: Email, now: dt.datetime) -> list[Notification]:
@@ -88,6 +90,9 @@ def _rows(email: Email, now: dt.datetime) -> list[Notification]:
             body_text=text,
             body_html=html,
             flag_id=email.flag_id,
+            attachment_name=email.attachment[0] if email.attachment else "",
+            attachment=email.attachment[1] if email.attachment else None,
+            attachment_type=email.attachment[2] if email.attachment else "",
             next_attempt_at=now,
             created_at=now,
         )
@@ -157,6 +162,8 @@ def send_once(notification_id: int, *, now: dt.datetime | None = None) -> outbox
     )
     if row.body_html:
         message.attach_alternative(row.body_html, "text/html")
+    if row.attachment_name and row.attachment is not None:
+        message.attach(row.attachment_name, bytes(row.attachment), row.attachment_type or None)
     try:
         message.send()
     except _MAIL_ERRORS as exc:

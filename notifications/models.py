@@ -98,6 +98,10 @@ class Notification(models.Model):
         related_name="notifications",
         help_text="For a flag alert: not sent if the flag is closed before it goes out.",
     )
+    # One file sent with the email (the monthly board pack), frozen when the row is written.
+    attachment_name = models.CharField(max_length=200, blank=True)
+    attachment_type = models.CharField(max_length=100, blank=True)
+    attachment = models.BinaryField(null=True, blank=True, editable=False)
     status = models.CharField(max_length=20, choices=NotificationStatus.choices, default=NotificationStatus.PENDING)
     attempt_count = models.PositiveIntegerField(default=0)
     next_attempt_at = models.DateTimeField(null=True, blank=True)

@@ -8,15 +8,7 @@ from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from . import readiness
-from .choices import (
-    COMMITMENT_QUESTIONS,
-    SCANNED_STATUSES,
-    InitiativeStatus,
-    ProgramStatus,
-    Rag,
-    Role,
-    StageStatus,
-)
+from .choices import COMMITMENT_QUESTIONS, SCANNED_STATUSES, InitiativeStatus, ProgramStatus, Rag, Role, StageStatus
 from .currencies import DEFAULT_CURRENCY, validate_currency
 from .dates import day_start, end_of, sane_date, window_start
 from .history import tracked
@@ -135,6 +127,10 @@ class ApiKey(models.Model):
         return self.revoked_at is None
 
 
+def new_calendar_token() -> str:  # 32 random bytes, URL-safe: the secret of a calendar feed
+    return secrets.token_urlsafe(32)
+
+
 class Person(models.Model):
     organization = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="people")
     name = models.CharField(max_length=200)
@@ -146,8 +142,10 @@ class Person(models.Model):
     user = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="people"
     )
+    # /calendar/<token>.ics; regenerating it revokes the old address. Not in the history: old secrets aren't evidence.
+    calendar_token = models.CharField(max_length=64, unique=True, default=new_calendar_token, editable=False)
 
-    history = tracked()
+    history = tracked(excluded_fields=["calendar_token"])
     objects = scoped_queryset("organization").as_manager()
 
     class Meta:

@@ -22,6 +22,7 @@ from .models import (
     Program,
     ProgramStatusChange,
     ProgressUpdate,
+    new_calendar_token,
 )
 
 # Moves that must say why: stopping, pausing and restarting a program are decisions.
@@ -263,3 +264,13 @@ def api_key_revoke(*, key: ApiKey, actor=None) -> ApiKey:
     if revoked:
         bulk_history(ApiKey, [key], update=True, actor=actor, reason="revoked")
     return key
+
+
+def person_calendar_token_regenerate(*, person: Person) -> Person:
+    """Give `person` a new calendar feed secret: the old feed address answers 404 from now on.
+
+    A single-row update without a history snapshot: the token is a secret, kept out of the
+    history (`Person.history` excludes it). Safe to re-run: each call revokes the previous one."""
+    person.calendar_token = new_calendar_token()
+    Person.objects.filter(pk=person.pk).update(calendar_token=person.calendar_token)
+    return person

@@ -6,7 +6,7 @@ from pathlib import Path
 from cxgov.celery import app as celery_app
 
 ROOT = Path(__file__).resolve().parent.parent
-APPS = ["cxgov", "programs", "metrics", "accountability", "notifications", "dashboard", "demo"]
+APPS = ["cxgov", "programs", "metrics", "accountability", "notifications", "dashboard", "reports", "demo"]
 MAX_MODULE_LINES = 500
 
 

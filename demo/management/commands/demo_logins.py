@@ -30,3 +30,4 @@ class Command(BaseCommand):
         ):
             if username in existing:
                 self.stdout.write(f"  {username:<12} password: {DEMO_PASSWORD:<16} {what}")
+        self.stdout.write(f"  board pack: {site}/dashboard/board-pack.pdf · calendar feeds: {site}/dashboard/calendar/")

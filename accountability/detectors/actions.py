@@ -7,6 +7,7 @@ from django.db.models import Q
 
 from programs.dates import local_date
 from programs.models import Organization
+from programs.money import format_day
 
 from ..choices import ActionStatus, FlagKind, Severity, SubjectType
 from ..findings import Finding
@@ -46,7 +47,7 @@ def detect_action_overdue(
                 severity=severity,
                 owner_id=row["owner_id"],
                 title=f"Action '{short}' is {days} days overdue",
-                detail=f"Due on {iso(row['due_on'])} and still open.",
+                detail=f"Due on {format_day(row['due_on'])} and still open.",
                 evidence={
                     "action_item_id": row["id"],
                     "description": row["description"],
@@ -109,8 +110,8 @@ def detect_escalation_unresolved(
                 owner_id=row["raised_to_id"],
                 title=f"Escalation on {subject} unresolved for {days} days",
                 detail=(
-                    f"Raised by {row['raised_by__name']} to {row['raised_to__name']} on {iso(row['raised_on'])}; "
-                    "no decision yet."
+                    f"Raised by {row['raised_by__name']} to {row['raised_to__name']} on "
+                    f"{format_day(row['raised_on'])}; no decision yet."
                 ),
                 evidence={
                     "escalation_id": row["id"],

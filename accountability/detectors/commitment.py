@@ -8,6 +8,7 @@ from collections.abc import Collection
 from programs.choices import SCANNED_STATUSES, ProgramStatus
 from programs.dates import add_months, end_of, local_date, window_start
 from programs.models import BREACH_WATCH_DAYS, DEFAULT_REVIEW_MONTHS, Organization, Program, ProgramStatusChange
+from programs.money import format_day
 from programs.selectors import record_in_force
 
 from ..choices import FlagKind, Severity, SubjectType
@@ -115,9 +116,9 @@ def _describe(breach: dict) -> str:
     if breach["what"] == "horizon_shortened":
         return (
             f"horizon cut from {breach['launched_with_months']} to {breach['committed_horizon_months']} months "
-            f"(first on {breach['on']})"
+            f"(first on {format_day(breach['on'])})"
         )
-    return f"{breach['what']} on {breach['on']}"
+    return f"{breach['what']} on {format_day(breach['on'])}"
 
 
 def detect_commitment_breached(
@@ -194,7 +195,7 @@ def detect_commitment_breached(
                 escalation_level=level,
                 title=(
                     f"Program '{program['name']}' broke its commitment before its earliest review "
-                    f"({iso(review_on)}): " + "; ".join(_describe(b) for b in breaches)
+                    f"({format_day(review_on)}): " + "; ".join(_describe(b) for b in breaches)
                 ),
                 detail=(
                     "The leadership committed not to pause, cancel or shorten the program before this date. "

@@ -26,6 +26,7 @@ from metrics.choices import Direction, MetricStatus
 from metrics.models import Exemption, Metric, MetricRevision
 from programs.dates import day_start, window_start
 from programs.models import Organization
+from programs.money import format_day
 
 from ..choices import FlagKind, SubjectType
 from ..findings import Finding
@@ -179,7 +180,7 @@ def detect_metric_negotiated_away(
                 severity=severity,
                 owner_id=metric_owner(metric),
                 title=f"Metric '{metric['name']}' was negotiated away: {labels}",
-                detail=f"Within the {WINDOW_DAYS} days up to {iso(as_of)}.",
+                detail=f"Within the {WINDOW_DAYS} days up to {format_day(as_of)}.",
                 evidence={
                     "metric_id": metric["id"],
                     "metric": metric["name"],

@@ -176,10 +176,10 @@ def test_budgets_and_status_before_a_cut_and_a_pause(exec_client, api, organizat
     before = cut_on - dt.timedelta(days=1)
 
     page = _text(exec_client.get(f"/dashboard/programs/{program.id}/?as_of={before.isoformat()}").content)
-    assert "Funded: 400,000 of a program budget of 900,000" in page
+    assert "Funded: €400,000 of a program budget of €900,000" in page
     assert "Active" in page and "Paused" not in page
     after = _text(exec_client.get(f"/dashboard/programs/{program.id}/?as_of={cut_on.isoformat()}").content)
-    assert "Funded: 150,000 of a program budget of 500,000" in after and "Paused" in after
+    assert "Funded: €150,000 of a program budget of €500,000" in after and "Paused" in after
     statuses = {
         day: api.get("/api/v1/dashboard/", {"as_of": day.isoformat()}).json()["programs"][0]["status"]
         for day in (before, cut_on)

@@ -6,6 +6,7 @@ import re
 from html.parser import HTMLParser
 
 import pytest
+from django.contrib.auth import get_user_model
 from django.template.loader import render_to_string
 from django.test import Client
 from django.utils import timezone
@@ -13,13 +14,15 @@ from django.utils import timezone
 from accountability.choices import FlagKind
 from accountability.evidence import evidence_text
 from accountability.evidence_words import FACTOR_LABELS
-from accountability.models import Flag
+from accountability.flag_actions import flag_assign
+from accountability.models import Flag, ForumSession
 from accountability.scans import scan_organization
 from demo.story import build_demo
 from notifications.emails import flag_alert
+from notifications.models import Notification
 from programs.models import Program
 from programs.money import format_day, format_money
-from tests.programs.factories import MembershipFactory, PersonFactory, UserFactory
+from tests.programs.factories import PersonFactory
 
 SNAKE = re.compile(r"\b[a-z]+(?:_[a-z0-9]+)+\b")  # any code: initiative_stalled, in_progress, metric_id
 RAW_ID = re.compile(r"#\d+|\bids?\b\s*:?\s*\d+", re.IGNORECASE)
@@ -71,12 +74,19 @@ def demo(db, settings):
 
 @pytest.mark.django_db
 def test_no_code_id_or_json_on_dashboard_pages_flag_pages_or_emails(demo):
-    user = UserFactory()
-    MembershipFactory(user=user, organization=demo, role="executive")
-    client = Client()
-    client.force_login(user)
+    # The demo's CEO (linked to a person: My items has their flags) and its office (meeting mode).
+    client, office = Client(), Client()
+    client.force_login(get_user_model().objects.get(username="ceo@demo"))
+    office.force_login(get_user_model().objects.get(username="office@demo"))
 
     assert_plain(visible(client.get("/dashboard/").content.decode()), "portfolio")
+    me = client.get("/dashboard/me/")
+    assert me.status_code == 200 and "Flags you own" in me.content.decode()
+    assert_plain(visible(me.content.decode()), "my items")
+    session = ForumSession.objects.filter(forum__program__organization=demo, status="held").first()
+    meeting = office.get(f"/dashboard/sessions/{session.pk}/record/")
+    assert meeting.status_code == 200
+    assert_plain(visible(meeting.content.decode()), "meeting mode")
     for program in Program.objects.filter(organization=demo):
         response = client.get(f"/dashboard/programs/{program.id}/")
         assert response.status_code == 200
@@ -99,6 +109,16 @@ def test_no_code_id_or_json_on_dashboard_pages_flag_pages_or_emails(demo):
         for ext in ("txt", "html"):
             part = render_to_string(f"notifications/email/{email.template}.{ext}", email.context)
             assert_plain(visible(part), f"email {flag.kind}")
+    # The hand-over email too.
+    flag = next(f for f in flags if f.kind == "metric_negotiated_away")
+    flag.refresh_from_db()
+    someone = demo.people.exclude(pk=flag.owner_id).filter(active=True).first()
+    flag_assign(flag=flag, owner=someone, actor=get_user_model().objects.get(username="ceo@demo"), note="Yours.")
+    sent = Notification.objects.filter(key__startswith=f"flag:{flag.pk}:assigned:")
+    assert sent.exists()
+    for outgoing in sent:
+        assert_plain(outgoing.body_text, "hand-over email")
+        assert_plain(visible(outgoing.body_html), "hand-over email")
 
 
 @pytest.mark.django_db

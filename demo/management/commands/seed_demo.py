@@ -10,6 +10,7 @@ from django.utils import timezone
 
 from accountability.scans import scan_organization
 from demo import DEMO_CEO_USER, DEMO_OFFICE_USER, DEMO_ORG_SLUG
+from demo.conversation import talk_about_flags
 from demo.purge import purge_organizations
 from demo.scale import build_scale
 from demo.scale_base import SCALE_SLUG_PREFIX
@@ -81,6 +82,9 @@ class Command(BaseCommand):
         )
         if scan_history:
             self._replay_scans(organization)
+            # Flags exist now: the CEO comments on one and hands it over, the office comments on another.
+            touched = talk_about_flags(organization)
+            self.stdout.write(f"  {len(touched)} flags commented on (one handed over) by the demo's CEO and office")
         if scale:
             started = time.monotonic()
             summary = build_scale(scale=scale, seed=seed, stdout=self.stdout)

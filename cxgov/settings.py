@@ -328,3 +328,9 @@ LOGGING = {
         "celery.app.trace": {"level": "INFO" if REDIS_URL else "WARNING"},
     },
 }
+
+# The API's lists also answer ?format=csv and ?format=xlsx, streamed (docs/spreadsheets.md).
+CXGOV_API_SPREADSHEET_RENDERERS = [
+    "reports.spreadsheets.renderers.CSVRenderer",
+    "reports.spreadsheets.renderers.XLSXRenderer",
+]

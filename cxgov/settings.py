@@ -39,6 +39,7 @@ INSTALLED_APPS = [
     "drf_spectacular_sidecar",
     "simple_history",
     "axes",
+    "import_export",
     "programs",
     "metrics",
     "accountability",
@@ -334,3 +335,6 @@ CXGOV_API_SPREADSHEET_RENDERERS = [
     "reports.spreadsheets.renderers.CSVRenderer",
     "reports.spreadsheets.renderers.XLSXRenderer",
 ]
+
+# Admin spreadsheet imports (docs/spreadsheets.md): uploads over this size are refused (413).
+CXGOV_IMPORT_MAX_BYTES = env.int("CXGOV_IMPORT_MAX_BYTES", default=10 * 1024 * 1024)

@@ -8,12 +8,13 @@ change to a domain admin is picked up as is.
 
 from django.contrib import admin
 
-from metrics.models import Measurement
+from metrics.models import Measurement, Metric
 
 from .spreadsheets.imports import SpreadsheetImportMixin
 from .spreadsheets.measurements import MeasurementResource
+from .spreadsheets.metrics import MetricResource
 
-IMPORTS = {Measurement: MeasurementResource}
+IMPORTS = {Measurement: MeasurementResource, Metric: MetricResource}
 
 
 def _extend(model, *mixins, **attrs) -> None:

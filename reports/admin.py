@@ -10,19 +10,26 @@ from django.contrib import admin
 
 from metrics.models import Measurement, Metric
 
+from .spreadsheets.exports import ChangelistExportMixin
 from .spreadsheets.imports import SpreadsheetImportMixin
 from .spreadsheets.measurements import MeasurementResource
 from .spreadsheets.metrics import MetricResource
 
+#: Models whose admin imports spreadsheets, with the resource that reads and writes them.
 IMPORTS = {Measurement: MeasurementResource, Metric: MetricResource}
+#: Apps whose every admin list exports (the product's; Django's own users and groups aside).
+EXPORTING_APPS = {"programs", "metrics", "accountability", "notifications", "dashboard", "reports"}
 
 
-def _extend(model, *mixins, **attrs) -> None:
+def _extend(model, mixins: tuple, attrs: dict) -> None:
     current = admin.site._registry[model]
     extended = type(current.__class__.__name__, (*mixins, current.__class__), attrs)
     admin.site.unregister(model)
     admin.site.register(model, extended)
 
 
-for _model, _resource in IMPORTS.items():
-    _extend(_model, SpreadsheetImportMixin, import_resource=_resource)
+for _model in [m for m in admin.site._registry if m._meta.app_label in EXPORTING_APPS]:
+    if _model in IMPORTS:
+        _extend(_model, (ChangelistExportMixin, SpreadsheetImportMixin), {"import_resource": IMPORTS[_model]})
+    else:
+        _extend(_model, (ChangelistExportMixin,), {})

@@ -189,9 +189,6 @@ class MetricResource(ServiceResource):
                     "owner"
                 )
             }
-            counts: dict[tuple[int, str], int] = {}
-            for metric in existing.values():
-                counts[(metric.program_id, metric.name)] = counts.get((metric.program_id, metric.name), 0) + 1
             for row in self._parents_first(rows):
                 try:
                     self._write_row(row, existing, user)

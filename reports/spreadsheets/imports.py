@@ -16,6 +16,7 @@ from types import SimpleNamespace
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
+from django.db import transaction
 from django.http import HttpResponse
 from django.urls import path
 from import_export.admin import ImportMixin
@@ -104,6 +105,85 @@ class ServiceResource(Resource):
         if not dry_run and not result.has_validation_errors():
             self.write(rows, user)
         return result
+
+
+class RowByRowResource(ServiceResource):
+    """Rows written one by one through model rules and services, in a transaction.
+
+    `prepare` reads the rows (one query per lookup, not per row) and fills `row.item` or
+    `row.errors`; `write_row` writes one row and sets its kind, raising ValidationError
+    (its messages become the row's errors) or `RowRefused` (errors already set). The
+    preview runs the real writes in a transaction rolled back at the end, so it reports
+    what the services decide; the confirmation runs them again for good, all or nothing.
+    """
+
+    def prepare(self, rows: list[PlannedRow], user) -> None:
+        raise NotImplementedError
+
+    def ordered(self, rows: list[PlannedRow]) -> list[PlannedRow]:
+        return rows
+
+    def start(self, rows: list[PlannedRow], user) -> dict:
+        """State shared by the rows' writes (e.g. existing rows by key), read in bulk."""
+        return {}
+
+    def write_row(self, row: PlannedRow, state: dict, user) -> None:
+        raise NotImplementedError
+
+    def plan(self, rows: list[PlannedRow], user) -> None:
+        self.prepare(rows, user)
+        if not any(row.errors for row in rows):
+            self._apply(rows, user, dry_run=True)
+
+    def write(self, rows: list[PlannedRow], user) -> None:
+        self._apply(rows, user, dry_run=False)
+
+    def _apply(self, rows: list[PlannedRow], user, *, dry_run: bool) -> None:
+        with transaction.atomic():
+            state = self.start(rows, user)
+            for row in self.ordered(rows):
+                try:
+                    self.write_row(row, state, user)
+                except ValidationError as exc:
+                    row.errors.update(_messages(exc))
+                except RowRefused:
+                    pass
+            failed = any(row.errors for row in rows)
+            if dry_run or failed:
+                transaction.set_rollback(True)
+        if not dry_run and failed:
+            raise ValidationError("The data changed since the preview; nothing was written: preview it again.")
+
+
+def parents_first(rows: list[PlannedRow], key_of, parent_of) -> list[PlannedRow]:
+    """`rows` reordered so a row another row points to (a parent, a manager) comes first."""
+    by_key = {key_of(row): row for row in rows}
+    ordered: list[PlannedRow] = []
+    placed: set = set()
+
+    def place(row: PlannedRow, path: tuple = ()) -> None:
+        key = key_of(row)
+        if key in placed or key in path:  # a cycle is left to the model's own check
+            return
+        parent = by_key.get(parent_of(row))
+        if parent is not None:
+            place(parent, (*path, key))
+        placed.add(key)
+        ordered.append(row)
+
+    for row in rows:
+        place(row)
+    return ordered
+
+
+class RowRefused(Exception):
+    """A row's write stopped; its errors are already on the row."""
+
+
+def _messages(exc: ValidationError) -> dict[str, list[str]]:
+    if hasattr(exc, "error_dict"):
+        return {("row" if k == "__all__" else k): list(v) for k, v in exc.message_dict.items()}
+    return {"row": list(exc.messages)}
 
 
 def bound_formats(resource: type[ServiceResource]) -> list[type]:

@@ -13,9 +13,6 @@ reports is what the services decide; the confirmation runs them for good, all or
 
 from decimal import Decimal, InvalidOperation
 
-from django.core.exceptions import ValidationError
-from django.db import transaction
-
 from metrics.choices import GUARDED_FIELDS, Cadence, Direction, Kind, Level, MetricStatus
 from metrics.models import Metric
 from metrics.services import guarded_changes, metric_update
@@ -23,7 +20,16 @@ from programs.actors import stamp
 from programs.models import BusinessUnit, Person, Program
 
 from .files import date_cell
-from .imports import NEW, UNCHANGED, UPDATE, PlannedRow, ServiceResource, office_organization_ids
+from .imports import (
+    NEW,
+    UNCHANGED,
+    UPDATE,
+    PlannedRow,
+    RowByRowResource,
+    RowRefused,
+    office_organization_ids,
+    parents_first,
+)
 from .measurements import IMPORT_REASON, _text
 
 CHOICES = {
@@ -38,17 +44,7 @@ DATES = ("baseline_on", "target_on")
 TEXTS = ("description", "unit")
 
 
-class _RowRefused(Exception):
-    pass
-
-
-def _messages(exc: ValidationError) -> dict[str, list[str]]:
-    if hasattr(exc, "error_dict"):
-        return {("name" if k == "__all__" else k): list(v) for k, v in exc.message_dict.items()}
-    return {"name": list(exc.messages)}
-
-
-class MetricResource(ServiceResource):
+class MetricResource(RowByRowResource):
     sheet_name = "metrics"
     required = ("program", "name", "level", "kind")
     optional = (
@@ -139,7 +135,7 @@ class MetricResource(ServiceResource):
                 row.errors["business_unit"] = [f"No business unit named {name!r} in the program's organization."]
         return fields
 
-    def plan(self, rows: list[PlannedRow], user) -> None:
+    def prepare(self, rows: list[PlannedRow], user) -> None:
         scope = office_organization_ids(user)
         programs = Program.objects.all() if scope is None else Program.objects.filter(organization_id__in=scope)
         program_names = {_text(row.values.get("program")) for row in rows}
@@ -176,52 +172,20 @@ class MetricResource(ServiceResource):
             if key in seen:
                 row.errors["name"] = [f"Duplicate of row {seen[key]}: one row per metric of a program."]
             seen[key] = row.number
-        if not any(row.errors for row in rows):
-            self._apply(rows, user, dry_run=True)
 
     # --- writing ---------------------------------------------------------------------------
-    def _apply(self, rows: list[PlannedRow], user, *, dry_run: bool) -> None:
-        """Write every row in order (parents first); on a dry run roll everything back."""
-        with transaction.atomic():
-            existing = {
-                (m.program_id, m.name): m
-                for m in Metric.objects.filter(program__in={row.item["program"] for row in rows}).select_related(
-                    "owner"
-                )
-            }
-            for row in self._parents_first(rows):
-                try:
-                    self._write_row(row, existing, user)
-                except ValidationError as exc:
-                    row.errors.update(_messages(exc))
-                except _RowRefused:
-                    pass
-            if dry_run or any(row.errors for row in rows):
-                transaction.set_rollback(True)
-        if not dry_run and any(row.errors for row in rows):
-            raise ValidationError("The import changed meanwhile; nothing was written: preview it again.")
+    def start(self, rows: list[PlannedRow], user) -> dict:
+        programs = {row.item["program"] for row in rows}
+        return {(m.program_id, m.name): m for m in Metric.objects.filter(program__in=programs).select_related("owner")}
 
-    @staticmethod
-    def _parents_first(rows: list[PlannedRow]) -> list[PlannedRow]:
-        in_file = {(row.item["program"].pk, row.item["name"]): row for row in rows}
-        ordered, placed = [], set()
+    def ordered(self, rows: list[PlannedRow]) -> list[PlannedRow]:
+        return parents_first(
+            rows,
+            key_of=lambda row: (row.item["program"].pk, row.item["name"]),
+            parent_of=lambda row: (row.item["program"].pk, _text(row.values.get("parent"))),
+        )
 
-        def place(row, path=()):
-            key = (row.item["program"].pk, row.item["name"])
-            if key in placed or key in path:
-                return
-            parent = _text(row.values.get("parent"))
-            parent_row = in_file.get((row.item["program"].pk, parent))
-            if parent_row is not None:
-                place(parent_row, (*path, key))
-            placed.add(key)
-            ordered.append(row)
-
-        for row in rows:
-            place(row)
-        return ordered
-
-    def _write_row(self, row: PlannedRow, existing: dict, user) -> None:
+    def write_row(self, row: PlannedRow, existing: dict, user) -> None:
         program, name, fields = row.item["program"], row.item["name"], dict(row.item["fields"])
         if "parent" in row.values:
             parent_name = _text(row.values["parent"])
@@ -231,7 +195,7 @@ class MetricResource(ServiceResource):
                 fields["parent"] = existing[(program.pk, parent_name)]
             else:
                 row.errors["parent"] = [f"No metric named {parent_name!r} in {program.name}."]
-                raise _RowRefused
+                raise RowRefused
         reason = _text(row.values.get("change_reason"))
         metric = existing.get((program.pk, name))
         if metric is None:
@@ -250,7 +214,7 @@ class MetricResource(ServiceResource):
         if guarded_changes(metric, changes) and not reason:
             guarded = ", ".join(field for field in changes if field in GUARDED_FIELDS)
             row.errors["change_reason"] = [f"Changing {guarded} needs a reason in the change_reason column."]
-            raise _RowRefused
+            raise RowRefused
         metric_update(metric=metric, changes=changes, reason=reason or IMPORT_REASON, actor=user)
         row.kind = UPDATE
 
@@ -262,8 +226,3 @@ class MetricResource(ServiceResource):
         if field == "parent" or field == "owner" or field == "business_unit":
             return getattr(old, "pk", None) != getattr(value, "pk", None)
         return (old or "") != (value or "") if isinstance(old, str) or isinstance(value, str) else old != value
-
-    def write(self, rows: list[PlannedRow], user) -> None:
-        for row in rows:
-            row.errors.clear()
-        self._apply(rows, user, dry_run=False)

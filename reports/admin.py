@@ -9,16 +9,22 @@ change to a domain admin is picked up as is.
 from django.contrib import admin
 
 from metrics.models import Measurement, Metric
-from programs.models import Person
+from programs.models import Initiative, Person
 
 from .spreadsheets.exports import ChangelistExportMixin
 from .spreadsheets.imports import SpreadsheetImportMixin
+from .spreadsheets.initiatives import InitiativeResource
 from .spreadsheets.measurements import MeasurementResource
 from .spreadsheets.metrics import MetricResource
 from .spreadsheets.people import PersonResource
 
 #: Models whose admin imports spreadsheets, with the resource that reads and writes them.
-IMPORTS = {Measurement: MeasurementResource, Metric: MetricResource, Person: PersonResource}
+IMPORTS = {
+    Measurement: MeasurementResource,
+    Metric: MetricResource,
+    Person: PersonResource,
+    Initiative: InitiativeResource,
+}
 #: Apps whose every admin list exports (the product's; Django's own users and groups aside).
 EXPORTING_APPS = {"programs", "metrics", "accountability", "notifications", "dashboard", "reports"}
 

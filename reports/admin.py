@@ -8,6 +8,7 @@ change to a domain admin is picked up as is.
 
 from django.contrib import admin
 
+from accountability.models import ForumSession
 from metrics.models import Measurement, Metric
 from programs.models import Initiative, Person
 
@@ -17,6 +18,7 @@ from .spreadsheets.initiatives import InitiativeResource
 from .spreadsheets.measurements import MeasurementResource
 from .spreadsheets.metrics import MetricResource
 from .spreadsheets.people import PersonResource
+from .spreadsheets.sessions import ForumSessionResource
 
 #: Models whose admin imports spreadsheets, with the resource that reads and writes them.
 IMPORTS = {
@@ -24,6 +26,7 @@ IMPORTS = {
     Metric: MetricResource,
     Person: PersonResource,
     Initiative: InitiativeResource,
+    ForumSession: ForumSessionResource,
 }
 #: Apps whose every admin list exports (the product's; Django's own users and groups aside).
 EXPORTING_APPS = {"programs", "metrics", "accountability", "notifications", "dashboard", "reports"}

@@ -88,6 +88,7 @@ def test_the_office_imports_the_demo_example_in_the_browser(live_server, tmp_pat
             shown = Decimal(first[2])
             assert f"({TODAY.day} {TODAY:%b %Y})" in text
             assert f"{shown:f}".rstrip("0").rstrip(".") in text.replace(",", "")
+            node.scroll_into_view_if_needed()
             page.screenshot(path="docs/screenshots/import-on-dashboard.png", full_page=False)
             browser.close()
     finally:

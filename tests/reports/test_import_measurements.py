@@ -204,3 +204,14 @@ def test_an_executive_may_not_import(client, executive_user, metrics):
     client.force_login(executive_user)
     assert client.get(reverse("admin:metrics_measurement_import")).status_code == 403
     assert Metric.objects.count() == 2
+
+
+@pytest.mark.parametrize("count", [10, 300])
+def test_the_preview_reads_a_constant_number_of_queries(office_client, metrics, count, django_assert_max_num_queries):
+    nps, churn = metrics
+    start = dt.date(2020, 1, 1)
+    lines = [f"{(nps if i % 2 else churn).pk},{start + dt.timedelta(days=i)},{i},x" for i in range(count)]
+    content = ("metric,period_end,value,source\n" + "\n".join(lines) + "\n").encode()
+    with django_assert_max_num_queries(12):
+        response = preview(office_client, MODEL, "many.csv", content)
+    assert totals(response)["new"] == count

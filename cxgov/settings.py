@@ -330,6 +330,11 @@ LOGGING = {
     },
 }
 
+# A change's reason is the person's own words (a target loosened "in the forum", a pause
+# explained): kept whole in history, not cut at simple-history's default 100 characters
+# (PostgreSQL refused longer ones with a 500).
+SIMPLE_HISTORY_HISTORY_CHANGE_REASON_USE_TEXT_FIELD = True
+
 # The API's lists also answer ?format=csv and ?format=xlsx, streamed (docs/spreadsheets.md).
 CXGOV_API_SPREADSHEET_RENDERERS = [
     "reports.spreadsheets.renderers.CSVRenderer",

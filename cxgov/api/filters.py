@@ -167,9 +167,9 @@ class OrderingFilter(BaseOrderingFilter):
 
     def get_ordering(self, request, queryset, view):
         raw = request.query_params.getlist(self.ordering_param)
-        terms = [term.strip() for value in raw for term in value.split(",")]
-        if not any(terms):
+        if not raw:
             return self.get_default_ordering(view)
+        terms = [term.strip() for value in raw for term in value.split(",")]
         allowed = {f for f, _ in self.get_valid_fields(queryset, view, {"request": request})}
         for term in terms:
             if term.removeprefix("-") not in allowed:

@@ -76,7 +76,7 @@ class Pagination(PageNumberPagination):
 
     def get_page_size(self, request) -> int:
         raw = request.query_params.get(self.page_size_query_param)
-        if raw in (None, ""):
+        if raw is None:
             return self.page_size
         size = _whole(raw)
         if size is None or not 1 <= size <= self.max_page_size:
@@ -87,7 +87,7 @@ class Pagination(PageNumberPagination):
 
     def get_page_number(self, request, paginator) -> int:
         raw = request.query_params.get(self.page_query_param)
-        if raw in (None, ""):
+        if raw is None:
             return 1
         number = _whole(raw)
         if number is None or number < 1:

@@ -210,3 +210,10 @@ def test_a_page_size_over_1000_is_refused_not_cut(world, office):
     assert response.status_code == 400
     assert response.json() == {"page_size": ["A whole number from 1 to 1,000; got '1001'."]}
     assert office.get("/api/v1/initiatives/", {"page_size": "1000"}).status_code == 200
+
+
+@pytest.mark.parametrize("query", ["page=", "page_size=", "ordering="])
+def test_an_empty_page_or_ordering_is_refused_not_read_as_the_default(query, office):
+    response = office.get(f"/api/v1/programs/?{query}")
+    assert response.status_code == 400
+    assert query.rstrip("=") in response.json()

@@ -179,3 +179,22 @@ def test_a_measurement_cannot_move_to_another_metric_or_period(world, office):
     response = office.patch(url, {"metric": other_metric.pk, "period_end": "2024-01-31"}, format="json")
     assert response.status_code == 400
     assert set(response.json()) == {"metric", "period_end"}
+
+
+def test_a_long_reason_is_kept_whole_in_the_revision_and_the_history(world, office):
+    # The 2,000 characters the API allows: history once cut reasons at 100, and PostgreSQL
+    # answered a longer one with a 500.
+    reason = ("Agreed at the QBR after the benchmark review. " * 43).strip()  # 1,977 characters
+    world.metric.incentive_weight = 20
+    world.metric.save()
+    response = office.patch(
+        f"/api/v1/metrics/{world.metric.pk}/", {"target": "55.5", "change_reason": reason}, format="json"
+    )
+    assert response.status_code == 200, response.json()
+    assert MetricRevision.objects.get(metric=world.metric).reason == reason
+    assert world.metric.history.latest("history_date").history_change_reason == reason
+    too_long = office.patch(
+        f"/api/v1/metrics/{world.metric.pk}/", {"target": "56", "change_reason": reason + "x" * 30}, format="json"
+    )
+    assert too_long.status_code == 400
+    assert "2000 characters" in too_long.json()["change_reason"][0]

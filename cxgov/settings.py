@@ -39,6 +39,7 @@ INSTALLED_APPS = [
     "drf_spectacular_sidecar",
     "simple_history",
     "axes",
+    "import_export",
     "programs",
     "metrics",
     "accountability",
@@ -343,3 +344,12 @@ CALENDAR_SESSION_MINUTES = env.int("CXGOV_CALENDAR_SESSION_MINUTES", default=60)
 # The portfolio board pack is emailed to each organization's board_recipients on this day of
 # the month (1-28), once per month and recipient.
 BOARD_PACK_DAY = env.int("CXGOV_BOARD_PACK_DAY", default=1)
+
+# The API's lists also answer ?format=csv and ?format=xlsx, streamed (docs/spreadsheets.md).
+CXGOV_API_SPREADSHEET_RENDERERS = [
+    "reports.spreadsheets.renderers.CSVRenderer",
+    "reports.spreadsheets.renderers.XLSXRenderer",
+]
+
+# Admin spreadsheet imports (docs/spreadsheets.md): uploads over this size are refused (413).
+CXGOV_IMPORT_MAX_BYTES = env.int("CXGOV_IMPORT_MAX_BYTES", default=10 * 1024 * 1024)

@@ -1,13 +1,16 @@
-"""A JSON parser that is strict about what it accepts and how much."""
+"""Parsers strict about what they accept and how much: JSON, and CSV for bulk endpoints."""
 
+import csv
+import io
 import json
 from decimal import Decimal
 
 from django.conf import settings
 from rest_framework import exceptions, status
-from rest_framework.parsers import JSONParser
+from rest_framework.parsers import BaseParser, JSONParser
 
 from .exceptions import too_large_message
+from .text import CSVTable, decode_text
 
 
 class RequestTooLarge(exceptions.APIException):
@@ -48,3 +51,35 @@ class StrictJSONParser(JSONParser):
             raise exceptions.ParseError(f"JSON parse error - {exc}") from None
         except RecursionError:
             raise exceptions.ParseError("JSON parse error - the document is nested too deeply.") from None
+
+
+class CSVParser(BaseParser):
+    """`text/csv`, capped like JSON (413 before parsing), each record with the line it starts on.
+
+    What the columns mean is the endpoint's business (`metrics.api.bulk` for measurements).
+    """
+
+    media_type = "text/csv"
+
+    def parse(self, stream, media_type=None, parser_context=None):
+        limit = body_limit()
+        request = (parser_context or {}).get("request")
+        raw = stream.read(limit + 1) if stream is not None else b""
+        if len(raw) > limit:
+            raise RequestTooLarge(too_large_message(request))
+        reader = csv.reader(io.StringIO(decode_text(raw), newline=""))
+        records: list[tuple[int, list[str]]] = []
+        header: list[str] | None = None
+        try:
+            line = 1
+            for cells in reader:
+                if header is None:
+                    header = cells
+                elif any(cell.strip() for cell in cells):  # blank lines are not records
+                    records.append((line, cells))
+                line = reader.line_num + 1
+        except csv.Error as exc:
+            raise exceptions.ParseError(f"CSV parse error on line {reader.line_num}: {exc}") from None
+        if header is None:
+            raise exceptions.ParseError("The file is empty: send a header line and one line per row.")
+        return CSVTable([name.strip().lower() for name in header], records)

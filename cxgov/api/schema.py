@@ -44,7 +44,31 @@ _ERRORS = {
 }
 
 
+#: The list answers of `?format=csv` and `?format=xlsx` (cxgov/api/spreadsheets.py): a file.
+SPREADSHEET_BODIES = {
+    "text/csv": {"type": "string", "description": "The list's rows, every page, as CSV (UTF-8, BOM, header)."},
+    "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": {
+        "type": "string",
+        "format": "binary",
+        "description": "The list's rows, every page, as an XLSX workbook of one sheet.",
+    },
+}
+
+
 class AutoSchema(BaseAutoSchema):
+    def _get_response_for_code(self, serializer, status_code, media_types=None, direction="response"):
+        # A list's success is a file in the spreadsheet formats; its errors are JSON only.
+        response = super()._get_response_for_code(serializer, status_code, media_types, direction)
+        content = response.get("content") or {}
+        for media_type, schema in SPREADSHEET_BODIES.items():
+            if media_type not in content:
+                continue
+            if str(status_code).startswith("2"):
+                content[media_type] = {"schema": dict(schema)}
+            else:
+                del content[media_type]
+        return response
+
     def _error_codes(self) -> list[str]:
         codes = ["400", "401", "403", "404", "406", "413", "429"]
         if self.method in ("POST", "PUT", "PATCH", "DELETE"):

@@ -18,6 +18,8 @@ from decimal import Decimal
 from django.utils import timezone
 from rest_framework.response import Response
 
+from .spreadsheets import spreadsheet_list, streams_rows
+
 _QUANTUM = {places: Decimal(1).scaleb(-places) for places in range(0, 11)}
 
 
@@ -54,6 +56,8 @@ class ValuesListMixin:
         raise NotImplementedError
 
     def list(self, request, *args, **kwargs):
+        if streams_rows(request):
+            return spreadsheet_list(self, request)
         queryset = self.filter_queryset(self.get_queryset()).values(*self.values_fields)
         page = self.paginate_queryset(queryset)
         if page is None:

@@ -25,6 +25,7 @@ from programs.scoping import organization_id_of, related_path
 from .filters import FilterBackend, OrderingFilter
 from .pagination import Pagination
 from .permissions import RolePermission, allowed_roles, require_role_in
+from .spreadsheets import answer_errors_in_json, spreadsheet_list, spreadsheet_renderers, streams_rows
 
 
 class ScopedViewSetMixin:
@@ -38,6 +39,22 @@ class ScopedViewSetMixin:
 
     def annotate_queryset(self, queryset):
         return queryset
+
+    def get_renderers(self) -> list:
+        # Lists also answer ?format=csv and ?format=xlsx (cxgov/api/spreadsheets.py).
+        renderers = super().get_renderers()
+        if getattr(self, "action", None) == "list":
+            renderers += spreadsheet_renderers()
+        return renderers
+
+    def list(self, request, *args, **kwargs):
+        if streams_rows(request):
+            return spreadsheet_list(self, request)
+        return super().list(request, *args, **kwargs)
+
+    def finalize_response(self, request, response, *args, **kwargs):
+        answer_errors_in_json(request, response)
+        return super().finalize_response(request, response, *args, **kwargs)
 
     def get_queryset(self):
         queryset = super().get_queryset().for_user(self.request.user)

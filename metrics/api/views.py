@@ -7,6 +7,7 @@ from rest_framework import serializers, status
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
+from cxgov.api.parsers import CSVParser, StrictJSONParser
 from cxgov.api.permissions import OFFICE, OFFICE_INTEGRATION
 from cxgov.api.values import ValuesListMixin, date_text, datetime_text, decimal_text
 from cxgov.api.viewsets import ScopedModelViewSet
@@ -198,11 +199,25 @@ class MeasurementViewSet(ValuesListMixin, ScopedModelViewSet):
             "validated first; any error answers 400 with the errors keyed by item index, e.g. "
             '`{"items": {"3": {"value": ["A finite number is required."]}}}`, and nothing is written.'
         ),
-        request=BulkItemSerializer(many=True),
+        request={
+            "application/json": BulkItemSerializer(many=True),
+            "text/csv": {
+                "type": "string",
+                "description": "A header `metric,period_end,value,source` and one measurement a line "
+                "(UTF-8 with or without BOM, or Windows-1252); errors are keyed by line number: "
+                '`{"lines": {"3": {"value": ["..."]}}}`.',
+            },
+        },
         responses={200: BulkResultSerializer},
         filters=False,
     )
-    @action(detail=False, methods=["post"], pagination_class=None, filterset_class=None)
+    @action(
+        detail=False,
+        methods=["post"],
+        pagination_class=None,
+        filterset_class=None,
+        parser_classes=[StrictJSONParser, CSVParser],
+    )
     def bulk(self, request):
         result = bulk.bulk_upsert(request.data, user=request.user, actor=self.actor)
         return Response(BulkResultSerializer(result).data, status=status.HTTP_200_OK)

@@ -14,6 +14,7 @@ from demo.conversation import talk_about_flags
 from demo.purge import purge_organizations
 from demo.scale import build_scale
 from demo.scale_base import SCALE_SLUG_PREFIX
+from demo.spreadsheets import write_examples
 from demo.story import build_demo
 from programs.models import Organization
 
@@ -80,6 +81,8 @@ class Command(BaseCommand):
                 "(see `manage.py demo_logins`)."
             )
         )
+        files = write_examples(organization, timezone.localdate())
+        self.stdout.write(f"A spreadsheet to import (admin → Measurements → Import): {', '.join(map(str, files))}")
         if scan_history:
             self._replay_scans(organization)
             # Flags exist now: the CEO comments on one and hands it over, the office comments on another.

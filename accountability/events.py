@@ -11,8 +11,10 @@ the change calls for) commits with the change or rolls back with it, and anythin
 sends goes through tasks it queues on commit. A receiver that raises rolls the change
 back, rather than letting it commit without its messages.
 
-- `flags_changed(raised, escalated, resolved)`: flags opened, flags whose severity went
-  up (with the previous severity), flags resolved (by a scan or a person).
+- `flags_changed(raised, escalated, resolved, climbed)`: flags opened, flags whose
+  severity went up (with the previous severity), flags resolved (by a scan or a person),
+  flags that climbed the escalation ladder (with the previous level and the person now
+  told, `accountability.escalation`).
 - `risk_level_changed(changes)`: (assessment, previous level) pairs whose risk level
   differs from the program's previous assessment.
 """
@@ -20,6 +22,8 @@ back, rather than letting it commit without its messages.
 from collections.abc import Sequence
 
 from django.dispatch import Signal
+
+from programs.models import Person
 
 from .models import Flag, RiskAssessment
 
@@ -32,10 +36,11 @@ def flags_changed(
     raised: Sequence[Flag] = (),
     escalated: Sequence[tuple[Flag, str]] = (),
     resolved: Sequence[Flag] = (),
+    climbed: Sequence[tuple[Flag, int, Person]] = (),
 ) -> None:
     """Announce a batch of flag events (a scan's, or one person's move)."""
-    if raised or escalated or resolved:
-        flags_changed_signal.send(sender=Flag, raised=raised, escalated=escalated, resolved=resolved)
+    if raised or escalated or resolved or climbed:
+        flags_changed_signal.send(sender=Flag, raised=raised, escalated=escalated, resolved=resolved, climbed=climbed)
 
 
 def risk_level_changed(changes: Sequence[tuple[RiskAssessment, str | None]]) -> None:

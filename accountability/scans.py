@@ -25,6 +25,7 @@ from programs.models import Organization, Program
 from .choices import FlagKind, ScanStatus
 from .detectors import DETECTORS
 from .detectors.common import scope_q
+from .escalation import flags_escalate
 from .flags import SyncResult, flags_sync
 from .locks import ScanLocked, organization_scan_lock
 from .models import ScanRun
@@ -181,11 +182,12 @@ def scan_organization(
 ) -> ScanRun:
     """Run the full governance scan of `organization` on `as_of`, synchronously.
 
-    Detectors → flags_sync of their kinds → assess_risk → flags_sync of `early_bail_risk`,
-    all in one transaction (a scan killed half-way, or one that raises, leaves nothing
-    behind: no flag is resolved; its emails and webhook deliveries are outbox rows of the
-    same transaction, sent after commit). Records the ScanRun (created if not given):
-    status, started/finished times, raised/refreshed/resolved counts and errors.
+    Detectors → flags_sync of their kinds → assess_risk → flags_sync of `early_bail_risk`
+    → the escalation ladder (`flags_escalate`), all in one transaction (a scan killed
+    half-way, or one that raises, leaves nothing behind: no flag is resolved; its emails
+    and webhook deliveries are outbox rows of the same transaction, sent after commit).
+    Records the ScanRun (created if not given): status, started/finished times,
+    raised/refreshed/resolved counts and errors.
 
     A failure computing one program never stops the others: a detector or the risk of one
     program that fails is recorded in `errors` (where, kind, program id, message) and that
@@ -228,6 +230,10 @@ def scan_organization(
         try:
             with transaction.atomic():
                 result, assessments = _scan(organization, as_of, program_ids, scan_run, errors, timings)
+                # Last, on the flags as this scan left them: the ladder climbs for the same as_of.
+                with _timed(timings, "escalation"):
+                    climbs = flags_escalate(organization=organization, as_of=as_of, program_ids=program_ids)
+                result.climbed_ids = [climb.flag.pk for climb in climbs]
                 _finish(scan_run, result=result, errors=errors)
                 committing = time.perf_counter()
             # The commit runs the after-commit callbacks that queue the outbox's sends.

@@ -328,3 +328,7 @@ LOGGING = {
         "celery.app.trace": {"level": "INFO" if REDIS_URL else "WARNING"},
     },
 }
+
+# The escalation ladder (SPEC §4): days open after which an unacknowledged high or critical
+# flag climbs to the owner's manager, the sponsor, the board contact.
+CXGOV_ESCALATION_DAYS = tuple(env.list("CXGOV_ESCALATION_DAYS", cast=int, default=[7, 14, 21]))

@@ -17,6 +17,7 @@ from django.db.models.functions import RowNumber
 from django.utils.safestring import SafeString
 
 from accountability.choices import SessionStatus
+from accountability.escalation import LADDER_RELATED, LADDER_ROLES, escalated_to
 from accountability.filtersets import FlagFilterSet
 from accountability.models import Attendance, Flag, Forum, ForumSession
 from accountability.selectors import (
@@ -138,6 +139,16 @@ class FlagRow(FlagLine):
     subject_type: str = ""
     subject_id: int = 0
     evidence_html: SafeString = SafeString("")
+    # "escalated to the sponsor, Ann Lee, on 12 Nov 2026" when the ladder had climbed by the page's date.
+    escalation: str = ""
+
+
+def _escalation_line(flag: Flag, as_of: dt.date) -> str:
+    if not flag.escalation_level or flag.escalated_at is None or local_date(flag.escalated_at) > as_of:
+        return ""
+    person = escalated_to(flag)
+    who = f"{LADDER_ROLES[flag.escalation_level]}, {person.name}" if person else LADDER_ROLES[flag.escalation_level]
+    return f"escalated to {who}, on {local_date(flag.escalated_at):%-d %b %Y}"
 
 
 @dataclass
@@ -316,8 +327,9 @@ def _flags(program: Program, as_of: dt.date, filters: Mapping | None) -> tuple[l
             subject_type=f.subject_type,
             subject_id=f.subject_id,
             evidence_html=render_evidence(f.evidence),
+            escalation=_escalation_line(f, as_of),
         )
-        for f in flags.select_related("owner")
+        for f in flags.select_related("owner", *LADDER_RELATED)
     ], valid
 
 
@@ -445,9 +457,14 @@ def flag_detail(*, organization_ids: Iterable[int] | None, flag_id: int, as_of: 
     resolved or dismissed as on that day) and `age_days` counted to `as_of`. One query.
 
     Raises Flag.DoesNotExist outside `organization_ids`."""
-    flags = Flag.objects.select_related("owner", "program", "organization", "resolved_by", "acknowledged_by")
+    flags = Flag.objects.select_related(
+        "owner", "program", "organization", "resolved_by", "acknowledged_by", *LADDER_RELATED
+    )
     if organization_ids is not None:
         flags = flags.for_organizations(list(organization_ids))
     flag = flags.with_status_on(as_of).get(pk=flag_id)
     flag.age_days = flag_age_days(flag.first_detected_on, as_of)
+    # Who the ladder reached ("Escalated to the board contact, Jane Doe, on 12 Nov 2026").
+    flag.escalation_role = LADDER_ROLES.get(flag.escalation_level, "")
+    flag.escalated_to = escalated_to(flag)
     return flag, render_evidence(flag.evidence)

@@ -3,6 +3,7 @@ from django.db import models
 
 class WebhookEvent(models.TextChoices):
     FLAG_RAISED = "flag.raised", "flag.raised"
+    FLAG_ESCALATED = "flag.escalated", "flag.escalated"
     FLAG_RESOLVED = "flag.resolved", "flag.resolved"
     RISK_LEVEL_CHANGED = "risk.level_changed", "risk.level_changed"
 

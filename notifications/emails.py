@@ -21,6 +21,7 @@ from django.db.models import Case, Count, IntegerField, Q, Value, When
 from django.urls import reverse
 
 from accountability.choices import LIVE_FLAG_STATUSES, SEVERITY_RANK, FlagStatus, SessionStatus, Severity
+from accountability.escalation import LADDER_ROLES
 from accountability.models import Flag, ForumSession, RiskAssessment
 from programs.choices import Role
 from programs.models import Membership, Program
@@ -78,6 +79,38 @@ def write_flag_alerts(alerts: Sequence[tuple[Flag, str | None]]) -> list[int]:
     in the current transaction; sent after commit. A fixed number of queries for the
     batch. Safe to re-run: at most one email per (flag, severity, person)."""
     return write(email for flag, previous in alerts if (email := flag_alert(flag, previous)))
+
+
+def escalation_alert(flag: Flag, previous_level: int, person) -> Email | None:
+    """The email telling the person at a flag's new ladder level that nobody has acted on
+    it; once per flag, level and person (key `flag:<id>:level:<n>`). The flag comes with
+    `owner` and `program` loaded (no query here); None for a flag no longer open."""
+    if flag.status != FlagStatus.OPEN:
+        return None
+    context = {
+        "flag": flag,
+        "person": person,
+        "role": LADDER_ROLES.get(flag.escalation_level, ""),
+        "severity": Severity(flag.severity).label,
+        "program": flag.program,
+        "days": (flag.last_detected_on - flag.first_detected_on).days,
+        "url": dashboard_url(flag.program_id, flag.id),
+    }
+    return Email(
+        organization_id=flag.organization_id,
+        key=f"flag:{flag.id}:level:{flag.escalation_level}",
+        subject=f"[cxgov] Escalated to you: {flag.title}",
+        recipients=recipients_of(person) if person.active else [],
+        template="escalated",
+        context=context,
+        flag_id=flag.id,
+    )
+
+
+def write_escalation_alerts(climbs: Sequence[tuple[Flag, int, object]]) -> list[int]:
+    """Write the emails of a batch of ladder climbs (flag, previous level, person told) to
+    the outbox, in the current transaction. Two queries for the batch; never twice."""
+    return write(email for flag, previous, person in climbs if (email := escalation_alert(flag, previous, person)))
 
 
 # --- Weekly digest ----------------------------------------------------------------------

@@ -38,8 +38,9 @@ test: install-dev test-tools
 test-tools:
 	@if command -v npm >/dev/null 2>&1; then \
 		npm ci --prefix tests/oidc --no-audit --no-fund --loglevel=error; \
+		npm ci --prefix tests/cards --no-audit --no-fund --loglevel=error; \
 	else \
-		echo "npm not found: the OpenID sign-in tests (tests/oidc) will be skipped"; \
+		echo "npm not found: the OpenID sign-in tests (tests/oidc) and the Teams card checks (tests/cards) will be skipped"; \
 	fi
 
 lint: install-dev

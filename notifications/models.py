@@ -8,14 +8,22 @@ from accountability.models import Flag
 from programs.history import tracked
 from programs.models import Organization, scoped_queryset
 
-from .choices import DeliveryStatus, NotificationStatus
+from .choices import DeliveryStatus, NotificationStatus, WebhookFormat
 
 
 class Webhook(models.Model):
     organization = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="webhooks")
     url = models.URLField(max_length=500)
     secret = models.CharField(max_length=200)
-    events = models.JSONField(default=list, help_text="Any of flag.raised, flag.resolved, risk.level_changed.")
+    events = models.JSONField(
+        default=list, help_text="Any of flag.raised, flag.escalated, flag.resolved, risk.level_changed."
+    )
+    format = models.CharField(
+        max_length=10,
+        choices=WebhookFormat.choices,
+        default=WebhookFormat.CXGOV,
+        help_text="The body sent: cxgov's signed JSON, a Slack message or a Microsoft Teams card.",
+    )
     active = models.BooleanField(default=True)
     consecutive_failures = models.PositiveIntegerField(default=0)
     disabled_reason = models.TextField(blank=True)

@@ -17,6 +17,8 @@ back, rather than letting it commit without its messages.
   told, `accountability.escalation`).
 - `risk_level_changed(changes)`: (assessment, previous level) pairs whose risk level
   differs from the program's previous assessment.
+- `nudges_found(nudges, as_of)`: the nudges a scan found due (`accountability.nudges`);
+  the receiver writes each once, grouped into one email per person and day.
 """
 
 from collections.abc import Sequence
@@ -29,6 +31,7 @@ from .models import Flag, RiskAssessment
 
 flags_changed_signal = Signal()
 risk_level_changed_signal = Signal()
+nudges_found_signal = Signal()
 
 
 def flags_changed(
@@ -47,3 +50,9 @@ def risk_level_changed(changes: Sequence[tuple[RiskAssessment, str | None]]) -> 
     """Announce programs whose early-bail risk level moved."""
     if changes:
         risk_level_changed_signal.send(sender=RiskAssessment, changes=changes)
+
+
+def nudges_found(nudges: Sequence, *, as_of) -> None:
+    """Announce the nudges a scan found due on `as_of` (`accountability.nudges.Nudge`)."""
+    if nudges:
+        nudges_found_signal.send(sender=Flag, nudges=nudges, as_of=as_of)

@@ -27,6 +27,7 @@ from accountability.models import Flag, RiskAssessment
 from programs.models import Person
 
 from . import deliveries, emails, webhooks
+from . import nudges as nudge_emails
 from .choices import WebhookEvent
 
 
@@ -111,3 +112,8 @@ def on_risk_level_changed(sender, *, changes: Sequence[tuple[RiskAssessment, str
         ],
         hooks,
     )
+
+
+def on_nudges_found(sender, *, nudges: Sequence, as_of, **kwargs) -> None:
+    """Write the day's grouped nudge emails (each nudge told once: `notifications.nudges`)."""
+    nudge_emails.write_nudges(nudges, as_of)

@@ -133,15 +133,16 @@ def detect_metric_not_cascaded(
     return findings
 
 
-def detect_metric_stale(
-    *, organization: Organization, as_of: dt.date, program_ids: Collection[int] | None = None
-) -> list[Finding]:
-    """Active metrics whose latest measurement is more than 2 cadence periods old.
+def stale_due_on(anchor: dt.date, cadence: str, periods: int = STALE_LOW_PERIODS) -> dt.date:
+    """The last day a metric measured last for `anchor` (its latest period_end, or its
+    creation day) is not stale: its next measurement is due by then (`metric_stale` fires
+    the day after, at low; with `periods=STALE_MEDIUM_PERIODS`, at medium)."""
+    return anchor + dt.timedelta(days=periods * CADENCE_DAYS[cadence])
 
-    Anchor = the latest period_end on or before as_of, or the metric's creation date
-    while it has none. (as_of - anchor) > 2 × cadence days → low; > 4 × → medium
-    (weekly 7, monthly 30, quarterly 91 days). One query; read-only.
-    """
+
+def stale_rows(organization: Organization, as_of: dt.date, program_ids: Collection[int] | None) -> list[dict]:
+    """Active metrics in scope with their latest period_end on or before as_of and creation
+    day (what `metric_stale` and its nudges count from). One query."""
     latest = (
         Measurement.objects.filter(metric_id=OuterRef("pk"), period_end__lte=as_of)
         .order_by("-period_end")
@@ -164,15 +165,30 @@ def detect_metric_stale(
             "latest_period_end",
         )
     )
-    findings = []
+    rows = list(rows)
     for row in rows:
+        row["anchor"] = row["latest_period_end"] or row["created_on"]
+    return rows
+
+
+def detect_metric_stale(
+    *, organization: Organization, as_of: dt.date, program_ids: Collection[int] | None = None
+) -> list[Finding]:
+    """Active metrics whose latest measurement is more than 2 cadence periods old.
+
+    Anchor = the latest period_end on or before as_of, or the metric's creation date
+    while it has none. (as_of - anchor) > 2 × cadence days → low; > 4 × → medium
+    (weekly 7, monthly 30, quarterly 91 days; `stale_due_on`). One query; read-only.
+    """
+    findings = []
+    for row in stale_rows(organization, as_of, program_ids):
         cadence_days = CADENCE_DAYS[row["reporting_cadence"]]
         created_on = row["created_on"]
-        anchor = row["latest_period_end"] or created_on
+        anchor = row["anchor"]
         days = days_between(anchor, as_of)
-        if days > STALE_MEDIUM_PERIODS * cadence_days:
+        if as_of > stale_due_on(anchor, row["reporting_cadence"], STALE_MEDIUM_PERIODS):
             severity = Severity.MEDIUM
-        elif days > STALE_LOW_PERIODS * cadence_days:
+        elif as_of > stale_due_on(anchor, row["reporting_cadence"]):
             severity = Severity.LOW
         else:
             continue

@@ -17,8 +17,10 @@ back, rather than letting it commit without its messages.
   told, `accountability.escalation`).
 - `risk_level_changed(changes)`: (assessment, previous level) pairs whose risk level
   differs from the program's previous assessment.
-- `nudges_found(nudges, as_of)`: the nudges a scan found due (`accountability.nudges`);
-  the receiver writes each once, grouped into one email per person and day.
+- `nudges_found(organization_id, nudges, as_of)`: sent at the end of every scan, with the
+  nudges it found due (`accountability.nudges`, maybe none); the receiver writes each
+  person's one email of the day (new nudges, and the day's low and medium flags for those
+  who chose a daily digest).
 """
 
 from collections.abc import Sequence
@@ -52,7 +54,6 @@ def risk_level_changed(changes: Sequence[tuple[RiskAssessment, str | None]]) -> 
         risk_level_changed_signal.send(sender=RiskAssessment, changes=changes)
 
 
-def nudges_found(nudges: Sequence, *, as_of) -> None:
-    """Announce the nudges a scan found due on `as_of` (`accountability.nudges.Nudge`)."""
-    if nudges:
-        nudges_found_signal.send(sender=Flag, nudges=nudges, as_of=as_of)
+def nudges_found(organization_id: int, nudges: Sequence, *, as_of) -> None:
+    """Announce the end of a scan for `as_of` with the nudges it found due (`accountability.nudges.Nudge`)."""
+    nudges_found_signal.send(sender=Flag, organization_id=organization_id, nudges=nudges, as_of=as_of)

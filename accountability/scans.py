@@ -180,9 +180,8 @@ def _nudge(organization, as_of, program_ids, errors: list[dict]) -> None:
     recorded and costs only the nudges: the flags of the scan stand."""
     try:
         with transaction.atomic():
-            events.nudges_found(
-                nudges_due(organization=organization, as_of=as_of, program_ids=program_ids), as_of=as_of
-            )
+            nudges = nudges_due(organization=organization, as_of=as_of, program_ids=program_ids)
+            events.nudges_found(organization.pk, nudges, as_of=as_of)
     except SoftTimeLimitExceeded:
         raise
     except Exception as exc:

@@ -23,7 +23,7 @@ from django.urls import reverse
 from accountability.choices import LIVE_FLAG_STATUSES, SEVERITY_RANK, FlagStatus, SessionStatus, Severity
 from accountability.escalation import LADDER_ROLES
 from accountability.models import Flag, ForumSession, RiskAssessment
-from programs.choices import Role
+from programs.choices import AlertPreference, Role
 from programs.models import Membership, Program
 
 from .mail import Email, Recipient, recipients_of, write
@@ -42,18 +42,35 @@ def pretty_json(value) -> str:
 
 
 def should_email(severity: str, previous_severity: str | None = None) -> bool:
-    """High or critical, and (for an escalation) higher than before."""
+    """High or critical, and (for an escalation) higher than before: emailed to everyone."""
     if severity not in EMAILED_SEVERITIES:
         return False
     return previous_severity is None or SEVERITY_RANK[severity] > SEVERITY_RANK.get(previous_severity, 0)
 
 
+def may_email(severity: str, previous_severity: str | None = None) -> bool:
+    """Whether a raised (or severity-raised) flag may email anybody: high and critical
+    always; low and medium those who chose instant emails (`Person.low_medium_emails`)."""
+    return previous_severity is None or SEVERITY_RANK[severity] > SEVERITY_RANK.get(previous_severity, 0)
+
+
+def alert_recipients(flag: Flag) -> list:
+    """The owner and the champion; for a low or medium flag only those who chose an email for each."""
+    people = [flag.owner, flag.program.customer_champion]
+    if flag.severity not in EMAILED_SEVERITIES:
+        people = [p for p in people if p is not None and p.low_medium_emails == AlertPreference.INSTANT]
+    return recipients_of(*people)
+
+
 def flag_alert(flag: Flag, previous_severity: str | None = None) -> Email | None:
     """The email telling the flag's owner and the program's champion that the flag was
     raised (or escalated, from `previous_severity`) to its severity; None for a flag no
-    longer live or below high. The flag comes with `owner` and
-    `program__customer_champion` loaded (no query here)."""
-    if not should_email(flag.severity, previous_severity) or flag.status not in LIVE_FLAG_STATUSES:
+    longer live. Below high, only to those who chose an email for each. The flag comes
+    with `owner` and `program__customer_champion` loaded (no query here)."""
+    if not may_email(flag.severity, previous_severity) or flag.status not in LIVE_FLAG_STATUSES:
+        return None
+    recipients = alert_recipients(flag)
+    if not recipients:
         return None
     context = {
         "flag": flag,
@@ -67,7 +84,7 @@ def flag_alert(flag: Flag, previous_severity: str | None = None) -> Email | None
         organization_id=flag.organization_id,
         key=f"flag:{flag.id}:severity:{flag.severity}",
         subject=f"[cxgov] {flag.severity.upper()}: {flag.title}",
-        recipients=recipients_of(flag.owner, flag.program.customer_champion),
+        recipients=recipients,
         template="flag",
         context=context,
         flag_id=flag.id,

@@ -59,7 +59,8 @@ def on_flags_changed(
     alerts = [
         (flag, previous)
         for flag, event, previous in changes
-        if event == WebhookEvent.FLAG_RAISED and emails.should_email(flag.severity, previous)
+        # Low and medium too: flag_alert keeps them to people who chose an email for each.
+        if event == WebhookEvent.FLAG_RAISED and emails.may_email(flag.severity, previous)
     ]
     if not heard and not alerts:
         return
@@ -114,6 +115,7 @@ def on_risk_level_changed(sender, *, changes: Sequence[tuple[RiskAssessment, str
     )
 
 
-def on_nudges_found(sender, *, nudges: Sequence, as_of, **kwargs) -> None:
-    """Write the day's grouped nudge emails (each nudge told once: `notifications.nudges`)."""
-    nudge_emails.write_nudges(nudges, as_of)
+def on_nudges_found(sender, *, organization_id: int, nudges: Sequence, as_of, **kwargs) -> None:
+    """Write each person's email of the day: new nudges (each told once) and, for those who
+    chose a daily digest, the day's low and medium flags (`notifications.nudges`)."""
+    nudge_emails.write_daily(organization_id, nudges, as_of)

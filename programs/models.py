@@ -11,6 +11,7 @@ from . import readiness
 from .choices import (
     COMMITMENT_QUESTIONS,
     SCANNED_STATUSES,
+    AlertPreference,
     InitiativeStatus,
     ProgramStatus,
     Rag,
@@ -145,6 +146,9 @@ class Person(models.Model):
     active = models.BooleanField(default=True)
     user = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="people"
+    )
+    low_medium_emails = models.CharField(
+        max_length=10, choices=AlertPreference.choices, default=AlertPreference.NONE, help_text=AlertPreference.__doc__
     )
 
     history = tracked()

@@ -63,7 +63,18 @@ class PersonSerializer(OrgLevelSerializer):
 
     class Meta:
         model = Person
-        fields = ["id", "organization", "name", "email", "title", "is_officer", "reports_to", "active", "user"]
+        fields = [
+            "id",
+            "organization",
+            "name",
+            "email",
+            "title",
+            "is_officer",
+            "reports_to",
+            "active",
+            "user",
+            "low_medium_emails",
+        ]
         read_only_fields = ["user"]
         validators = []
 

@@ -211,3 +211,20 @@ def test_the_dashboard_says_who_the_ladder_reached_and_when(client, executive_us
     # Before the climb, the program page (as of that day) does not show it yet.
     earlier = client.get(f"/dashboard/programs/{ladder['program'].pk}/?as_of=2026-11-11").content.decode()
     assert "escalated to the board contact" not in earlier
+
+
+def test_the_api_shows_the_level_and_when(organization, ladder):
+    from rest_framework.test import APIClient
+
+    from programs.services import api_key_create
+
+    flag = make_flag(ladder["program"], ladder["owner"])
+    escalate(organization, 14)
+    flag.refresh_from_db()
+    _, raw = api_key_create(organization=organization, name="reader", role="executive")
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION=f"Bearer {raw}")
+    detail = client.get(f"/api/v1/flags/{flag.pk}/").json()
+    listed = client.get("/api/v1/flags/").json()["results"][0]
+    assert detail["escalation_level"] == listed["escalation_level"] == 2
+    assert detail["escalated_at"] == listed["escalated_at"] is not None

@@ -147,3 +147,20 @@ def test_the_scan_sends_one_grouped_email_a_day_and_never_twice(organization, pr
     scan_organization(organization=organization, as_of=days(1))  # the next day: the same two, still due
     assert Notification.objects.filter(recipient=owner.email).count() == 1
     assert Nudge.objects.filter(person=owner).count() == 2
+
+
+def test_writing_the_days_emails_is_a_fixed_number_of_queries(organization, program, django_assert_max_num_queries):
+    from notifications.nudges import write_daily
+
+    for _ in range(5):
+        owner = PersonFactory(organization=organization)
+        ActionItemFactory(program=program, owner=owner, due_on=days(1))
+        ActionItemFactory(program=program, owner=owner, due_on=days(2))
+    found = nudges_due(organization=organization, as_of=days(0))
+    assert len(found) == 10
+    # digest flags, nudges told, today's emails, people, the email insert and ids, the nudge insert
+    with django_assert_max_num_queries(7):
+        queued = write_daily(organization.pk, found, days(0))
+    assert len(queued) == 5 and Nudge.objects.count() == 10
+    with django_assert_max_num_queries(2):
+        assert write_daily(organization.pk, found, days(0)) == []

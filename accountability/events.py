@@ -1,11 +1,11 @@
 """The events the flag lifecycle and the risk assessment announce.
 
 `accountability` may not import `notifications` (it sits above it, SPEC section 1), so
-the domain announces what happened through these two signals and `notifications`
+the domain announces what happened through these three signals and `notifications`
 subscribes to them when its app is ready (`notifications/receivers.py`). They are the
 only signals of the project: they carry facts, not business flow.
 
-Both are sent inside the transaction of the change, with the flags or assessments
+All are sent inside the transaction of the change, with the flags or assessments
 concerned: what a receiver writes (the outbox rows of the emails and webhook deliveries
 the change calls for) commits with the change or rolls back with it, and anything it
 sends goes through tasks it queues on commit. A receiver that raises rolls the change

@@ -39,8 +39,9 @@ test-tools:
 	@if command -v npm >/dev/null 2>&1; then \
 		npm ci --prefix tests/oidc --no-audit --no-fund --loglevel=error; \
 		npm ci --prefix tests/axe --no-audit --no-fund --loglevel=error; \
+		npm ci --prefix tests/cards --no-audit --no-fund --loglevel=error; \
 	else \
-		echo "npm not found: the OpenID sign-in tests (tests/oidc) and axe-core checks (tests/axe) will be skipped"; \
+		echo "npm not found: the OpenID sign-in tests (tests/oidc), axe-core checks (tests/axe) and Teams card checks (tests/cards) will be skipped"; \
 	fi
 
 lint: install-dev

@@ -54,6 +54,8 @@ class SyncResult:
     refreshed_ids: list[int] = field(default_factory=list)
     resolved_ids: list[int] = field(default_factory=list)
     escalated_ids: list[int] = field(default_factory=list)
+    # Flags moved up the escalation ladder (`accountability.escalation`), by the scan.
+    climbed_ids: list[int] = field(default_factory=list)
     # Findings not raised because a dismissed flag with the same evidence stands.
     suppressed: int = 0
 
@@ -75,6 +77,7 @@ class SyncResult:
             refreshed_ids=self.refreshed_ids + other.refreshed_ids,
             resolved_ids=self.resolved_ids + other.resolved_ids,
             escalated_ids=self.escalated_ids + other.escalated_ids,
+            climbed_ids=self.climbed_ids + other.climbed_ids,
             suppressed=self.suppressed + other.suppressed,
         )
 

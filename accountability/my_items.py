@@ -10,7 +10,7 @@ list reuses the rule that already exists elsewhere, never a copy of it:
   `stall_severity` it anticipates);
 - sessions of forums they chair, held or due in the last 90 days, with no attendance
   recorded (meeting mode records them).
-Upcoming nudges are a hook (`upcoming_nudges`) for the nudges work to fill.
+Upcoming nudges come from `accountability.nudges` (`upcoming_nudges`).
 
 A person is one Person row per organization: `people_of(user)` finds them (for an API
 key, the people of the key's creator in the key's organization). Six queries whatever
@@ -26,9 +26,11 @@ from django.db.models import Count, Q
 from metrics.freshness import metric_freshness
 from programs.dates import end_of, window_start
 from programs.models import Person, Program
+from programs.money import format_day
 
 from .choices import SEVERITY_RANK, ActionStatus, SessionStatus
 from .models import ActionItem, Flag, ForumSession
+from .nudges import nudges_due
 from .selectors import FORUM_WINDOW_DAYS, flag_age_days, in_flight_initiatives, update_due
 
 
@@ -56,19 +58,38 @@ def people_of(user) -> list[Person]:
     if api_key is not None:
         if api_key.created_by_id is None:
             return []
-        return list(Person.objects.filter(user_id=api_key.created_by_id, organization_id=api_key.organization_id))
+        return list(
+            Person.objects.filter(
+                user_id=api_key.created_by_id, organization_id=api_key.organization_id
+            ).select_related("organization")
+        )
     if not getattr(user, "is_authenticated", False):
         return []
-    people = Person.objects.filter(user=user)
+    people = Person.objects.filter(user=user).select_related("organization")
     if not user.is_superuser:
         people = people.filter(organization__memberships__user=user)
     return list(people.distinct())
 
 
 def upcoming_nudges(people: Sequence[Person], as_of: dt.date) -> list[dict]:
-    """HOOK for the nudges work: the nudges these people will receive soon (each a dict the
-    template's "upcoming nudges" block and the API's `nudges` list show). None yet."""
-    return []
+    """The nudges these people get on `as_of` (`accountability.nudges`, the rules asked how
+    many days until they fire), as the template's block and the API's `nudges` list show
+    them: one `nudges_due` per organization, whatever the number of people."""
+    mine = {p.pk for p in people if p.active and p.email}
+    organizations = {p.organization_id: p.organization for p in people if p.pk in mine}
+    due = [
+        n for org in organizations.values() for n in nudges_due(organization=org, as_of=as_of) if n.person_id in mine
+    ]
+    return [
+        {
+            "kind": n.kind,
+            "subject": n.subject,
+            "due_on": n.due_on,
+            "url": n.url,
+            "text": f"{n.ask} by {format_day(n.due_on)}.",
+        }
+        for n in sorted(due, key=lambda n: (n.due_on, n.subject))
+    ]
 
 
 def my_items(*, people: Sequence[Person], as_of: dt.date) -> MyItems:

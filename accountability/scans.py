@@ -22,12 +22,15 @@ from programs.actors import Actor
 from programs.dates import check_scan_as_of
 from programs.models import Organization, Program
 
+from . import events
 from .choices import FlagKind, ScanStatus
 from .detectors import DETECTORS
 from .detectors.common import scope_q
+from .escalation import flags_escalate
 from .flags import SyncResult, flags_sync
 from .locks import ScanLocked, organization_scan_lock
 from .models import ScanRun
+from .nudges import nudges_due
 from .risk import assess_risk, early_bail_findings
 
 logger = logging.getLogger(__name__)
@@ -172,6 +175,20 @@ def _scan(organization, as_of, program_ids, scan_run, errors: list[dict], timing
     return result, assessments
 
 
+def _nudge(organization, as_of, program_ids, errors: list[dict]) -> None:
+    """Nudges before flags, from the same rules for the same as_of. A failure here is
+    recorded and costs only the nudges: the flags of the scan stand."""
+    try:
+        with transaction.atomic():
+            nudges = nudges_due(organization=organization, as_of=as_of, program_ids=program_ids)
+            events.nudges_found(organization.pk, nudges, as_of=as_of)
+    except SoftTimeLimitExceeded:
+        raise
+    except Exception as exc:
+        logger.exception("nudges failed for organization %s", organization.pk)
+        errors.append(_error("nudges", exc))
+
+
 def scan_organization(
     *,
     organization: Organization,
@@ -181,11 +198,12 @@ def scan_organization(
 ) -> ScanRun:
     """Run the full governance scan of `organization` on `as_of`, synchronously.
 
-    Detectors → flags_sync of their kinds → assess_risk → flags_sync of `early_bail_risk`,
-    all in one transaction (a scan killed half-way, or one that raises, leaves nothing
-    behind: no flag is resolved; its emails and webhook deliveries are outbox rows of the
-    same transaction, sent after commit). Records the ScanRun (created if not given):
-    status, started/finished times, raised/refreshed/resolved counts and errors.
+    Detectors → flags_sync of their kinds → assess_risk → flags_sync of `early_bail_risk`
+    → the escalation ladder (`flags_escalate`) → the nudges due, all in one transaction (a scan killed
+    half-way, or one that raises, leaves nothing behind: no flag is resolved; its emails
+    and webhook deliveries are outbox rows of the same transaction, sent after commit).
+    Records the ScanRun (created if not given): status, started/finished times,
+    raised/refreshed/resolved counts and errors.
 
     A failure computing one program never stops the others: a detector or the risk of one
     program that fails is recorded in `errors` (where, kind, program id, message) and that
@@ -228,6 +246,12 @@ def scan_organization(
         try:
             with transaction.atomic():
                 result, assessments = _scan(organization, as_of, program_ids, scan_run, errors, timings)
+                # Last, on the flags as this scan left them: the ladder climbs for the same as_of.
+                with _timed(timings, "escalation"):
+                    climbs = flags_escalate(organization=organization, as_of=as_of, program_ids=program_ids)
+                result.climbed_ids = [climb.flag.pk for climb in climbs]
+                with _timed(timings, "nudges"):
+                    _nudge(organization, as_of, program_ids, errors)
                 _finish(scan_run, result=result, errors=errors)
                 committing = time.perf_counter()
             # The commit runs the after-commit callbacks that queue the outbox's sends.

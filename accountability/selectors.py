@@ -346,14 +346,19 @@ def risk_history(
 # --- Initiatives in flight and their stall -----------------------------------------------
 
 
+def stall_due_on(last_activity_on: dt.date, stall_after_days: int) -> dt.date:
+    """The last day an initiative last active on `last_activity_on` is not stalled: a progress
+    update is due by then (`initiative_stalled` fires the day after; the nudges count to it)."""
+    return last_activity_on + dt.timedelta(days=stall_after_days)
+
+
 def stall_severity(last_activity_on: dt.date | None, stall_after_days: int, as_of: dt.date) -> str | None:
     """initiative_stalled's rule: silent longer than stall_after_days → medium, longer than 2× → high."""
     if last_activity_on is None:
         return None
-    days = (as_of - last_activity_on).days
-    if days > 2 * stall_after_days:
+    if as_of > stall_due_on(last_activity_on, 2 * stall_after_days):
         return Severity.HIGH
-    if days > stall_after_days:
+    if as_of > stall_due_on(last_activity_on, stall_after_days):
         return Severity.MEDIUM
     return None
 

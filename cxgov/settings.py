@@ -353,3 +353,16 @@ CXGOV_API_SPREADSHEET_RENDERERS = [
 
 # Admin spreadsheet imports (docs/spreadsheets.md): uploads over this size are refused (413).
 CXGOV_IMPORT_MAX_BYTES = env.int("CXGOV_IMPORT_MAX_BYTES", default=10 * 1024 * 1024)
+
+# The escalation ladder (SPEC §4): days open after which an unacknowledged high or critical
+# flag climbs to the owner's manager, the sponsor, the board contact.
+CXGOV_ESCALATION_DAYS = tuple(env.list("CXGOV_ESCALATION_DAYS", cast=int, default=[7, 14, 21]))
+
+# Nudges before flags (SPEC §4): how many days ahead each rule warns the person who must act.
+CXGOV_NUDGE_LEAD_DAYS = {
+    "metric_stale": 5,
+    "initiative_stalled": 7,
+    "action_due": 3,
+    "forum_lapsed": 14,
+    "attendance_missing": 2,
+} | env.json("CXGOV_NUDGE_LEAD_DAYS", default={})

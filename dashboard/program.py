@@ -17,6 +17,7 @@ from django.db.models.functions import RowNumber
 from django.utils.safestring import SafeString
 
 from accountability.choices import LIVE_FLAG_STATUSES, SessionStatus
+from accountability.escalation import LADDER_RELATED, LADDER_ROLES, escalated_to
 from accountability.evidence import EvidenceText, evidence_text
 from accountability.filtersets import FlagFilterSet
 from accountability.models import Attendance, Flag, Forum, ForumSession
@@ -35,13 +36,11 @@ from metrics.health import expected_value
 from metrics.selectors import (
     MetricOnDate,
     build_tree,
-    deadline_later,
     measurements_until,
     metrics_on,
-    parse_date,
     parse_decimal,
+    revision_loosened,
     revisions_until,
-    target_easier,
 )
 from programs.actors import actor_label
 from programs.choices import InitiativeStatus
@@ -67,6 +66,21 @@ class Revision:
     loosened: bool
     approved: bool
     unit: str = ""
+
+    @classmethod
+    def from_row(cls, row: dict, metric) -> "Revision":
+        """A `revisions_until` row of `metric` (a MetricOnDate): loosened is judged by the
+        direction in force on the page's date."""
+        return cls(
+            field=row["field"],
+            old_value=row["old_value"],
+            new_value=row["new_value"],
+            reason=row["reason"],
+            changed_on=local_date(row["changed_at"]),
+            loosened=revision_loosened(row["field"], row["old_value"], row["new_value"], metric.direction),
+            approved=row["approved_in_id"] is not None,
+            unit=metric.unit,
+        )
 
     @property
     def change_text(self) -> str:
@@ -124,10 +138,20 @@ class FlagRow(FlagLine):
     evidence: dict | list | None = None
     sentences: list[str] = field(default_factory=list)
     owner_id: int | None = None
+    # "escalated to the sponsor, Ann Lee, on 12 Nov 2026" when the ladder had climbed by the page's date.
+    escalation: str = ""
 
     @property
     def is_live(self) -> bool:
         return self.status in LIVE_FLAG_STATUSES
+
+
+def _escalation_line(flag: Flag, as_of: dt.date) -> str:
+    if not flag.escalation_level or flag.escalated_at is None or local_date(flag.escalated_at) > as_of:
+        return ""
+    person = escalated_to(flag)
+    who = f"{LADDER_ROLES[flag.escalation_level]}, {person.name}" if person else LADDER_ROLES[flag.escalation_level]
+    return f"escalated to {who}, on {format_day(flag.escalated_at)}"
 
 
 @dataclass
@@ -212,13 +236,6 @@ class ProgramDetail:
         return sum(1 for s in self.stages if s.budget is None)
 
 
-def _loosened(field_name: str, old: str | None, new: str | None, direction: str) -> bool:
-    """A target made easier by direction, or a deadline pushed later (the rules of `metrics.selectors`)."""
-    if field_name == "target":
-        return target_easier(direction, parse_decimal(old), parse_decimal(new))
-    return deadline_later(parse_date(old), parse_date(new))
-
-
 def _metric_tree(program: Program, as_of: dt.date) -> tuple[list[MetricNode], int]:
     """The cascade as it stood on `as_of` (values, targets in force, health, owners: the
     metrics' selectors), with each metric's values and target revisions up to that day.
@@ -234,20 +251,7 @@ def _metric_tree(program: Program, as_of: dt.date) -> tuple[list[MetricNode], in
             expected = expected_value(
                 baseline=m.baseline, baseline_on=m.baseline_on, target=m.target, target_on=m.target_on, on=as_of
             )
-        revs = [
-            Revision(
-                field=row["field"],
-                old_value=row["old_value"],
-                new_value=row["new_value"],
-                reason=row["reason"],
-                changed_on=local_date(row["changed_at"]),
-                # Judged by the direction in force on the page's date.
-                loosened=_loosened(row["field"], row["old_value"], row["new_value"], m.direction),
-                approved=row["approved_in_id"] is not None,
-                unit=m.unit,
-            )
-            for row in revisions.get(m.id, [])
-        ]
+        revs = [Revision.from_row(row, m) for row in revisions.get(m.id, [])]
         return MetricNode(
             metric=m,
             health=m.health,
@@ -307,8 +311,9 @@ def _flags(program: Program, as_of: dt.date, filters: Mapping | None) -> tuple[l
             subject_id=f.subject_id,
             evidence=f.evidence,
             owner_id=f.owner_id,
+            escalation=_escalation_line(f, as_of),
         )
-        for f in flags.select_related("owner")
+        for f in flags.select_related("owner", *LADDER_RELATED)
     ], valid
 
 
@@ -447,6 +452,7 @@ def flag_detail(*, organization_ids: Iterable[int] | None, flag_id: int, as_of: 
         "acknowledged_by",
         "acknowledged_by_key__created_by",
         "resolved_by_key__created_by",
+        *LADDER_RELATED,
     )
     if organization_ids is not None:
         flags = flags.for_organizations(list(organization_ids))
@@ -455,5 +461,8 @@ def flag_detail(*, organization_ids: Iterable[int] | None, flag_id: int, as_of: 
     # Who acted, by name (a person, or an API key and its creator): SPEC §2 "who acted".
     flag.acknowledged_label = actor_label(flag.acknowledged_by, flag.acknowledged_by_key)
     flag.resolved_label = actor_label(flag.resolved_by, flag.resolved_by_key)
+    # Who the ladder reached ("Escalated to the board contact, Jane Doe, on 12 Nov 2026").
+    flag.escalation_role = LADDER_ROLES.get(flag.escalation_level, "")
+    flag.escalated_to = escalated_to(flag)
     text = evidence_text(currency=flag.organization.currency, evidences=[flag.evidence])
     return flag, text.flag(flag.kind, flag.evidence)

@@ -8,6 +8,7 @@ from django.utils import timezone
 from .healthy import build_healthy
 from .paused import build_paused
 from .people import build_cast, build_demo_users
+from .reach import build_reach
 from .struggling import build_struggling
 
 
@@ -25,6 +26,7 @@ def build_demo(*, today=None, seed: int = 7, users: bool = True):
         build_healthy(cast, today, rng)
         build_struggling(cast, today, rng)
         build_paused(cast, today, rng)
+        build_reach(cast, today)
         if users:
             build_demo_users(cast)
     return cast.organization

@@ -5,7 +5,7 @@ Both read the metric's anchor: its latest measurement with `period_end` on or be
 reporting period has passed since the anchor (more than `cadence_days`: weekly 7,
 monthly 30, quarterly 91); it is **stale** (the `metric_stale` flag, SPEC §3) after more
 than 2 periods (low) and more than 4 (medium). The detector, My items and the API's
-`me/` all call `metric_freshness`.
+`me/` all call `metric_freshness`; the nudge before the flag asks `stale_due_on`.
 """
 
 import datetime as dt
@@ -27,6 +27,13 @@ def staleness(days: int, cadence_days: int) -> str | None:
     if days > STALE_LOW_PERIODS * cadence_days:
         return "low"
     return None
+
+
+def stale_due_on(anchor: dt.date, cadence: str, periods: int = STALE_LOW_PERIODS) -> dt.date:
+    """The last day a metric anchored on `anchor` is not stale: its next value is due by then
+    (`metric_stale` fires the day after, at low; with `periods=STALE_MEDIUM_PERIODS`, at
+    medium). The nudge asks this; `staleness` answers the same rule in days."""
+    return anchor + dt.timedelta(days=periods * CADENCE_DAYS[cadence])
 
 
 def metric_freshness(*, as_of: dt.date, where: Q | None = None, fields: tuple[str, ...] = ()) -> list[dict]:

@@ -107,6 +107,13 @@ def deadline_later(old: dt.date | None, new: dt.date | None) -> bool:
     return old is not None and (new is None or new > old)
 
 
+def revision_loosened(field_name: str, old: str | None, new: str | None, direction: str) -> bool:
+    """A stored target or target-date revision (text values) that asks for less."""
+    if field_name == "target":
+        return target_easier(direction, parse_decimal(old), parse_decimal(new))
+    return deadline_later(parse_date(old), parse_date(new))
+
+
 @dataclass(slots=True)
 class MetricOnDate:
     """One metric as it stood at the end of `as_of`."""

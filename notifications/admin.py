@@ -21,7 +21,7 @@ from programs.admin.scoping import is_superuser
 from programs.choices import Role
 from programs.scoping import organization_id_of
 
-from .choices import DeliveryStatus, WebhookEvent
+from .choices import DeliveryStatus, WebhookEvent, WebhookFormat
 from .deliveries import webhook_enable
 from .emails import pretty_json
 from .models import Notification, Webhook, WebhookAttempt, WebhookDelivery
@@ -43,9 +43,20 @@ class WebhookForm(ScopedModelForm):
         choices=WebhookEvent.choices, widget=forms.CheckboxSelectMultiple, help_text="Events sent to this URL."
     )
 
+    format = forms.ChoiceField(
+        choices=WebhookFormat.choices,
+        required=False,
+        initial=WebhookFormat.CXGOV,
+        help_text="The body sent: cxgov's signed JSON, a Slack message or a Microsoft Teams card (docs/webhooks.md).",
+    )
+
     class Meta:
         model = Webhook
-        fields = ("organization", "url", "secret", "events", "active")
+        fields = ("organization", "url", "format", "secret", "events", "active")
+
+    def clean_format(self) -> str:
+        # Left out (an older form, a script): what it was, or cxgov for a new webhook.
+        return self.cleaned_data.get("format") or self.instance.format or WebhookFormat.CXGOV
 
     def clean_url(self) -> str:
         url = self.cleaned_data["url"]
@@ -110,6 +121,7 @@ class WebhookAdmin(OfficeOnlyMixin, OrganizationScopedAdmin, admin.ModelAdmin):
     list_display = (
         "url",
         "organization",
+        "format",
         "active",
         "events_display",
         "consecutive_failures",
@@ -117,7 +129,7 @@ class WebhookAdmin(OfficeOnlyMixin, OrganizationScopedAdmin, admin.ModelAdmin):
         "failed_count",
         "created_at",
     )
-    list_filter = ("active", "organization")
+    list_filter = ("active", "format", "organization")
     list_select_related = ("organization",)
     search_fields = ("url", "disabled_reason")
     readonly_fields = ("consecutive_failures", "disabled_reason", "created_at")

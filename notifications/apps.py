@@ -16,3 +16,4 @@ class NotificationsConfig(AppConfig):
         events.risk_level_changed_signal.connect(
             receivers.on_risk_level_changed, dispatch_uid="notifications.risk_level_changed"
         )
+        events.nudges_found_signal.connect(receivers.on_nudges_found, dispatch_uid="notifications.nudges_found")

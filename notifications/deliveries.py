@@ -30,7 +30,7 @@ from django.utils import timezone
 
 from cxgov.queue import queue_task_on_commit
 
-from . import emails, outbox, webhooks
+from . import emails, formats, outbox, webhooks
 from .choices import DeliveryStatus
 from .models import Webhook, WebhookAttempt, WebhookDelivery
 from .outbox import Outcome
@@ -130,7 +130,7 @@ def deliver_once(delivery_id: int, *, now: dt.datetime | None = None) -> Outcome
         return Outcome("claimed")
 
     webhook = delivery.webhook
-    body = webhooks.encode(delivery.payload)
+    body = formats.body(webhook.format, delivery.payload)
     headers = webhooks.request_headers(
         secret=webhook.secret, body=body, event=delivery.event, event_id=str(delivery.event_id), attempt=attempt
     )

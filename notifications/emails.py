@@ -22,9 +22,10 @@ from django.db.models import Case, Count, IntegerField, Q, Value, When
 from django.urls import reverse
 
 from accountability.choices import LIVE_FLAG_STATUSES, SEVERITY_RANK, FlagStatus, SessionStatus, Severity
+from accountability.escalation import LADDER_ROLES
 from accountability.evidence import EvidenceText, evidence_text
 from accountability.models import Flag, ForumSession, RiskAssessment
-from programs.choices import Role
+from programs.choices import AlertPreference, Role
 from programs.models import Membership, Program
 
 from .mail import Email, Recipient, recipients_of, write
@@ -42,20 +43,30 @@ def pretty_json(value) -> str:
 # --- Flag alerts ------------------------------------------------------------------------
 
 
-def should_email(severity: str, previous_severity: str | None = None) -> bool:
-    """High or critical, and (for an escalation) higher than before."""
-    if severity not in EMAILED_SEVERITIES:
-        return False
+def may_email(severity: str, previous_severity: str | None = None) -> bool:
+    """Whether a raised (or severity-raised) flag may email anybody: high and critical
+    always; low and medium those who chose instant emails (`Person.low_medium_emails`)."""
     return previous_severity is None or SEVERITY_RANK[severity] > SEVERITY_RANK.get(previous_severity, 0)
+
+
+def alert_recipients(flag: Flag) -> list:
+    """The owner and the champion; for a low or medium flag only those who chose an email for each."""
+    people = [flag.owner, flag.program.customer_champion]
+    if flag.severity not in EMAILED_SEVERITIES:
+        people = [p for p in people if p is not None and p.low_medium_emails == AlertPreference.INSTANT]
+    return recipients_of(*people)
 
 
 def flag_alert(flag: Flag, previous_severity: str | None = None, text: EvidenceText | None = None) -> Email | None:
     """The email telling the flag's owner and the program's champion that the flag was
     raised (or escalated, from `previous_severity`) to its severity; None for a flag no
-    longer live or below high. The flag comes with `owner`, `organization` and
-    `program__customer_champion` loaded, and `text` with the names its evidence needs
-    (no query here; without `text`, one query for those names)."""
-    if not should_email(flag.severity, previous_severity) or flag.status not in LIVE_FLAG_STATUSES:
+    longer live. Below high, only to those who chose an email for each. The flag comes
+    with `owner`, `organization` and `program__customer_champion` loaded, and `text` with
+    the names its evidence needs (no query here; without `text`, one query for those names)."""
+    if not may_email(flag.severity, previous_severity) or flag.status not in LIVE_FLAG_STATUSES:
+        return None
+    recipients = alert_recipients(flag)
+    if not recipients:
         return None
     if text is None:
         text = evidence_text(currency=None, evidences=[flag.evidence])
@@ -73,7 +84,7 @@ def flag_alert(flag: Flag, previous_severity: str | None = None, text: EvidenceT
         organization_id=flag.organization_id,
         key=f"flag:{flag.id}:severity:{flag.severity}",
         subject=f"[cxgov] {flag.severity.upper()}: {flag.title}",
-        recipients=recipients_of(flag.owner, flag.program.customer_champion),
+        recipients=recipients,
         template="flag",
         context=context,
         flag_id=flag.id,
@@ -111,6 +122,38 @@ def write_flag_assigned(flag: Flag, *, previous_owner, comment) -> list[int]:
         flag_id=flag.id,
     )
     return write([email])
+
+
+def escalation_alert(flag: Flag, previous_level: int, person) -> Email | None:
+    """The email telling the person at a flag's new ladder level that nobody has acted on
+    it; once per flag, level and person (key `flag:<id>:level:<n>`). The flag comes with
+    `owner` and `program` loaded (no query here); None for a flag no longer open."""
+    if flag.status != FlagStatus.OPEN:
+        return None
+    context = {
+        "flag": flag,
+        "person": person,
+        "role": LADDER_ROLES.get(flag.escalation_level, ""),
+        "severity": Severity(flag.severity).label,
+        "program": flag.program,
+        "days": (flag.last_detected_on - flag.first_detected_on).days,
+        "url": dashboard_url(flag.program_id, flag.id),
+    }
+    return Email(
+        organization_id=flag.organization_id,
+        key=f"flag:{flag.id}:level:{flag.escalation_level}",
+        subject=f"[cxgov] Escalated to you: {flag.title}",
+        recipients=recipients_of(person) if person.active else [],
+        template="escalated",
+        context=context,
+        flag_id=flag.id,
+    )
+
+
+def write_escalation_alerts(climbs: Sequence[tuple[Flag, int, object]]) -> list[int]:
+    """Write the emails of a batch of ladder climbs (flag, previous level, person told) to
+    the outbox, in the current transaction. Two queries for the batch; never twice."""
+    return write(email for flag, previous, person in climbs if (email := escalation_alert(flag, previous, person)))
 
 
 # --- Weekly digest ----------------------------------------------------------------------

@@ -8,14 +8,22 @@ from accountability.models import Flag
 from programs.history import tracked
 from programs.models import Organization, scoped_queryset
 
-from .choices import DeliveryStatus, NotificationStatus
+from .choices import DeliveryStatus, NotificationStatus, WebhookFormat
 
 
 class Webhook(models.Model):
     organization = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="webhooks")
     url = models.URLField(max_length=500)
     secret = models.CharField(max_length=200)
-    events = models.JSONField(default=list, help_text="Any of flag.raised, flag.resolved, risk.level_changed.")
+    events = models.JSONField(
+        default=list, help_text="Any of flag.raised, flag.escalated, flag.resolved, risk.level_changed."
+    )
+    format = models.CharField(
+        max_length=10,
+        choices=WebhookFormat.choices,
+        default=WebhookFormat.CXGOV,
+        help_text="The body sent: cxgov's signed JSON, a Slack message or a Microsoft Teams card.",
+    )
     active = models.BooleanField(default=True)
     consecutive_failures = models.PositiveIntegerField(default=0)
     disabled_reason = models.TextField(blank=True)
@@ -120,3 +128,29 @@ class Notification(models.Model):
 
     def __str__(self) -> str:
         return f"{self.key} → {self.recipient} ({self.status})"
+
+
+class Nudge(models.Model):
+    """One nudge told to one person (SPEC §4, `accountability.nudges`): the record that keeps
+    it from being sent twice. `key` is the nudge's subject and due date; `notification` the
+    day's grouped email that carried it."""
+
+    organization = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="nudges")
+    person = models.ForeignKey("programs.Person", on_delete=models.CASCADE, related_name="nudges")
+    key = models.CharField(max_length=200, help_text="kind:subject type:subject id:due date.")
+    kind = models.CharField(max_length=30)
+    due_on = models.DateField()
+    sent_on = models.DateField(help_text="The scan's as_of when it was told.")
+    notification = models.ForeignKey(
+        Notification, null=True, blank=True, on_delete=models.SET_NULL, related_name="nudges"
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+
+    objects = scoped_queryset("organization").as_manager()
+
+    class Meta:
+        ordering = ["-sent_on", "person_id", "due_on"]
+        constraints = [models.UniqueConstraint(fields=["key", "person"], name="nudge_once_per_subject_due_person")]
+
+    def __str__(self) -> str:
+        return f"{self.key} → {self.person_id} ({self.sent_on})"

@@ -12,6 +12,8 @@ Which event goes where (docs/webhooks.md):
 - flag escalated: webhook `flag.raised` again with `previous_severity` set (the flag's
   severity was raised); email when the new severity is high or critical.
 - flag resolved: webhook `flag.resolved`.
+- flag climbed the escalation ladder: webhook `flag.escalated` (with the level and the
+  person now told); email to that person, once per flag and level.
 - risk level changed: webhook `risk.level_changed`.
 
 A batch costs a fixed number of queries whatever its size: one for the organizations'
@@ -22,8 +24,10 @@ insert of deliveries, and two for the emails.
 from collections.abc import Sequence
 
 from accountability.models import Flag, RiskAssessment
+from programs.models import Person
 
 from . import deliveries, emails, webhooks
+from . import nudges as nudge_emails
 from .choices import WebhookEvent
 
 
@@ -39,9 +43,14 @@ def on_flags_changed(
     raised: Sequence[Flag] = (),
     escalated: Sequence[tuple[Flag, str]] = (),
     resolved: Sequence[Flag] = (),
+    climbed: Sequence[tuple[Flag, int, Person]] = (),
     **kwargs,
 ) -> None:
     """Write the deliveries and emails of a batch of flag events (a scan's, or a person's move)."""
+    if climbed:
+        _on_climbed(climbed)
+    if not (raised or escalated or resolved):
+        return
     changes = [(flag, WebhookEvent.FLAG_RAISED, None) for flag in raised]
     changes += [(flag, WebhookEvent.FLAG_RAISED, previous) for flag, previous in escalated]
     changes += [(flag, WebhookEvent.FLAG_RESOLVED, None) for flag in resolved]
@@ -50,7 +59,8 @@ def on_flags_changed(
     alerts = [
         (flag, previous)
         for flag, event, previous in changes
-        if event == WebhookEvent.FLAG_RAISED and emails.should_email(flag.severity, previous)
+        # Low and medium too: flag_alert keeps them to people who chose an email for each.
+        if event == WebhookEvent.FLAG_RAISED and emails.may_email(flag.severity, previous)
     ]
     if not heard and not alerts:
         return
@@ -75,6 +85,26 @@ def on_flag_assigned(sender, *, flag: Flag, previous_owner, comment, **kwargs) -
         emails.write_flag_assigned(fresh[flag.pk], previous_owner=previous_owner, comment=comment)
 
 
+def _on_climbed(climbed: Sequence[tuple[Flag, int, Person]]) -> None:
+    """`flag.escalated` deliveries and the new person's email for each ladder climb. The
+    flags come from the ladder with their owner and program loaded: no query but the
+    webhooks and the writes."""
+    hooks = deliveries.active_webhooks({flag.organization_id for flag, _, _ in climbed})
+    deliveries.record_events(
+        [
+            deliveries.Event(
+                flag.organization_id,
+                WebhookEvent.FLAG_ESCALATED,
+                webhooks.escalation_data(flag, previous_level=previous, person=person),
+            )
+            for flag, previous, person in climbed
+            if deliveries.listening(hooks, flag.organization_id, WebhookEvent.FLAG_ESCALATED)
+        ],
+        hooks,
+    )
+    emails.write_escalation_alerts(climbed)
+
+
 def on_risk_level_changed(sender, *, changes: Sequence[tuple[RiskAssessment, str | None]], **kwargs) -> None:
     """Write the `risk.level_changed` deliveries of (assessment, previous level) pairs."""
     hooks = deliveries.active_webhooks({assessment.program.organization_id for assessment, _ in changes})
@@ -90,3 +120,9 @@ def on_risk_level_changed(sender, *, changes: Sequence[tuple[RiskAssessment, str
         ],
         hooks,
     )
+
+
+def on_nudges_found(sender, *, organization_id: int, nudges: Sequence, as_of, **kwargs) -> None:
+    """Write each person's email of the day: new nudges (each told once) and, for those who
+    chose a daily digest, the day's low and medium flags (`notifications.nudges`)."""
+    nudge_emails.write_daily(organization_id, nudges, as_of)

@@ -29,6 +29,8 @@ from django.core.exceptions import ValidationError
 from django.core.serializers.json import DjangoJSONEncoder
 from django.utils import timezone
 
+from accountability.escalation import LADDER_ROLES
+
 from .choices import WebhookEvent
 
 EVENT_NAMES: tuple[str, ...] = tuple(WebhookEvent.values)
@@ -94,6 +96,22 @@ def flag_data(flag, *, previous_severity: str | None = None) -> dict:
             "previous_severity": previous_severity,
         }
     )
+
+
+def escalation_data(flag, *, previous_level: int, person) -> dict:
+    """`data` of flag.escalated: the flag, and the ladder step (levels, the person now told)."""
+    return {
+        **flag_data(flag),
+        "escalation": jsonable(
+            {
+                "level": flag.escalation_level,
+                "previous_level": previous_level,
+                "role": LADDER_ROLES.get(flag.escalation_level, "the owner"),
+                "to": {"id": person.id, "name": person.name, "email": person.email or None},
+                "escalated_at": flag.escalated_at,
+            }
+        ),
+    }
 
 
 def risk_data(assessment, *, previous_level: str | None) -> dict:

@@ -68,3 +68,11 @@ class ChangeAction(models.TextChoices):
     CREATED = "+", "created"
     CHANGED = "~", "changed"
     DELETED = "-", "deleted"
+
+
+class AlertPreference(models.TextChoices):
+    """How a person hears of low and medium flags they own or champion (high and critical are always emailed)."""
+
+    INSTANT = "instant", "An email for each"
+    DAILY = "daily", "A daily digest"
+    NONE = "none", "Nothing"

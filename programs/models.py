@@ -8,7 +8,16 @@ from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from . import readiness
-from .choices import COMMITMENT_QUESTIONS, SCANNED_STATUSES, InitiativeStatus, ProgramStatus, Rag, Role, StageStatus
+from .choices import (
+    COMMITMENT_QUESTIONS,
+    SCANNED_STATUSES,
+    AlertPreference,
+    InitiativeStatus,
+    ProgramStatus,
+    Rag,
+    Role,
+    StageStatus,
+)
 from .currencies import DEFAULT_CURRENCY, validate_currency
 from .dates import day_start, end_of, sane_date, window_start
 from .history import tracked
@@ -144,6 +153,9 @@ class Person(models.Model):
     )
     # /calendar/<token>.ics; regenerating it revokes the old address. Not in the history: old secrets aren't evidence.
     calendar_token = models.CharField(max_length=64, unique=True, default=new_calendar_token, editable=False)
+    low_medium_emails = models.CharField(
+        max_length=10, choices=AlertPreference.choices, default=AlertPreference.NONE, help_text=AlertPreference.__doc__
+    )
 
     history = tracked(excluded_fields=["calendar_token"])
     objects = scoped_queryset("organization").as_manager()
@@ -453,19 +465,8 @@ class CommitmentAssessment(models.Model):
     # Stored by the database itself, so it can never drift from the answers.
     score = models.GeneratedField(
         expression=ExpressionWrapper(
-            (
-                F("clear_destination")
-                + F("understands_scope")
-                + F("builds_new_skills")
-                + F("commits_resources")
-                + F("true_partner")
-                + F("insists_on_patience")
-                + F("pushes_customer_metrics")
-                + F("drives_reliability")
-                + F("defines_differentiation")
-            )
-            * 20.0
-            / 9.0,
+            # F(first) + F(second) + … + F(ninth), the answers in the questions' order.
+            sum((F(q) for q, _ in COMMITMENT_QUESTIONS[1:]), F(COMMITMENT_QUESTIONS[0][0])) * 20.0 / 9.0,
             output_field=models.FloatField(),
         ),
         output_field=models.FloatField(),

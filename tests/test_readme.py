@@ -261,9 +261,9 @@ def test_every_docs_example_is_run_by_a_test():
             for block in code_blocks(text, language):
                 if "curl " in block or "__main__" in block or "HTTPServer" in block:
                     runnable.setdefault(doc.name, []).append(block)
-    # docs/webhooks.md: the registration (curl, run below) and the receiver (tests/notifications).
+    # docs/webhooks.md: two registrations (curl, run below) and the receiver (tests/notifications).
     assert sorted(runnable) == ["webhooks.md"], sorted(runnable)
-    assert len(runnable["webhooks.md"]) == 2
+    assert len(runnable["webhooks.md"]) == 3
 
 
 def test_the_webhook_registration_example_registers_a_webhook(transactional_db, live_server, settings):
@@ -275,21 +275,23 @@ def test_the_webhook_registration_example_registers_a_webhook(transactional_db, 
     settings.CXGOV_WEBHOOK_ALLOW_PRIVATE = True
     organization = OrganizationFactory()
     _, raw = api_key_create(organization=organization, name="office", role=Role.OFFICE)
-    (block,) = [b for b in code_blocks((DOCS / "webhooks.md").read_text(), "sh") if "curl " in b]
-    (step,) = steps_of(block)
-    # The documented host is the reader's own; the request is the documented one otherwise.
-    command = step.command.replace("https://cxgov.example.com", "$CXGOV").replace(
-        "https://hooks.acme.example/cxgov", f"{live_server.url}/hook"
-    )
+    blocks = [b for b in code_blocks((DOCS / "webhooks.md").read_text(), "sh") if "curl " in b]
+    # The signed cxgov webhook, then a Slack channel (a Teams one differs only by its format).
+    expected = [
+        ("cxgov", ["flag.raised", "flag.resolved", "risk.level_changed"]),
+        ("slack", ["flag.raised", "flag.escalated"]),
+    ]
+    assert len(blocks) == len(expected)
     shell = ReadmeShell(live_server.url)
     shell.env["CXGOV_OFFICE_KEY"] = raw
-    shell.curl(
-        Step(
-            command=command,
-            answer=[
-                '201 {"url": "...", "events": ["flag.raised", "flag.resolved", "risk.level_changed"], "active": true}'
-            ],
+    for block, (format_, events) in zip(blocks, expected, strict=True):
+        (step,) = steps_of(block)
+        # The documented hosts are the reader's own; the request is the documented one otherwise.
+        command = re.sub(
+            r"https://(hooks\.acme\.example/cxgov|hooks\.slack\.com/[^\"]+)", f"{live_server.url}/hook", step.command
         )
-    )
-    webhook = Webhook.objects.get(organization=organization)
-    assert webhook.events == ["flag.raised", "flag.resolved", "risk.level_changed"]
+        command = command.replace("https://cxgov.example.com", "$CXGOV")
+        shown = json.dumps({"url": "...", "events": events, "active": True, "format": format_})
+        shell.curl(Step(command=command, answer=[f"201 {shown}"]))
+        webhook = Webhook.objects.get(organization=organization, format=format_)
+        assert webhook.events == events

@@ -82,7 +82,10 @@ class MyItemsSerializer(serializers.Serializer):
     metrics_due = MyMetricSerializer(many=True, source="metrics")
     initiatives_due = MyInitiativeSerializer(many=True, source="initiatives")
     sessions_without_attendance = MySessionSerializer(many=True, source="sessions")
-    nudges = serializers.ListField(child=serializers.DictField(), help_text="Upcoming nudges (empty until defined).")
+    nudges = serializers.ListField(
+        child=serializers.DictField(),
+        help_text="Reminders due today: kind, subject, due_on, url (the form to act), text.",
+    )
 
     def get_people(self, items) -> list[int]:
         return [p.pk for p in items.people]

@@ -165,6 +165,8 @@ class FlagSerializer(serializers.ModelSerializer):
             "resolved_by",
             "resolved_by_key",
             "resolution_note",
+            "escalation_level",
+            "escalated_at",
         ]
         read_only_fields = fields
 

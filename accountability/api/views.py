@@ -155,6 +155,8 @@ class FlagViewSet(ValuesListMixin, ScopedReadOnlyViewSet):
         "resolved_by_id",
         "resolved_by_key_id",
         "resolution_note",
+        "escalation_level",
+        "escalated_at",
     )
 
     def values_row(self, row: dict) -> dict:
@@ -182,6 +184,8 @@ class FlagViewSet(ValuesListMixin, ScopedReadOnlyViewSet):
             "resolved_by": row["resolved_by_id"],
             "resolved_by_key": row["resolved_by_key_id"],
             "resolution_note": row["resolution_note"],
+            "escalation_level": row["escalation_level"],
+            "escalated_at": datetime_text(row["escalated_at"]),
         }
 
     def _moved(self, flag) -> Response:

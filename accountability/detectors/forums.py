@@ -5,6 +5,7 @@ where anyone is held to account (readiness separately demands at least one activ
 """
 
 import datetime as dt
+import math
 from collections import defaultdict
 from collections.abc import Callable, Collection
 
@@ -98,16 +99,16 @@ def last_sessions(
     ).filter(rn__lte=n)
 
 
-def detect_forum_lapsed(
-    *, organization: Organization, as_of: dt.date, program_ids: Collection[int] | None = None
-) -> list[Finding]:
-    """Active forums with no held session for more than 1.5× their cadence (high past 3×).
+def lapse_due_on(anchor: dt.date, cadence: str, factor: float = LAPSED_MEDIUM_FACTOR) -> dt.date:
+    """The last day a forum whose clock started on `anchor` (its start, or its last held
+    session) is not lapsed: it must meet by then (`forum_lapsed` fires the day after at
+    medium; with `factor=LAPSED_HIGH_FACTOR`, at high). days > 1.5 × 7 means days ≥ 11."""
+    return anchor + dt.timedelta(days=math.floor(factor * CADENCE_DAYS[cadence]))
 
-    Counted from the later of started_on and the last held session dated on or before
-    as_of; a forum starting after as_of is not lapsed. Cadence days: weekly 7, biweekly
-    14, monthly 30, quarterly 91. Two queries; read-only.
-    """
-    program_ids = id_list(program_ids)
+
+def lapse_rows(organization: Organization, as_of: dt.date, program_ids: Collection[int] | None) -> list[dict]:
+    """Active forums in scope started by as_of, with `anchor` (the later of started_on and
+    the last held session on or before as_of) and `last_held_on`. One query."""
     last_held = (
         ForumSession.objects.filter(
             forum_id=OuterRef("pk"),
@@ -133,15 +134,31 @@ def detect_forum_lapsed(
             "last_held_at",
         )
     )
-    lapsed = []
+    rows = list(rows)
     for row in rows:
+        row["last_held_on"] = last_held_on = local_date(row["last_held_at"])
+        row["anchor"] = max(row["started_on"], last_held_on) if last_held_on else row["started_on"]
+    return rows
+
+
+def detect_forum_lapsed(
+    *, organization: Organization, as_of: dt.date, program_ids: Collection[int] | None = None
+) -> list[Finding]:
+    """Active forums with no held session for more than 1.5× their cadence (high past 3×).
+
+    Counted from the later of started_on and the last held session dated on or before
+    as_of (`lapse_due_on`); a forum starting after as_of is not lapsed. Cadence days:
+    weekly 7, biweekly 14, monthly 30, quarterly 91. Two queries; read-only.
+    """
+    program_ids = id_list(program_ids)
+    lapsed = []
+    for row in lapse_rows(organization, as_of, program_ids):
         cadence_days = CADENCE_DAYS[row["cadence"]]
-        last_held_on = local_date(row["last_held_at"])
-        anchor = max(row["started_on"], last_held_on) if last_held_on else row["started_on"]
+        last_held_on, anchor = row["last_held_on"], row["anchor"]
         days = days_between(anchor, as_of)
-        if days > LAPSED_HIGH_FACTOR * cadence_days:
+        if as_of > lapse_due_on(anchor, row["cadence"], LAPSED_HIGH_FACTOR):
             severity = Severity.HIGH
-        elif days > LAPSED_MEDIUM_FACTOR * cadence_days:
+        elif as_of > lapse_due_on(anchor, row["cadence"]):
             severity = Severity.MEDIUM
         else:
             continue

@@ -4,7 +4,8 @@
   update (omitted: kept), never returned.
 - `url` must be http(s) and resolve to public addresses (unless
   `CXGOV_WEBHOOK_ALLOW_PRIVATE`); anything else is a 400 that says why.
-- `events`: a non-empty list of `flag.raised`, `flag.resolved`, `risk.level_changed`.
+- `events`: a non-empty list of `flag.raised`, `flag.escalated`, `flag.resolved`, `risk.level_changed`.
+- `format`: `cxgov` (default), `slack` or `teams`: the body sent (docs/webhooks.md).
 - Setting `active` back to true re-enables a webhook that was disabled after failures:
   its failure count and reason are cleared and its pending deliveries resume.
 - `GET webhooks/{id}/deliveries/` lists its deliveries, newest first, each with its
@@ -62,6 +63,7 @@ class WebhookSerializer(ScopedModelSerializer):
             "id",
             "organization",
             "url",
+            "format",
             "secret",
             "events",
             "active",

@@ -79,6 +79,7 @@ class PersonSerializer(OrgLevelSerializer):
             "active",
             "user",
             "calendar_url",
+            "low_medium_emails",
         ]
         read_only_fields = ["user"]
         validators = []

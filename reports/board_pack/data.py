@@ -45,13 +45,9 @@ from metrics.choices import Health
 from metrics.health import expected_value
 from metrics.selectors import (
     build_tree,
-    deadline_later,
     measurements_until,
     metrics_on,
-    parse_date,
-    parse_decimal,
     revisions_until,
-    target_easier,
 )
 from programs.choices import COMMITMENT_QUESTIONS, ProgramStatus
 from programs.dates import add_months, end_of, local_date
@@ -271,12 +267,6 @@ def _flag_changes(program_ids: list[int], since: dt.date, as_of: dt.date) -> dic
     return out
 
 
-def _loosened(name: str, old: str | None, new: str | None, direction: str) -> bool:
-    if name == "target":
-        return target_easier(direction, parse_decimal(old), parse_decimal(new))
-    return deadline_later(parse_date(old), parse_date(new))
-
-
 def _metric_trees(
     program_ids: list[int], as_of: dt.date, since: dt.date, full: bool
 ) -> tuple[dict[int, list[MetricNode]], dict[int, int], dict[int, list[Change]]]:
@@ -293,19 +283,7 @@ def _metric_trees(
     names = {m.id: m for m in metrics}
 
     def revs(m) -> list[Revision]:
-        return [
-            Revision(
-                field=row["field"],
-                old_value=row["old_value"],
-                new_value=row["new_value"],
-                reason=row["reason"],
-                changed_on=local_date(row["changed_at"]),
-                loosened=_loosened(row["field"], row["old_value"], row["new_value"], m.direction),
-                approved=row["approved_in_id"] is not None,
-                unit=m.unit,
-            )
-            for row in revisions.get(m.id, [])
-        ]
+        return [Revision.from_row(row, m) for row in revisions.get(m.id, [])]
 
     for metric_id in revisions:
         m = names.get(metric_id)

@@ -45,6 +45,9 @@ def world(organization, other_organization):
     FlagFactory(program=program, owner=me, status="resolved", closed_on=AS_OF)  # closed
     w["action"] = ActionItemFactory(program=program, owner=me, due_on=AS_OF - dt.timedelta(1), description="Call Sales")
     ActionItemFactory(program=program, owner=me, status="done", completed_on=AS_OF)
+    # Nudges: an action due within 3 days is nudged, one due in 4 is not yet.
+    ActionItemFactory(program=program, owner=me, due_on=AS_OF + dt.timedelta(3), description="Send the survey")
+    ActionItemFactory(program=program, owner=me, due_on=AS_OF + dt.timedelta(4), description="Book the venue")
     # Monthly metrics (30 days): a value 31 days old is due, 30 days old is not.
     due = MetricFactory(program=program, owner=me, name="Due metric", reporting_cadence="monthly")
     MeasurementFactory(metric=due, period_end=AS_OF - dt.timedelta(31), value=Decimal("1"))
@@ -70,20 +73,28 @@ def world(organization, other_organization):
 def test_the_selector_applies_each_rule_on_both_sides(world, django_assert_max_num_queries):
     people = people_of(world["user"])
     assert people == [world["me"]]
-    with django_assert_max_num_queries(7):
+    # Six for the items, up to seven for the nudges of the person's organization.
+    with django_assert_max_num_queries(13):
         items = my_items(people=people, as_of=AS_OF)
     assert [f.pk for f in items.flags] == [world["flag"].pk]
     assert items.flags[0].escalation_level == 2 and items.flags[0].age_days == 5
-    assert [(a.pk, a.overdue) for a in items.actions] == [(world["action"].pk, True)]
+    assert [(a.description, a.overdue) for a in items.actions] == [
+        ("Call Sales", True),
+        ("Send the survey", False),
+        ("Book the venue", False),
+    ]
     assert [m["name"] for m in items.metrics] == ["Due metric"]
     assert [i["name"] for i in items.initiatives] == ["Owes an update"]
     assert [s.pk for s in items.sessions] == [world["session"].pk]
+    nudged = [n for n in items.nudges if n["kind"] == "action_due"]
+    assert [(n["subject"], n["due_on"]) for n in nudged] == [("Send the survey", AS_OF + dt.timedelta(3))]
+    assert nudged[0]["text"] == "Complete action 'Send the survey' by 3 Jul 2026."
 
 
 def test_the_page_lists_them(world, client):
     client.force_login(world["user"])
     page = client.get(f"/dashboard/me/?as_of={AS_OF}").content.decode()
-    for text in ("Call Sales", "Due metric", "Owes an update", "Sponsor", world["flag"].title):
+    for text in ("Call Sales", "Due metric", "Owes an update", "Sponsor", world["flag"].title, "Upcoming nudges"):
         assert text in page, text
     assert "Fresh metric" not in page and "Reported recently" not in page
 

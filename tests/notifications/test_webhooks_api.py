@@ -55,6 +55,7 @@ def test_the_office_creates_a_webhook_and_the_secret_is_never_returned(office, o
         "id": response.data["id"],
         "organization": organization.id,
         "url": PUBLIC,
+        "format": "cxgov",
         "events": ["flag.raised", "risk.level_changed"],
         "active": True,
         "consecutive_failures": 0,

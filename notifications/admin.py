@@ -16,6 +16,7 @@ from django.db.models import Count, Max, Q
 from django.utils import timezone
 from django.utils.html import format_html
 
+from accountability.nudges import ASKS
 from programs.admin import OrganizationScopedAdmin, ReadOnlyAdminMixin, ScopedModelForm
 from programs.admin.scoping import is_superuser
 from programs.choices import Role
@@ -24,7 +25,7 @@ from programs.scoping import organization_id_of
 from .choices import DeliveryStatus, WebhookEvent, WebhookFormat
 from .deliveries import webhook_enable
 from .emails import pretty_json
-from .models import Notification, Webhook, WebhookAttempt, WebhookDelivery
+from .models import Notification, Nudge, Webhook, WebhookAttempt, WebhookDelivery
 from .webhooks import validate_webhook_url
 
 SECRET_MIN_LENGTH = 16
@@ -252,3 +253,32 @@ class NotificationAdmin(ReadOnlyAdminMixin, OrganizationScopedAdmin, admin.Model
     def body_display(self, obj: Notification) -> str:
         # The text part only: the HTML part is not rendered inside the admin.
         return format_html("<pre style='white-space: pre-wrap'>{}</pre>", obj.body_text)
+
+
+class NudgeKindFilter(admin.SimpleListFilter):
+    """The nudge's kind in words ("Complete action"), never its code."""
+
+    title = "asked to"
+    parameter_name = "kind"
+
+    def lookups(self, request, model_admin):
+        return list(ASKS.items())
+
+    def queryset(self, request, queryset):
+        return queryset.filter(kind=self.value()) if self.value() else queryset
+
+
+@admin.register(Nudge)
+class NudgeAdmin(ReadOnlyAdminMixin, OrganizationScopedAdmin, admin.ModelAdmin):
+    """Reminders told before a rule fires (SPEC §4): who was asked to do what, by when. The
+    landing page's "nudges outstanding" links here (due today or later)."""
+
+    list_display = ("sent_on", "person", "what", "due_on", "organization")
+    list_filter = (NudgeKindFilter, "sent_on", "organization")
+    list_select_related = ("person", "organization")
+    search_fields = ("person__name", "person__email")
+    date_hierarchy = "due_on"
+
+    @admin.display(description="Asked to", ordering="kind")
+    def what(self, obj: Nudge) -> str:
+        return ASKS.get(obj.kind, obj.kind)

@@ -2,7 +2,8 @@
 
 Counts of the caller's organizations with links to the lists that show them: live flags
 by severity and by escalation level, held sessions without attendance, programs not
-ready to be (or stay) live, and nudges outstanding. A fixed number of queries (three),
+ready to be (or stay) live (nudges outstanding come from `notifications`' template tag
+`nudge_admin`). A fixed number of queries (three),
 whatever the number of flags, sessions or programs.
 """
 
@@ -35,8 +36,6 @@ class OfficeToday:
     live_flags: int
     sessions_without_attendance: Tally
     programs_not_ready: Tally
-    # Nudges (SPEC §4) are not built yet: the block says so rather than showing a zero.
-    nudges_outstanding: Tally | None = None
 
 
 def held_without_attendance_q(as_of: dt.date) -> Q:

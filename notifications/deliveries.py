@@ -28,8 +28,6 @@ from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.utils import timezone
 
-from cxgov.queue import queue_task_on_commit
-
 from . import emails, formats, outbox, webhooks
 from .choices import DeliveryStatus
 from .models import Webhook, WebhookAttempt, WebhookDelivery
@@ -104,8 +102,7 @@ def record_events(events: Sequence[Event], hooks: dict[int, list[Webhook]]) -> l
             for w in targets
         ]
     deliveries = WebhookDelivery.objects.bulk_create(rows, batch_size=500) if rows else []
-    for delivery in deliveries:
-        queue_task_on_commit(outbox.DELIVER_WEBHOOK_TASK, delivery.pk)
+    outbox.queue_batches_on_commit(outbox.DELIVER_WEBHOOKS_TASK, [delivery.pk for delivery in deliveries])
     return deliveries
 
 
@@ -190,6 +187,5 @@ def webhook_enable(*, webhook: Webhook) -> int:
     pending = WebhookDelivery.objects.filter(webhook=webhook, status=DeliveryStatus.PENDING)
     pending.update(next_attempt_at=timezone.now())
     ids = list(pending.values_list("id", flat=True))
-    for delivery_id in ids:
-        queue_task_on_commit(outbox.DELIVER_WEBHOOK_TASK, delivery_id)
+    outbox.queue_batches_on_commit(outbox.DELIVER_WEBHOOKS_TASK, ids)
     return len(ids)

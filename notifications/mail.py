@@ -27,7 +27,6 @@ from django.template.loader import render_to_string
 from django.utils import timezone
 
 from accountability.choices import LIVE_FLAG_STATUSES
-from cxgov.queue import queue_task_on_commit
 
 from . import outbox
 from .choices import NotificationStatus
@@ -120,8 +119,7 @@ def write(emails: Iterable[Email]) -> list[int]:
         .order_by("id")
         .values_list("id", flat=True)
     )
-    for notification_id in ids:
-        queue_task_on_commit(outbox.SEND_EMAIL_TASK, notification_id)
+    outbox.queue_batches_on_commit(outbox.SEND_EMAILS_TASK, ids)
     return ids
 
 

@@ -1,7 +1,9 @@
 """Celery tasks for notifications and webhooks: thin wrappers, each safe to re-run.
 
 The senders (`deliver_webhook_task`, `send_email_task`) make one attempt of one outbox row
-(see `outbox.py`); after a failed attempt they queue themselves again with an ETA of the
+(see `outbox.py`); the batch senders (`deliver_webhooks_task`, `send_emails_task`) make the
+first attempts of up to `outbox.BATCH` rows, calling them in-process. After a failed
+attempt the row's own task is queued again with an ETA of the
 row's `next_attempt_at` (exponential backoff). The hourly `sweep_outbox_task` queues
 every row left pending and due, whatever lost its message. In eager mode (no REDIS_URL)
 the re-queued task runs at once, finds the attempt not yet due and returns; the sweep, or
@@ -40,6 +42,30 @@ def send_email_task(notification_id: int) -> str:
     if outcome.status == "retry":
         send_email_task.apply_async((notification_id,), eta=outcome.next_attempt_at)
     return outcome.status
+
+
+# A batch is BATCH rows, each attempt bounded by the senders' own timeouts; rows left when the
+# soft limit hits stay pending and the sweep queues them again.
+@shared_task(name="notifications.tasks.deliver_webhooks_task", soft_time_limit=600, time_limit=660)
+def deliver_webhooks_task(delivery_ids: list[int]) -> dict[str, int]:
+    """First attempts of a batch of webhook deliveries (queued on commit, one task per
+    batch); each failure schedules that delivery's own retry. Returns counts by outcome."""
+    counts: dict[str, int] = {}
+    for delivery_id in delivery_ids:
+        status = deliver_webhook_task(delivery_id)
+        counts[status] = counts.get(status, 0) + 1
+    return counts
+
+
+@shared_task(name="notifications.tasks.send_emails_task", soft_time_limit=600, time_limit=660)
+def send_emails_task(notification_ids: list[int]) -> dict[str, int]:
+    """First attempts of a batch of emails (queued on commit, one task per batch); each
+    failure schedules that email's own retry. Returns counts by outcome."""
+    counts: dict[str, int] = {}
+    for notification_id in notification_ids:
+        status = send_email_task(notification_id)
+        counts[status] = counts.get(status, 0) + 1
+    return counts
 
 
 @shared_task(name="notifications.tasks.sweep_outbox_task", soft_time_limit=300, time_limit=360)

@@ -295,3 +295,28 @@ def test_sweeps_racing_in_threads_send_each_row_once(receiver, mailoutbox):
     assert sorted(m.subject for m in mailoutbox) == [f"s{n}" for n in range(5)]
     assert sorted(json.loads(r.body)["id"] for r in receiver.requests) == list(range(5))
     assert_all_sent_once()
+
+
+@pytest.mark.django_db
+def test_first_attempts_go_out_in_batches_of_50_not_a_task_per_row(organization, django_capture_on_commit_callbacks):
+    """A scan raising many flags queues one send task per 50 outbox rows (both sides of 50)."""
+
+    def emails(count: int, prefix: str) -> list:
+        return [
+            mail.Email(
+                organization_id=organization.pk,
+                key=f"{prefix}:{n}",
+                subject="s",
+                recipients=[mail.Recipient("A", "a@example.com")],
+                template="webhook_disabled",
+                context={},
+            )
+            for n in range(count)
+        ]
+
+    with django_capture_on_commit_callbacks() as fifty:
+        assert len(mail.write(emails(50, "fifty"))) == 50
+    with django_capture_on_commit_callbacks() as fifty_one:
+        assert len(mail.write(emails(51, "fifty-one"))) == 51
+    assert (len(fifty), len(fifty_one)) == (1, 2)
+    assert outbox.chunks(list(range(51))) == [list(range(50)), [50]]

@@ -57,7 +57,12 @@ def column_kind(field) -> str:
 
 
 def spreadsheet_list(view, request):
-    """The whole filtered list, streamed by the accepted renderer; 400 past `MAX_ROWS`."""
+    """The whole filtered list, streamed by the accepted renderer; 400 past `MAX_ROWS`.
+    A spreadsheet holds every page, but `page` and `page_size` are still checked: a value
+    the JSON list refuses is refused here too."""
+    if view.paginator is not None:
+        view.paginator.get_page_size(request)
+        view.paginator.get_page_number(request, None)
     queryset = view.filter_queryset(view.get_queryset())
     count = queryset.count()
     if count > MAX_ROWS:

@@ -43,7 +43,9 @@ class ScopedViewSetMixin:
     def get_renderers(self) -> list:
         # Lists also answer ?format=csv and ?format=xlsx (cxgov/api/spreadsheets.py).
         renderers = super().get_renderers()
-        if getattr(self, "action", None) == "list":
+        # Also for a method the view does not map (no action): ?format=csv must not turn its
+        # 405 into a 404 ("no renderer for this format").
+        if getattr(self, "action", None) in ("list", None):
             renderers += spreadsheet_renderers()
         return renderers
 

@@ -104,6 +104,20 @@ def test_errors_of_a_spreadsheet_request_are_json(world, office):
     assert office.get("/api/v1/metrics/", {"format": "pdf"}).status_code == 404
 
 
+@pytest.mark.parametrize("query", [{"page_size": "null"}, {"page_size": "0"}, {"page": "0"}, {"page": ""}])
+def test_a_page_value_the_json_list_refuses_is_refused_for_a_spreadsheet_too(query, office):
+    for format_ in ("csv", "xlsx"):
+        response = office.get("/api/v1/business-units/", {**query, "format": format_})
+        assert response.status_code == 400, (query, format_)
+        assert list(response.json()) == list(query)
+
+
+def test_a_method_the_list_does_not_take_is_405_whatever_the_format(office):
+    for format_ in ("csv", "xlsx", "json"):
+        response = office.generic("TRACE", f"/api/v1/flags/?format={format_}")
+        assert response.status_code == 405, format_
+
+
 def _measurements(count: int) -> None:
     metrics = [MetricFactory() for _ in range(count // 1000 + 1)]
     start = dt.date(1990, 1, 1)

@@ -3,7 +3,7 @@
 The CEO acknowledges, comments on and hands over a flag from the dashboard; reads My items;
 the chair of a forum records a session in meeting mode (a delegate, an agenda item
 deferred, two actions, a target change with its reason) and the next scan reads it.
-Every page visited is checked at 1366 px and 390 px: axe-core (npm, tests/a11y, injected
+Every page visited is checked at 1366 px and 390 px: axe-core (npm, tests/axe, injected
 into the page) finds no serious or critical violation, and nothing scrolls sideways at
 390 px. With CXGOV_SCREENSHOTS=1 the pages are saved under docs/screenshots/.
 """
@@ -26,7 +26,7 @@ from notifications.models import Notification
 from programs.dates import day_start
 from tests.conftest import missing_service
 
-AXE = Path(__file__).resolve().parents[1] / "a11y" / "node_modules" / "axe-core" / "axe.min.js"
+AXE = Path(__file__).resolve().parents[1] / "axe" / "node_modules" / "axe-core" / "axe.min.js"
 SHOTS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
 WIDTHS = (1366, 390)
 NEW_PAGES = ("flag-actions", "my-items", "meeting-mode")  # saved at both widths; the program page at 390 px
@@ -37,7 +37,7 @@ pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 @pytest.fixture
 def demo(settings):
     if not AXE.exists():
-        missing_service("axe-core is not installed: run `make test-tools` (npm ci --prefix tests/a11y)")
+        missing_service("axe-core is not installed: run `make test-tools` (npm ci --prefix tests/axe)")
     settings.DEBUG = True  # the demo logins carry a known password: the demo builds them only in DEBUG
     organization = build_demo()
     scan_organization(organization=organization, as_of=timezone.localdate())

@@ -8,7 +8,6 @@ resource, so WeasyPrint never fetches anything.
 
 from django.template.loader import render_to_string
 from django.utils import timezone
-from weasyprint import HTML
 
 from .data import BoardPack
 
@@ -21,6 +20,10 @@ def render_html(pack: BoardPack) -> str:
 
 
 def render_pdf(pack: BoardPack) -> bytes:
+    # Imported here, not at module load: WeasyPrint loads Pango when imported, and a machine
+    # without it must still serve every other page (the README says what to install).
+    from weasyprint import HTML
+
     return HTML(string=render_html(pack), base_url=None).write_pdf()
 
 

@@ -58,6 +58,9 @@ def test_five_failures_lock_the_account_and_address_and_say_until_when(client, u
 def test_the_lockout_is_per_address_and_per_account(client, user):
     for _ in range(5):
         attempt(client, "/accounts/login/", "wrong")
+    # Locked for this account from this address (so the two answers below are not vacuous)...
+    assert attempt(client, "/accounts/login/", PASSWORD).status_code == 429
+    # ...but not from another address, nor for another account from this one.
     elsewhere = client.post("/accounts/login/", {"username": "ana", "password": PASSWORD}, REMOTE_ADDR="203.0.113.9")
     assert elsewhere.status_code == 302
     UserFactory(username="rui")

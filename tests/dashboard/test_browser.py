@@ -55,7 +55,17 @@ def browser_page():
             ),
         )
         page.on("pageerror", lambda exc: problems.append(f"page error: {exc}"))
-        page.on("requestfailed", lambda req: problems.append(f"request failed: {req.url}"))
+        # A navigation (a form posted, a link followed) cancels the old page's loads in
+        # flight, e.g. its favicon, and Chromium reports them as net::ERR_ABORTED. That is
+        # the browser moving on, not a broken page; a missing file still shows as HTTP 404.
+        page.on(
+            "requestfailed",
+            lambda req: (
+                None
+                if req.failure == "net::ERR_ABORTED"
+                else problems.append(f"request failed: {req.url} ({req.failure})")
+            ),
+        )
         page.on("response", lambda r: problems.append(f"HTTP {r.status}: {r.url}") if r.status >= 400 else None)
         page.problems = problems
         try:

@@ -18,6 +18,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from cxgov.queue import queue_task_on_commit
+from cxgov.scan_inputs import read_once_per_scan
 from programs.actors import Actor
 from programs.dates import check_scan_as_of
 from programs.models import Organization, Program
@@ -244,7 +245,7 @@ def scan_organization(
         errors: list[dict] = []
         timings: dict[str, float] = {}
         try:
-            with transaction.atomic():
+            with transaction.atomic(), read_once_per_scan():
                 result, assessments = _scan(organization, as_of, program_ids, scan_run, errors, timings)
                 # Last, on the flags as this scan left them: the ladder climbs for the same as_of.
                 with _timed(timings, "escalation"):

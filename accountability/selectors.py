@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from django.db.models import Count, Exists, F, OuterRef, Q, QuerySet, Subquery, Window
 from django.db.models.functions import Coalesce, RowNumber
 
+from cxgov.scan_inputs import shared_per_scan
 from programs.choices import InitiativeStatus
 from programs.dates import local_date, window_bounds
 from programs.models import Initiative, ProgressUpdate
@@ -64,6 +65,7 @@ class SponsorPresence:
         return ratio_pct(self.present, self.held)
 
 
+@shared_per_scan
 def sponsor_presence(
     *,
     program_ids: Collection[int],
@@ -187,6 +189,7 @@ class ForumAdherence:
         return ratio_pct(self.held, self.scheduled)
 
 
+@shared_per_scan
 def forum_adherence(
     *, program_ids: Collection[int], as_of: dt.date, window_days: int = FORUM_WINDOW_DAYS, per_forum: bool = False
 ) -> dict[int, ForumAdherence]:
@@ -372,6 +375,7 @@ def update_due(last_activity_on: dt.date | None, stall_after_days: int, as_of: d
     return (as_of - last_activity_on).days * 2 > stall_after_days
 
 
+@shared_per_scan
 def in_flight_initiatives(
     *, as_of: dt.date, program_ids: Collection[int] | None = None, where: Q | None = None, names: bool = False
 ) -> list[dict]:

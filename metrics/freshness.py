@@ -13,6 +13,8 @@ import datetime as dt
 from django.db.models import OuterRef, Q, Subquery
 from django.db.models.functions import TruncDate
 
+from cxgov.scan_inputs import shared_per_scan
+
 from .choices import CADENCE_DAYS, MetricStatus
 from .models import Measurement, Metric
 
@@ -36,6 +38,7 @@ def stale_due_on(anchor: dt.date, cadence: str, periods: int = STALE_LOW_PERIODS
     return anchor + dt.timedelta(days=periods * CADENCE_DAYS[cadence])
 
 
+@shared_per_scan
 def metric_freshness(*, as_of: dt.date, where: Q | None = None, fields: tuple[str, ...] = ()) -> list[dict]:
     """Active metrics (matching `where`) with their anchor on `as_of`. Each row: id, name,
     program_id, owner_id, reporting_cadence, created_on, latest_period_end, `fields`, and

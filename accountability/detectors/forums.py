@@ -12,6 +12,7 @@ from collections.abc import Callable, Collection
 from django.db.models import F, OuterRef, Subquery, Window
 from django.db.models.functions import RowNumber
 
+from cxgov.scan_inputs import shared_per_scan
 from programs.dates import end_of, local_date, window_start
 from programs.models import Organization, Program
 
@@ -106,6 +107,7 @@ def lapse_due_on(anchor: dt.date, cadence: str, factor: float = LAPSED_MEDIUM_FA
     return anchor + dt.timedelta(days=math.floor(factor * CADENCE_DAYS[cadence]))
 
 
+@shared_per_scan
 def lapse_rows(organization: Organization, as_of: dt.date, program_ids: Collection[int] | None) -> list[dict]:
     """Active forums in scope started by as_of, with `anchor` (the later of started_on and
     the last held session on or before as_of) and `last_held_on`. One query."""

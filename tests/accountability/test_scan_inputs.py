@@ -1,0 +1,64 @@
+"""Each input several rules share is read once per scan, and fresh outside a scan."""
+
+import collections
+import datetime as dt
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+
+from accountability.selectors import sponsor_presence
+from cxgov.scan_inputs import read_once_per_scan
+from tests.factories import AttendanceFactory, ForumSessionFactory
+
+from .test_scans import AS_OF, scan, troubled_program
+
+pytestmark = pytest.mark.django_db
+
+# The tables behind the shared inputs: sponsor presence and adherence (sessions,
+# attendance), in-flight work (initiatives, updates), freshness (measurements), lapses.
+SHARED_TABLES = (
+    "accountability_attendance",
+    "accountability_forumsession",
+    "programs_initiative",
+    "metrics_measurement",
+)
+
+
+def _repeated(queries) -> dict[str, int]:
+    reads = collections.Counter(
+        q["sql"] for q in queries if q["sql"].startswith("SELECT") and any(t in q["sql"] for t in SHARED_TABLES)
+    )
+    return {sql[:200]: n for sql, n in reads.items() if n > 1}
+
+
+def test_a_scan_asks_each_shared_question_once(organization):
+    for _ in range(3):
+        troubled_program(organization)
+    with CaptureQueriesContext(connection) as ctx:
+        run = scan(organization)
+    assert run.raised > 0
+    assert _repeated(ctx.captured_queries) == {}
+
+
+def test_outside_a_scan_the_selectors_read_the_data_as_it_is_now(organization):
+    program = troubled_program(organization)
+    first = sponsor_presence(program_ids=[program.pk], as_of=AS_OF, with_sessions=False)[program.pk]
+    held_at = dt.datetime(2025, 6, 1, 9, 0, tzinfo=dt.UTC)
+    session = ForumSessionFactory(forum__program=program, status="held", scheduled_for=held_at)
+    AttendanceFactory(session=session, person=program.executive_sponsor, present=True)
+    again = sponsor_presence(program_ids=[program.pk], as_of=AS_OF, with_sessions=False)[program.pk]
+    assert (again.held, again.present) == (first.held + 1, first.present + 1)
+
+
+def test_inside_one_scan_a_repeated_question_is_answered_without_the_database(organization):
+    program = troubled_program(organization)
+    with read_once_per_scan():
+        first = sponsor_presence(program_ids=[program.pk], as_of=AS_OF, with_sessions=False)
+        with CaptureQueriesContext(connection) as ctx:
+            again = sponsor_presence(program_ids={program.pk}, as_of=AS_OF, with_sessions=False)
+        assert again == first and again is not first
+        assert len(ctx.captured_queries) == 0
+        with CaptureQueriesContext(connection) as ctx:
+            sponsor_presence(program_ids=[program.pk], as_of=AS_OF)  # another question: with sessions
+        assert len(ctx.captured_queries) > 0

@@ -1,8 +1,12 @@
 """URLs of the API benchmark's gunicorn: the project's, plus baselines (benchmark only).
 
-A baseline view returns the same rows as a page of the API, read with a plain
-`.values()` and returned by `JsonResponse` (no serializer, no auth, no pagination
-count), so `benchmarks/api.py` can compare the two in the same run.
+A baseline returns the same rows as a page of the API list of the same name: the same
+organization's rows, in the viewset's default order, every column the API renders (the
+viewset's `values_fields` with its annotations, e.g. the metric's latest measurement;
+otherwise every column of the table and every annotation), read with a plain `.values()` and returned by
+`JsonResponse`. No serializer, no authentication, no filters, no pagination count: the
+least any server must do to answer the same question, so `benchmarks/api.py` compares
+the two in the same run (docs/performance.md).
 """
 
 from django.urls import include, path
@@ -10,64 +14,33 @@ from django.urls import include, path
 PAGE = 100
 
 
-def _page(queryset, fields: list[str]):
-    from django.http import JsonResponse
+def _viewsets() -> dict:
+    from cxgov.api_router import router
 
-    return JsonResponse({"results": list(queryset.values(*fields)[:PAGE])})
-
-
-def baseline_flags(request, organization_id: int):
-    from accountability.models import Flag
-
-    fields = ["id", "program_id", "kind", "severity", "subject_type", "subject_id", "owner_id", "title", "status"]
-    queryset = Flag.objects.filter(organization_id=organization_id).order_by("-last_detected_at", "-id")
-    return _page(queryset, [*fields, "evidence", "first_detected_at", "last_detected_at"])
+    return {prefix: viewset for prefix, viewset, _ in router.registry}
 
 
-def baseline_metrics(request, organization_id: int):
-    from metrics.models import Metric
+def baseline(request, name: str, organization_id: int):
+    from django.http import Http404, JsonResponse
 
-    # The same rows as the API serves: with the latest measurement annotated.
-    queryset = (
-        Metric.objects.filter(program__organization_id=organization_id)
-        .with_latest()
-        .order_by("program_id", "name", "id")
-    )
-    return _page(
-        queryset,
-        [
-            "id",
-            "program_id",
-            "parent_id",
-            "name",
-            "level",
-            "kind",
-            "unit",
-            "direction",
-            "baseline",
-            "target",
-            "target_on",
-            "owner_id",
-            "incentive_weight",
-            "status",
-            "latest_value",
-            "latest_period_end",
-        ],
-    )
+    from programs.scoping import organization_path
 
-
-def baseline_measurements(request, organization_id: int):
-    from metrics.models import Measurement
-
-    queryset = Measurement.objects.filter(metric__program__organization_id=organization_id).order_by(
-        "metric_id", "-period_end"
-    )
-    return _page(queryset, ["id", "metric_id", "period_end", "value", "source", "recorded_at"])
+    viewset = _viewsets().get(name)
+    if viewset is None:
+        raise Http404(name)
+    model = viewset.queryset.model
+    queryset = viewset.queryset.all().filter(**{organization_path(model): organization_id})
+    queryset = viewset().annotate_queryset(queryset)
+    # The annotations the API renders (risk, readiness, last update…) are columns too.
+    fields = getattr(viewset, "values_fields", ()) or [
+        *(f.attname for f in model._meta.concrete_fields),
+        *queryset.query.annotations,
+    ]
+    rows = list(queryset.order_by(*viewset.ordering).values(*fields)[:PAGE])
+    return JsonResponse({"results": rows})
 
 
 urlpatterns = [
-    path("baseline/<int:organization_id>/flags/", baseline_flags),
-    path("baseline/<int:organization_id>/metrics/", baseline_metrics),
-    path("baseline/<int:organization_id>/measurements/", baseline_measurements),
+    path("baseline/<int:organization_id>/<str:name>/", baseline),
     path("", include("cxgov.urls")),
 ]

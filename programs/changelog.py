@@ -23,8 +23,9 @@ from decimal import Decimal
 
 from django.contrib.auth import get_user_model
 from django.core.exceptions import ObjectDoesNotExist
-from django.db import connection, models
-from django.db.models import OuterRef, Subquery
+from django.db import connection, models, transaction
+from django.db.models import F, Window
+from django.db.models.functions import Lag
 from django.dispatch import receiver
 from simple_history.signals import post_create_historical_record
 
@@ -116,7 +117,7 @@ def record_history(
     return len(rows)
 
 
-# Column → PostgreSQL array type, for the one-statement insert of many entries.
+# The columns of an entry, for the staged insert of many entries.
 _COLUMNS = {
     "organization_id": "bigint",
     "program_id": "bigint",
@@ -135,20 +136,26 @@ _COLUMNS = {
 
 
 def _insert_postgresql(rows: list[dict]) -> int:
-    """Many entries in one INSERT … SELECT FROM unnest(arrays): no model instance per entry
-    (measurement ingest writes ten thousand at once). Same rows as the ORM path."""
-    columns = ", ".join(_COLUMNS)
-    arrays = ", ".join(f"%s::{kind}[]" for kind in _COLUMNS.values())
-    params = [
-        [json.dumps(row["changes"]) for row in rows] if column == "changes" else [row[column] for row in rows]
-        for column in _COLUMNS
-    ]
-    sql = (
-        f"INSERT INTO {Change._meta.db_table} ({columns}) SELECT * FROM unnest({arrays}) "
-        "ON CONFLICT (model, history_id) DO NOTHING"
-    )
-    with connection.cursor() as cursor:
-        cursor.execute(sql, params)
+    """Many entries at once: COPY into a temporary table, then one INSERT … ON CONFLICT DO
+    NOTHING (the same rows as the ORM path, and as safe to re-run). COPY writes each value
+    in psycopg's C code; passing ten thousand JSON texts as array parameters escaped every
+    quote of them in Python, which made the change log cost twice the rows it records."""
+    table, columns = Change._meta.db_table, ", ".join(_COLUMNS)
+    staging = ", ".join(f"{column} {kind}" for column, kind in _COLUMNS.items())
+    # ON COMMIT DELETE ROWS needs a transaction around the COPY and the insert.
+    with transaction.atomic(savepoint=False), connection.cursor() as cursor:
+        cursor.execute(f"CREATE TEMPORARY TABLE IF NOT EXISTS change_staging ({staging}) ON COMMIT DELETE ROWS")
+        with cursor.copy(f"COPY change_staging ({columns}) FROM STDIN") as copy:
+            for row in rows:
+                copy.write_row(
+                    [json.dumps(row["changes"]) if column == "changes" else row[column] for column in _COLUMNS]
+                )
+        # Moving the rows out empties the staging table for a second call in the same transaction.
+        cursor.execute(
+            f"WITH staged AS (DELETE FROM change_staging RETURNING {columns}) "
+            f"INSERT INTO {table} ({columns}) SELECT {columns} FROM staged "
+            "ON CONFLICT (model, history_id) DO NOTHING"
+        )
         return cursor.rowcount
 
 
@@ -208,19 +215,20 @@ def _previous(snapshots) -> dict[int, object]:
             else None
         )
         return {s.history_id: before} if before is not None else {}
-    before_id = (
-        historical.objects.filter(id=OuterRef("id"), history_id__lt=OuterRef("history_id"))
-        .order_by("-history_id")
-        .values("history_id")[:1]
-    )
+    # Each row's snapshots in order, the one before read with LAG: one pass over the
+    # rows' snapshots (the `id` index). A correlated "latest earlier snapshot" subquery
+    # per change made PostgreSQL walk the primary key backwards past every newer
+    # snapshot, and a bulk update of 10,000 measurements took 24 s.
+    wanted = {s.history_id for s in changed}
     pairs: dict[int, int] = {}
-    for chunk in _chunks([s.history_id for s in changed]):
-        pairs.update(
-            historical.objects.filter(history_id__in=chunk)
-            .annotate(before_id=Subquery(before_id))
-            .exclude(before_id=None)
+    for chunk in _chunks(sorted({s.id for s in changed})):
+        steps = (
+            historical.objects.filter(id__in=chunk)
+            .annotate(before_id=Window(Lag("history_id"), partition_by=[F("id")], order_by=F("history_id").asc()))
+            .order_by()
             .values_list("history_id", "before_id")
         )
+        pairs.update((after, before) for after, before in steps if after in wanted and before is not None)
     rows = {}
     for chunk in _chunks(sorted(set(pairs.values()))):
         rows.update({r.history_id: r for r in historical.objects.filter(history_id__in=chunk)})

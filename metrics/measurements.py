@@ -249,7 +249,10 @@ def measurement_upsert(
 
 def _upsert_postgresql(rows: list[MeasurementRow], now, actor: Actor, reason: str | None) -> list:
     table = Measurement._meta.db_table
-    history = Measurement.history.model._meta.db_table
+    snapshot = Measurement.history.model  # once: `Measurement.history` builds a manager per access
+    history = snapshot._meta.db_table
+    # The snapshot's columns in its fields' order, so each returned row loads positionally.
+    columns = [field.column for field in snapshot._meta.concrete_fields]
     # One statement: insert-or-update only rows that differ, and write a history row for
     # each row that was inserted (xmax = 0) or changed. Unchanged rows return nothing.
     sql = f"""
@@ -270,7 +273,7 @@ def _upsert_postgresql(rows: list[MeasurementRow], now, actor: Actor, reason: st
             SELECT id, metric_id, period_end, value, source, recorded_at,
                    %s, %s, CASE WHEN inserted THEN '+' ELSE '~' END, %s, %s
             FROM written
-            RETURNING *
+            RETURNING {", ".join(columns)}
         )
         SELECT * FROM logged
     """
@@ -287,10 +290,10 @@ def _upsert_postgresql(rows: list[MeasurementRow], now, actor: Actor, reason: st
     ]
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
-        columns = [column.name for column in cursor.description]
-        # The snapshots as written, for their change-log entries.
-        snapshot = Measurement.history.model  # once: `Measurement.history` builds a manager per access
-        return [snapshot(**dict(zip(columns, row, strict=True))) for row in cursor.fetchall()]
+        # The snapshots as written, for their change-log entries; `from_db` is how a queryset
+        # loads a row (positional, no per-field keyword handling).
+        attnames = [field.attname for field in snapshot._meta.concrete_fields]
+        return [snapshot.from_db(connection.alias, attnames, row) for row in cursor.fetchall()]
 
 
 def _upsert_generic(rows: list[MeasurementRow], now, actor: Actor, reason: str | None) -> list:

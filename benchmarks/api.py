@@ -206,10 +206,22 @@ def bulk_rows(metric_ids: list[int], offset_days: int) -> list[dict]:
 
 
 def clean_far_future() -> None:
-    from metrics.models import Measurement
+    """Remove the benchmark's rows, their history and change-log entries, in plain SQL: the
+    ORM's delete would write a history row and a change-log entry per deleted row."""
+    from django.db import connection, transaction
 
-    Measurement.objects.filter(period_end__gte=FAR_FUTURE).delete()
-    Measurement.history.filter(period_end__gte=FAR_FUTURE).delete()
+    from metrics.models import Measurement
+    from programs.changes import Change
+
+    history = Measurement.history.model._meta.db_table
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute(
+            f"DELETE FROM {Change._meta.db_table} WHERE model = %s AND history_id IN "
+            f"(SELECT history_id FROM {history} WHERE period_end >= %s)",
+            [Measurement._meta.label_lower, FAR_FUTURE],
+        )
+        cursor.execute(f"DELETE FROM {history} WHERE period_end >= %s", [FAR_FUTURE])
+        cursor.execute(f"DELETE FROM {Measurement._meta.db_table} WHERE period_end >= %s", [FAR_FUTURE])
 
 
 def copy_baseline(items: list[dict]) -> None:

@@ -2,6 +2,7 @@
 
 import datetime as dt
 
+from django.db.models import Prefetch
 from django.utils import timezone
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import status
@@ -16,6 +17,7 @@ from accountability.session_record import may_record, session_record
 from cxgov.api.permissions import ANY_ROLE, OFFICE, OFFICE_EXECUTIVE, OFFICE_INTEGRATION, require_role_in
 from cxgov.api.values import ValuesListMixin, date_text, datetime_text
 from cxgov.api.viewsets import ScopedModelViewSet, ScopedReadOnlyViewSet
+from metrics.models import Metric
 from programs.access import organization_ids
 from programs.models import Organization, Person
 
@@ -35,7 +37,11 @@ class ForumViewSet(ScopedModelViewSet):
     filterset_class = filtersets.ForumFilterSet
     ordering_fields = ["id", "name", "started_on", "cadence"]
     ordering = ["program_id", "name", "id"]
-    prefetch_related = ["members", "metrics_reviewed"]
+    # Only the ids: the list renders members and reviewed metrics as ids.
+    prefetch_related = [
+        Prefetch("members", queryset=Person.objects.only("id")),
+        Prefetch("metrics_reviewed", queryset=Metric.objects.only("id")),
+    ]
 
 
 class ForumSessionViewSet(ScopedModelViewSet):

@@ -78,6 +78,7 @@ def main() -> None:
         cpu.append(time.process_time() - c0)
         return t1 - t0, t2 - t1, t3 - t2, len(ctx.captured_queries), len(pack.programs), len(pdf) + 0 * len(html)
 
+    load = os.getloadavg()
     one(biggest)  # warm-up: connection, templates, fonts
     runs = [one(biggest) for _ in range(args.repeat)]
     small = one(smallest)
@@ -89,8 +90,7 @@ def main() -> None:
         portfolio_summary(organization_ids=[biggest.id], as_of=today)
     baseline = (time.perf_counter() - start) / args.repeat
 
-    load = os.getloadavg()
-    print(f"database: {connection.vendor}; load average {load[0]:.2f} {load[1]:.2f} {load[2]:.2f}")
+    print(f"database: {connection.vendor}; load average before {load[0]:.2f} {load[1]:.2f} {load[2]:.2f}")
     print(f"organization {biggest.name!r}: {biggest.n} programs, {runs[0][4]} live in the pack")
     print(f"  build (selectors) median {statistics.median(r[0] for r in runs) * 1000:.0f} ms")
     print(f"  HTML              median {statistics.median(r[1] for r in runs) * 1000:.0f} ms")

@@ -53,7 +53,10 @@ def shared_per_scan(fn: F) -> F:
         answers = _answers.get()
         if answers is None:
             return fn(*args, **kwargs)
-        key = _key(fn, signature, args, kwargs)
+        try:
+            key = _key(fn, signature, args, kwargs)
+        except TypeError:  # an argument that cannot be a key: ask the database
+            return fn(*args, **kwargs)
         if key not in answers:
             answers[key] = fn(*args, **kwargs)
         # A shallow copy: a caller adding to its dict or list never changes the next one's.

@@ -304,10 +304,9 @@ class TestMeasurementsUpsert:
             for i in range(100)
         ]
         # PostgreSQL: savepoint, the metrics, one statement (rows and history), the change log (the rows'
-        # organization and program, the metrics' names, its staging table, the COPY into it, one insert
-        # from it), release. SQLite: a read, then inserts
+        # organization and program, the metrics' names, one insert), release. SQLite: a read, then inserts
         # batched by its 999-variable limit; never a query per item.
-        with django_assert_max_num_queries(9 if connection.vendor == "postgresql" else 25):
+        with django_assert_max_num_queries(7 if connection.vendor == "postgresql" else 25):
             result = measurements_upsert(items=items)
         assert result.created == 500
         assert Measurement.history.filter(metric_id__in=[m.pk for m in metrics]).count() == 500

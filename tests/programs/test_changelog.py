@@ -14,6 +14,7 @@ from metrics.measurements import measurements_upsert
 from metrics.models import Measurement, MetricRevision
 from metrics.services import metric_update
 from programs.actors import SYSTEM, Actor, stamp
+from programs.changelog import STAGED_FROM, record_history
 from programs.changes import Change, tracked_models
 from programs.choices import ChangeAction
 from programs.history import ActorHistoricalModel
@@ -269,6 +270,31 @@ def test_measurements_in_bulk_get_one_entry_each_with_the_key(organization, erp_
     assert changed.changes == [{"field": "value", "label": "value", "old": "1", "new": "99"}]
     assert changed.object_repr == "NPS · 2024-01-28 = 99.0000"
     assert Measurement.history.filter(history_api_key_id=erp_key.pk).count() == 13
+
+
+@pytest.mark.parametrize("count", [STAGED_FROM - 1, STAGED_FROM])
+def test_a_large_batch_gets_the_same_entries_whichever_way_it_is_written(organization, erp_key, count):
+    # Below STAGED_FROM one bulk insert; from it, on PostgreSQL, a COPY through a staging table.
+    metric = MetricFactory(program=ProgramFactory(organization=organization), name="NPS")
+    first = dt.date(2000, 1, 1)
+    items = [{"metric": metric.pk, "period_end": first + dt.timedelta(days=i), "value": i} for i in range(count)]
+    measurements_upsert(items=items, actor=erp_key)
+    items[-1]["value"] = -1
+    measurements_upsert(items=[*items[:2], items[-1]], actor=erp_key)  # one changed
+    entries = Change.objects.filter(model="metrics.measurement")
+    assert entries.filter(action=ChangeAction.CREATED).count() == count
+    assert set(entries.values_list("actor_api_key_id", flat=True)) == {erp_key.pk}
+    last = entries.get(
+        object_id=Measurement.objects.get(metric=metric, period_end=items[-1]["period_end"]).pk,
+        action=ChangeAction.CREATED,
+    )
+    assert last.object_repr == f"NPS · {items[-1]['period_end']} = {count - 1}.0000"
+    changed = entries.get(action=ChangeAction.CHANGED)
+    assert changed.changes == [{"field": "value", "label": "value", "old": str(count - 1), "new": "-1"}]
+    # Writing the same snapshots' entries again adds none (one entry per snapshot).
+    snapshots = list(Measurement.history.filter(metric_id=metric.pk))
+    record_history(Measurement, snapshots)
+    assert entries.count() == count + 1
 
 
 def test_a_deleted_key_or_person_leaves_the_log_as_it_was(organization, ana, erp_key):

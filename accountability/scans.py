@@ -21,12 +21,12 @@ from cxgov.queue import queue_task_on_commit
 from cxgov.scan_inputs import read_once_per_scan
 from programs.actors import Actor
 from programs.dates import check_scan_as_of
-from programs.models import Organization, Program
+from programs.models import Organization
 
 from . import events
 from .choices import FlagKind, ScanStatus
 from .detectors import DETECTORS
-from .detectors.common import scope_q
+from .detectors.common import scanned_program_ids
 from .escalation import flags_escalate
 from .flags import SyncResult, flags_sync
 from .locks import ScanLocked, organization_scan_lock
@@ -60,11 +60,6 @@ def _pause() -> None:
         time.sleep(settings.CXGOV_SCAN_PHASE_DELAY)
 
 
-def _scanned_program_ids(organization, program_ids) -> list[int]:
-    scanned = Program.objects.filter(scope_q(organization, program_ids, prefix=""))
-    return list(scanned.order_by("id").values_list("id", flat=True))
-
-
 def _detect_isolated(kind, detector, organization, as_of, program_ids, errors: list[dict]) -> tuple[list, set | None]:
     """One detector's findings, and the programs it could not compute (None: it failed as a whole).
 
@@ -83,7 +78,7 @@ def _detect_isolated(kind, detector, organization, as_of, program_ids, errors: l
         logger.exception("detector %s failed for organization %s; isolating programs", kind, organization.pk)
         first = exc
     findings, failed = [], {}
-    ids = _scanned_program_ids(organization, program_ids)
+    ids = scanned_program_ids(organization, program_ids)
     for pid in ids:
         try:
             with transaction.atomic():

@@ -13,7 +13,7 @@ from collections.abc import Collection
 from django.db.models import Q
 
 from programs.choices import SCANNED_STATUSES
-from programs.models import Organization
+from programs.models import Organization, Program
 
 from ..choices import SEVERITY_RANK, EscalationLevel, Severity
 
@@ -30,6 +30,12 @@ def scope_q(organization: Organization, program_ids: Collection[int] | None, pre
     if program_ids is not None:
         q &= Q(**{f"{prefix}id__in": list(program_ids)})
     return q
+
+
+def scanned_program_ids(organization: Organization, program_ids: Collection[int] | None) -> list[int]:
+    """The ids of the programs a scan of `organization` covers (`scope_q`), in id order. One query."""
+    scanned = Program.objects.filter(scope_q(organization, id_list(program_ids), prefix=""))
+    return list(scanned.order_by("id").values_list("id", flat=True))
 
 
 def metric_owner(row: dict) -> int | None:

@@ -20,11 +20,7 @@ from ..choices import CADENCE_DAYS, FlagKind, SessionStatus, Severity, SubjectTy
 from ..findings import Finding
 from ..models import Forum, ForumSession
 from ..selectors import CANCELLED_STATUSES, SPONSOR_WINDOW_DAYS, SponsorPresence, forum_adherence, sponsor_presence
-from .common import days_between, id_list, iso, scope_q, sponsor_owner
-
-
-def _scanned_program_ids(organization: Organization, program_ids: Collection[int] | None) -> list[int]:
-    return list(Program.objects.filter(scope_q(organization, program_ids, prefix="")).values_list("id", flat=True))
+from .common import days_between, id_list, iso, scanned_program_ids, scope_q, sponsor_owner
 
 
 def scanned_sponsor_presence(
@@ -41,7 +37,7 @@ def scanned_sponsor_presence(
     session list. Two queries (the scanned programs, then the sessions); three with
     `sessions_when` when a program meets it. Read-only.
     """
-    ids = _scanned_program_ids(organization, id_list(program_ids))
+    ids = scanned_program_ids(organization, program_ids)
     if sessions_when is None:
         return sponsor_presence(program_ids=ids, as_of=as_of)
     counts = sponsor_presence(program_ids=ids, as_of=as_of, with_sessions=False)
@@ -57,9 +53,7 @@ def session_cancellation(
     The counts of `accountability.selectors.forum_adherence`. Every scanned program in
     scope has an entry ((0, 0) without sessions). Two queries, read-only.
     """
-    counts = forum_adherence(
-        program_ids=_scanned_program_ids(organization, id_list(program_ids)), as_of=as_of, window_days=days
-    )
+    counts = forum_adherence(program_ids=scanned_program_ids(organization, program_ids), as_of=as_of, window_days=days)
     return {pid: (c.cancelled, c.scheduled) for pid, c in counts.items()}
 
 

@@ -106,7 +106,8 @@ def main() -> None:
             else:
                 t0 = time.perf_counter()
                 Measurement.objects.bulk_create(
-                    Measurement(metric_id=m, period_end=d, value=v, source="bench") for m, d, v in rows
+                    Measurement(metric_id=m, organization=organization, period_end=d, value=v, source="bench")
+                    for m, d, v in rows
                 )
                 response = None
             elapsed = time.perf_counter() - t0

@@ -85,7 +85,8 @@ def write_metrics(batch: Batch) -> list[Metric]:
 def write_measurements(batch: Batch, metrics: list[Metric]) -> int:
     """25 monthly values per metric (quarterly ones: 9), drifting towards the target; some stop reporting."""
     rng = batch.rng
-    fields = ["metric_id", "period_end", "value", "source", "recorded_at"]
+    fields = ["metric_id", "period_end", "value", "source", "recorded_at", "organization_id"]
+    organization_id = batch.org.organization.pk
     last_end = month_end(add_months(batch.today, -1))
     rows = []
     for m in metrics:
@@ -95,7 +96,7 @@ def write_measurements(batch: Batch, metrics: list[Metric]) -> int:
         for k in range(count):
             end = month_end(add_months(stop, -step * (count - 1 - k)))
             value = float(m.baseline) + drift * k + rng.uniform(-2, 2)
-            rows.append((m.pk, end, Decimal(f"{value:.2f}"), "bench", at(end + dt.timedelta(days=2))))
+            rows.append((m.pk, end, Decimal(f"{value:.2f}"), "bench", at(end + dt.timedelta(days=2)), organization_id))
     return insert_leaves(Measurement, fields, rows)
 
 

@@ -101,6 +101,7 @@ def measure(
         rows.append(
             Measurement(
                 metric=metric,
+                organization_id=metric.program.organization_id,
                 period_end=end,
                 value=Decimal(str(round(value, trend.decimals))),
                 source=source,

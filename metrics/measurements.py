@@ -40,6 +40,7 @@ class MeasurementRow:
     period_end: date
     value: Decimal
     source: str
+    organization_id: int  # the metric's, copied onto the row (Measurement.organization)
 
 
 @dataclass(frozen=True)
@@ -118,8 +119,8 @@ def _source(value) -> str | None:
     return value
 
 
-def _row(item) -> tuple[MeasurementRow | None, dict[str, list[str]]]:
-    """One item's field rules; the row, or its errors by field."""
+def _row(item) -> tuple[tuple | None, dict[str, list[str]]]:
+    """One item's field rules; (metric_id, period_end, value, source), or its errors by field."""
     if not isinstance(item, Mapping):
         return None, {"non_field_errors": ["Each item must be an object."]}
     errors: dict[str, list[str]] = {}
@@ -146,7 +147,7 @@ def _row(item) -> tuple[MeasurementRow | None, dict[str, list[str]]]:
         errors["source"] = [f"A text of at most {_SOURCE_MAX} characters is required."]
     if errors:
         return None, errors
-    return MeasurementRow(metric_id, period_end, value, source), {}
+    return (metric_id, period_end, value, source), {}
 
 
 def measurement_rows(
@@ -164,7 +165,7 @@ def measurement_rows(
     the items touch, once they are all valid, and may raise (the API checks roles there).
     Reads only: one query for the metrics.
     """
-    rows: list[MeasurementRow | None] = []
+    rows: list[tuple | None] = []
     errors: dict[int, dict[str, list[str]]] = {}
     first_index: dict[tuple[int, date], int] = {}
     for index, item in enumerate(items):
@@ -173,7 +174,7 @@ def measurement_rows(
         if item_errors:
             errors[index] = item_errors
             continue
-        key = (row.metric_id, row.period_end)
+        key = (row[0], row[1])
         if key in first_index:
             duplicate = f"Duplicate of item {first_index[key]}: one value per metric and period_end."
             errors[index] = {"period_end": [duplicate]}
@@ -181,16 +182,16 @@ def measurement_rows(
             first_index[key] = index
 
     scope = Metric.objects.all() if metrics is None else metrics
-    wanted = {row.metric_id for row in rows if row is not None}
+    wanted = {row[0] for row in rows if row is not None}
     organizations = dict(scope.filter(pk__in=wanted).values_list("id", "program__organization_id")) if wanted else {}
     for index, row in enumerate(rows):
-        if row is not None and row.metric_id not in organizations:
-            errors.setdefault(index, {})["metric"] = [f'Invalid pk "{row.metric_id}" - object does not exist.']
+        if row is not None and row[0] not in organizations:
+            errors.setdefault(index, {})["metric"] = [f'Invalid pk "{row[0]}" - object does not exist.']
     if errors:
         raise MeasurementItemsInvalid(errors)
     if authorize is not None:
         authorize(set(organizations.values()))
-    return rows
+    return [MeasurementRow(m, p, v, s, organizations[m]) for m, p, v, s in rows]
 
 
 @transaction.atomic
@@ -257,20 +258,21 @@ def _upsert_postgresql(rows: list[MeasurementRow], now, actor: Actor, reason: st
     # each row that was inserted (xmax = 0) or changed. Unchanged rows return nothing.
     sql = f"""
         WITH input AS (
-            SELECT * FROM unnest(%s::bigint[], %s::date[], %s::numeric[], %s::text[])
-                AS t(metric_id, period_end, value, source)
+            SELECT * FROM unnest(%s::bigint[], %s::date[], %s::numeric[], %s::text[], %s::bigint[])
+                AS t(metric_id, period_end, value, source, organization_id)
         ), written AS (
-            INSERT INTO {table} AS m (metric_id, period_end, value, source, recorded_at)
-            SELECT metric_id, period_end, value, source, %s FROM input
+            INSERT INTO {table} AS m (metric_id, period_end, value, source, organization_id, recorded_at)
+            SELECT metric_id, period_end, value, source, organization_id, %s FROM input
             ON CONFLICT (metric_id, period_end) DO UPDATE
                 SET value = EXCLUDED.value, source = EXCLUDED.source, recorded_at = EXCLUDED.recorded_at
                 WHERE (m.value, m.source) IS DISTINCT FROM (EXCLUDED.value, EXCLUDED.source)
-            RETURNING m.id, m.metric_id, m.period_end, m.value, m.source, m.recorded_at, (m.xmax = 0) AS inserted
+            RETURNING m.id, m.metric_id, m.period_end, m.value, m.source, m.organization_id, m.recorded_at,
+                      (m.xmax = 0) AS inserted
         ), logged AS (
             INSERT INTO {history}
-                (id, metric_id, period_end, value, source, recorded_at,
+                (id, metric_id, period_end, value, source, organization_id, recorded_at,
                  history_date, history_change_reason, history_type, history_user_id, history_api_key_id)
-            SELECT id, metric_id, period_end, value, source, recorded_at,
+            SELECT id, metric_id, period_end, value, source, organization_id, recorded_at,
                    %s, %s, CASE WHEN inserted THEN '+' ELSE '~' END, %s, %s
             FROM written
             RETURNING {", ".join(columns)}
@@ -282,6 +284,7 @@ def _upsert_postgresql(rows: list[MeasurementRow], now, actor: Actor, reason: st
         [r.period_end for r in rows],
         [r.value for r in rows],
         [r.source for r in rows],
+        [r.organization_id for r in rows],
         now,
         now,
         reason,
@@ -311,7 +314,12 @@ def _upsert_generic(rows: list[MeasurementRow], now, actor: Actor, reason: str |
         if before is not None and before == (r.value, r.source):
             continue
         obj = Measurement(
-            metric_id=r.metric_id, period_end=r.period_end, value=r.value, source=r.source, recorded_at=now
+            metric_id=r.metric_id,
+            period_end=r.period_end,
+            value=r.value,
+            source=r.source,
+            organization_id=r.organization_id,
+            recorded_at=now,
         )
         (new if before is None else changed).append(obj)
     if not new and not changed:

@@ -218,6 +218,11 @@ def test_a_version_1_database_upgrades_and_loses_nothing():
     assert response.status_code == 200
     assert [w["url"] for w in response.json()["results"]] == ["https://hooks.example.com/v1"]
     assert client.get("/api/v1/programs/").json()["count"] == 1
+    # Measurements carry their metric's organization (metrics 0006 fills it), so the
+    # organization's list finds version 1's value.
+    measurement = apps.get_model("metrics", "Measurement").objects.get()
+    assert measurement.organization_id == organization.pk
+    assert [m["value"] for m in client.get("/api/v1/measurements/").json()["results"]] == ["87.5000"]
 
     run = scan_organization(organization=organization, as_of=dt.date(2026, 6, 2))
     assert run.status == "succeeded", run.errors

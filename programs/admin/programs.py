@@ -198,6 +198,12 @@ class ProgramAdmin(DeleteThroughServiceMixin, ScopedHistoryAdmin):
         ("Record", {"fields": ("created_at",), "classes": ("collapse",)}),
     )
 
+    def get_readonly_fields(self, request, obj=None):
+        # A program stays in the organization it was created in, as in the API (create-only):
+        # its people, forums and evidence belong there (measurements carry it on each row).
+        readonly = tuple(super().get_readonly_fields(request, obj))
+        return (*readonly, "organization") if obj is not None else readonly
+
     def get_queryset(self, request):
         # Readiness is annotated in the same query, for the list column and the change page alike.
         return super().get_queryset(request).with_readiness()

@@ -122,7 +122,12 @@ def _measurements(count: int) -> None:
     metrics = [MetricFactory() for _ in range(count // 1000 + 1)]
     start = dt.date(1990, 1, 1)
     Measurement.objects.bulk_create(
-        Measurement(metric=metrics[i // 1000], period_end=start + dt.timedelta(days=i % 1000), value=i)
+        Measurement(
+            metric=metrics[i // 1000],
+            organization_id=metrics[i // 1000].program.organization_id,
+            period_end=start + dt.timedelta(days=i % 1000),
+            value=i,
+        )
         for i in range(count)
     )
 

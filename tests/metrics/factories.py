@@ -32,6 +32,7 @@ class MeasurementFactory(factory.django.DjangoModelFactory):
         model = Measurement
 
     metric = factory.SubFactory(MetricFactory)
+    organization_id = factory.LazyAttribute(lambda m: m.metric.program.organization_id)
     period_end = dt.date(2024, 6, 30)
     value = Decimal("60")
     source = "test"

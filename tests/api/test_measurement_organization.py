@@ -1,0 +1,102 @@
+"""Measurements carry their metric's organization, and an organization's list reads only its
+own rows: the page and its count filter the measurements' own column, in the order of the
+index that starts with it (docs/performance.md, "Measurements across organizations")."""
+
+import datetime as dt
+from decimal import Decimal
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+
+from metrics.measurements import measurements_upsert
+from metrics.models import Measurement
+from tests.factories import MetricFactory
+
+pytestmark = pytest.mark.django_db
+
+
+def _post_one(client, metric, day: str, value: str):
+    return client.post("/api/v1/measurements/", {"metric": metric.pk, "period_end": day, "value": value}, format="json")
+
+
+def test_every_api_write_copies_the_metric_organization(world, office):
+    assert _post_one(office, world.metric, "2025-01-31", "70").status_code == 201
+    bulk = [{"metric": world.metric.pk, "period_end": "2025-02-28", "value": "71"}]
+    assert office.post("/api/v1/measurements/bulk/", bulk, format="json").status_code == 200
+    csv = f"metric,period_end,value\n{world.metric.pk},2025-03-31,72\n".encode()
+    assert office.post("/api/v1/measurements/bulk/", csv, content_type="text/csv").status_code == 200
+    assert _post_one(office, world.metric, "2025-03-31", "73").status_code == 200  # an update keeps it
+
+    written = Measurement.objects.filter(metric=world.metric, period_end__year=2025)
+    assert sorted((m.period_end.month, m.organization_id) for m in written) == [
+        (1, world.organization.pk),
+        (2, world.organization.pk),
+        (3, world.organization.pk),
+    ]
+    # Each snapshot (+ and ~) keeps it too, so the history shows the row as it was.
+    snapshots = Measurement.history.filter(metric_id=world.metric.pk, period_end__year=2025)
+    assert snapshots.count() == 4
+    assert set(snapshots.values_list("organization_id", flat=True)) == {world.organization.pk}
+
+
+def test_one_call_writes_each_row_with_its_own_organization(organization, other_organization):
+    ours, theirs = (
+        MetricFactory(program__organization=organization),
+        MetricFactory(program__organization=other_organization),
+    )
+    day = dt.date(2025, 1, 31)
+    measurements_upsert(
+        items=[
+            {"metric": ours.pk, "period_end": day, "value": "1"},
+            {"metric": theirs.pk, "period_end": day, "value": "2"},
+        ]
+    )
+    assert dict(Measurement.objects.filter(period_end=day).values_list("metric_id", "organization_id")) == {
+        ours.pk: organization.pk,
+        theirs.pk: other_organization.pk,
+    }
+
+
+def test_a_row_saved_without_it_takes_its_metric_organization(organization):
+    metric = MetricFactory(program__organization=organization)
+    row = Measurement(metric=metric, period_end=dt.date(2025, 1, 31), value=Decimal("5"))
+    row.save()
+    row.refresh_from_db()
+    assert row.organization_id == organization.pk
+
+
+def test_the_list_reads_only_the_callers_rows_by_their_own_column(world, other_world, office):
+    with CaptureQueriesContext(connection) as ctx:
+        response = office.get("/api/v1/measurements/", {"page_size": 100})
+    assert response.status_code == 200
+    assert [row["id"] for row in response.json()["results"]] == [world.measurement.pk]
+    reads = [q["sql"] for q in ctx.captured_queries if 'FROM "metrics_measurement"' in q["sql"]]
+    assert reads, "the list reads measurements"
+    table = connection.ops.quote_name("metrics_measurement")
+    for sql in reads:
+        # Filtered on the measurements' own organization column, with no join to metrics
+        # or programs: nothing about another organization's rows is read to answer it.
+        assert f"{table}.{connection.ops.quote_name('organization_id')}" in sql
+        assert "metrics_metric" not in sql and "programs_program" not in sql
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="the index's order is PostgreSQL's plan")
+def test_the_organization_index_serves_the_list_order(world):
+    with connection.cursor() as cursor:
+        cursor.execute("SET LOCAL enable_seqscan = off")
+        cursor.execute("SET LOCAL enable_sort = off")
+        queryset = Measurement.objects.filter(organization=world.organization).order_by("metric_id", "-period_end")
+        sql, params = queryset[:100].query.sql_with_params()
+        cursor.execute(f"EXPLAIN {sql}", params)
+        plan = "\n".join(row[0] for row in cursor.fetchall())
+    assert "measurement_org_list" in plan, plan
+
+
+def test_a_program_keeps_its_organization_in_the_admin(world, admin_client):
+    # Chosen on the add page; shown, not editable, once the program exists (as in the API).
+    assert 'name="organization"' in admin_client.get("/admin/programs/program/add/").content.decode()
+    page = admin_client.get(f"/admin/programs/program/{world.program.pk}/change/")
+    assert page.status_code == 200
+    assert 'name="organization"' not in page.content.decode()
+    assert world.organization.name in page.content.decode()

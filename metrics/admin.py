@@ -14,7 +14,7 @@ from programs.admin import (
     ScopedModelForm,
 )
 
-from .choices import GUARDED_FIELDS_TEXT
+from .choices import GUARDED_FIELDS_TEXT, Health
 from .forms import MetricAdminForm
 from .measurements import measurement_delete, measurement_delete_refusal, measurements_upsert, validate_value
 from .models import Exemption, Measurement, Metric, MetricRevision
@@ -120,7 +120,7 @@ class MetricAdmin(DeleteThroughServiceMixin, ScopedHistoryAdmin):
     inlines = (MeasurementInline, ExemptionInline, MetricRevisionInline)
 
     def get_queryset(self, request):
-        return super().get_queryset(request).with_latest()
+        return super().get_queryset(request).with_latest().with_health()
 
     def get_fieldsets(self, request, obj=None):
         main = [f for f in MetricAdminForm.Meta.fields]
@@ -145,9 +145,9 @@ class MetricAdmin(DeleteThroughServiceMixin, ScopedHistoryAdmin):
     def latest_value(self, obj: Metric):
         return "–" if obj.latest_value is None else f"{obj.latest_value.normalize():f} ({obj.latest_period_end})"
 
-    @admin.display(description="health")
+    @admin.display(description="health", ordering="latest_health")
     def health_display(self, obj: Metric) -> str:
-        return obj.health.label
+        return Health(obj.latest_health).label
 
     def save_model(self, request, obj, form, change) -> None:
         if not change:

@@ -3,7 +3,7 @@ import datetime as dt
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
-from django.db.models import Exists, F, Min, OuterRef, Q, Subquery
+from django.db.models import Exists, F, Min, OuterRef, Q, Subquery, Value
 from django.db.models.functions import Coalesce, Least
 from django.utils import timezone
 
@@ -13,7 +13,7 @@ from programs.history import tracked
 from programs.models import BusinessUnit, Person, Program, pct_check, scoped_queryset
 
 from .choices import LEVEL_RANK, Cadence, Direction, Health, Kind, Level, MetricStatus
-from .health import health
+from .health import health, health_expression
 
 VALUE_DIGITS = {"max_digits": 20, "decimal_places": 4}
 
@@ -32,6 +32,28 @@ class MetricQuerySet(scoped_queryset("program__organization")):
         return self.annotate(
             latest_value=Subquery(latest.values("value")[:1]),
             latest_period_end=Subquery(latest.values("period_end")[:1]),
+        )
+
+    def with_health(self, as_of=None) -> "MetricQuerySet":
+        """Annotate `latest_health`: `health` decided by the database, on the latest measurement
+        (with `as_of`, the latest with `period_end` on or before that day), for the metric's
+        fields as they are now. One probe of the (metric, period_end) index per metric."""
+        latest = Measurement.objects.filter(metric=OuterRef("pk")).order_by("-period_end")
+        if as_of is not None:
+            latest = latest.filter(period_end__lte=as_of)
+        decided = latest.annotate(
+            decided=health_expression(
+                direction=OuterRef("direction"),
+                baseline=OuterRef("baseline"),
+                baseline_on=OuterRef("baseline_on"),
+                target=OuterRef("target"),
+                target_on=OuterRef("target_on"),
+                latest_value=F("value"),
+                latest_period_end=F("period_end"),
+            )
+        )
+        return self.annotate(
+            latest_health=Coalesce(Subquery(decided.values("decided")[:1]), Value(Health.NO_DATA.value))
         )
 
 

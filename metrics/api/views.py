@@ -12,7 +12,6 @@ from cxgov.api.permissions import OFFICE, OFFICE_INTEGRATION
 from cxgov.api.values import ValuesListMixin, date_text, datetime_text, decimal_text
 from cxgov.api.viewsets import ScopedModelViewSet
 from metrics import filtersets
-from metrics.health import health
 from metrics.measurements import measurement_delete
 from metrics.models import Exemption, Measurement, Metric, MetricRevision
 from metrics.services import metric_delete
@@ -62,6 +61,7 @@ class MetricViewSet(ValuesListMixin, ScopedModelViewSet):
         "replaced_by_id",
         "created_at",
         "latest_value",
+        "latest_health",
         "latest_period_end",
     )
 
@@ -87,21 +87,13 @@ class MetricViewSet(ValuesListMixin, ScopedModelViewSet):
             "status": row["status"],
             "replaced_by": row["replaced_by_id"],
             "created_at": datetime_text(row["created_at"]),
-            "health": health(
-                direction=row["direction"],
-                baseline=row["baseline"],
-                baseline_on=row["baseline_on"],
-                target=row["target"],
-                target_on=row["target_on"],
-                latest_value=row["latest_value"],
-                latest_period_end=row["latest_period_end"],
-            ).value,
+            "health": row["latest_health"],  # decided by the database (`with_health`)
             "latest_value": decimal_text(row["latest_value"], 4),
             "latest_period_end": date_text(row["latest_period_end"]),
         }
 
     def annotate_queryset(self, queryset):
-        return queryset.with_latest()
+        return queryset.with_latest().with_health()
 
     def destroy_object(self, instance) -> None:
         metric_delete(metric=instance, actor=self.actor)

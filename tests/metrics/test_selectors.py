@@ -191,6 +191,9 @@ def test_query_counts_do_not_grow(organization, size, django_assert_num_queries)
         assert len(metrics_on(program_ids=ids, as_of=PAST)) == 3 * size
     with django_assert_num_queries(2):
         metric_health_counts(program_ids=ids, as_of=PAST)
+    with django_assert_num_queries(3):  # + the metrics revised since, rolled back one by one
+        counts = metric_health_counts(program_ids=ids, as_of=PAST - dt.timedelta(days=1))
+    assert sum(sum(c.values()) for c in counts.values()) == 3 * size
     with django_assert_num_queries(3):  # + the names of the owners in force then
         metric_tree(program_id=ids[-1], as_of=PAST - dt.timedelta(days=1))
     with django_assert_num_queries(2):  # nobody changed since: no name to look up

@@ -8,23 +8,11 @@ cases). Lists of metrics (the API, the portfolio's counts) let the database deci
 metric rolled back to a past day (`metrics.selectors.metrics_on`) is decided in Python.
 """
 
+import re
 from datetime import date
 from decimal import Decimal, localcontext
 
-from django.db.models import (
-    Case,
-    CharField,
-    DecimalField,
-    Expression,
-    ExpressionWrapper,
-    Func,
-    IntegerField,
-    Q,
-    Value,
-    When,
-)
-from django.db.models.functions import Abs, Coalesce
-from django.db.models.lookups import Exact, GreaterThanOrEqual, IsNull, LessThan, LessThanOrEqual
+from django.db.models import CharField, Expression, Func
 
 from .choices import Direction, Health
 
@@ -79,22 +67,67 @@ def health(
     return Health.OFF_TRACK
 
 
-class DaysBetween(Func):
-    """Whole days from the second date to the first (PostgreSQL's `date - date`)."""
+def _days(later: str, earlier: str, vendor: str) -> str:
+    """Whole days from `earlier` to `later` (SQL fragments): PostgreSQL's `date - date`."""
+    if vendor == "sqlite":
+        return f"CAST(julianday({later}) - julianday({earlier}) AS INTEGER)"
+    return f"({later} - {earlier})"
 
-    arity = 2
-    template = "(%(expressions)s)"
-    arg_joiner = " - "
-    output_field = IntegerField()
 
-    def as_sqlite(self, compiler, connection, **extra):
-        return self.as_sql(
-            compiler,
-            connection,
-            template="CAST(julianday(%(expressions)s) AS INTEGER)",
-            arg_joiner=") - julianday(",
-            **extra,
-        )
+def _health_sql(vendor: str) -> str:
+    """`health` in SQL over the slots {direction} … {on}; the comments name `health`'s branches."""
+    sign = f"(CASE WHEN {{direction}} = '{Direction.INCREASE.value}' THEN 1 ELSE -1 END)"
+    unanchored = "({baseline} IS NULL OR {baseline_on} IS NULL OR {target_on} IS NULL)"
+    # Held at an end: unanchored, before or at the start, a target date not after the start, or past the target.
+    held = f"({unanchored} OR {{on}} <= {{baseline_on}} OR {{target_on}} <= {{baseline_on}} OR {{on}} >= {{target_on}})"
+    at_baseline = f"(NOT {unanchored} AND {{on}} <= {{baseline_on}} AND {{on}} < {{target_on}})"
+    big_d, small_d = _days("{target_on}", "{baseline_on}", vendor), _days("{on}", "{baseline_on}", vendor)
+    # The shortfall as N / M (M > 0): between the ends, N = expected × D − value × D.
+    shortfall = (
+        f"(CASE WHEN {at_baseline} THEN {sign} * ({{baseline}} - {{value}})"
+        f" WHEN {held} THEN {sign} * ({{target}} - {{value}})"
+        f" ELSE {sign} * (({{baseline}} - {{value}}) * {big_d} + ({{target}} - {{baseline}}) * {small_d}) END)"
+    )
+    scale = f"(CASE WHEN {held} THEN 1 ELSE {big_d} END)"
+    span = "ABS({target} - COALESCE({baseline}, 0))"
+    return (
+        f"(CASE WHEN {{value}} IS NULL OR {{on}} IS NULL THEN '{Health.NO_DATA.value}'"
+        f" WHEN {{target}} IS NULL THEN '{Health.ON_TRACK.value}'"
+        f" WHEN {shortfall} <= 0 THEN '{Health.ON_TRACK.value}'"
+        f" WHEN {shortfall} <= {span} * {AT_RISK_TOLERANCE} * {scale} THEN '{Health.AT_RISK.value}'"
+        f" ELSE '{Health.OFF_TRACK.value}' END)"
+    )
+
+
+_SLOTS = ("direction", "baseline", "baseline_on", "target", "target_on", "value", "on")
+_SLOT = re.compile(r"\{(" + "|".join(_SLOTS) + r")\}")
+
+
+class HealthOf(Func):
+    """`health` decided by the database: `HealthOf(direction, baseline, baseline_on, target,
+    target_on, latest_value, latest_period_end)`, each a field, an annotation or an `OuterRef`.
+
+    The SQL is one fixed text per database with the seven inputs put in their places, so
+    building and compiling it costs what seven column references cost (an expression tree
+    of `Case`/`When`/lookups for the same rule took ~10 ms a query to build and compile).
+    Use it where the latest measurement is a row (`MetricQuerySet.with_health`): an input
+    that is itself a subquery would run once per place it appears.
+    """
+
+    arity = len(_SLOTS)
+    output_field = CharField()
+
+    def as_sql(self, compiler, connection, **extra):
+        compiled = dict(zip(_SLOTS, (compiler.compile(e) for e in self.get_source_expressions()), strict=True))
+        template = _health_sql(connection.vendor)
+        sql, params, at = [], [], 0
+        for match in _SLOT.finditer(template):
+            fragment, fragment_params = compiled[match.group(1)]
+            sql += [template[at : match.start()], fragment]
+            params += fragment_params
+            at = match.end()
+        sql.append(template[at:])
+        return "".join(sql), params
 
 
 def health_expression(
@@ -106,42 +139,6 @@ def health_expression(
     target_on: Expression,
     latest_value: Expression,
     latest_period_end: Expression,
-) -> Case:
-    """`health` as a database expression over the same seven inputs (fields, `OuterRef`s).
-
-    Evaluate it where the latest measurement is a row (`MetricQuerySet.with_latest`):
-    referencing an annotated subquery several times would run it once per reference.
-    """
-    decimal = DecimalField(max_digits=60, decimal_places=8)
-
-    def number(expression) -> ExpressionWrapper:
-        return ExpressionWrapper(expression, output_field=decimal)
-
-    on = latest_period_end
-    sign = Case(When(Exact(direction, Value(Direction.INCREASE.value)), then=Value(1)), default=Value(-1))
-    span = Abs(number(target - Coalesce(baseline, Value(Decimal(0)))))
-    d, D = DaysBetween(on, baseline_on), DaysBetween(target_on, baseline_on)
-    held_at_target = number(sign * (target - latest_value))
-    unanchored = Q(IsNull(baseline, True)) | Q(IsNull(baseline_on, True)) | Q(IsNull(target_on, True))
-    held = unanchored | Q(LessThanOrEqual(on, baseline_on)) | Q(LessThanOrEqual(target_on, baseline_on))
-    held |= Q(GreaterThanOrEqual(on, target_on))
-    # Held at the baseline only before the trajectory starts (and before its target date).
-    at_baseline = ~unanchored & Q(LessThanOrEqual(on, baseline_on)) & Q(LessThan(on, target_on))
-    shortfall = Case(
-        When(at_baseline, then=number(sign * (baseline - latest_value))),
-        When(held, then=held_at_target),
-        default=number(sign * ((baseline - latest_value) * D + (target - baseline) * d)),
-        output_field=decimal,
-    )
-    scale = Case(When(held, then=Value(1)), default=D, output_field=IntegerField())
-    return Case(
-        When(Q(IsNull(latest_value, True)) | Q(IsNull(latest_period_end, True)), then=Value(Health.NO_DATA.value)),
-        When(IsNull(target, True), then=Value(Health.ON_TRACK.value)),
-        When(LessThanOrEqual(shortfall, Value(Decimal(0))), then=Value(Health.ON_TRACK.value)),
-        When(
-            LessThanOrEqual(shortfall, number(span * Value(AT_RISK_TOLERANCE) * scale)),
-            then=Value(Health.AT_RISK.value),
-        ),
-        default=Value(Health.OFF_TRACK.value),
-        output_field=CharField(),
-    )
+) -> HealthOf:
+    """`health` as a database expression over the same seven inputs (`HealthOf`)."""
+    return HealthOf(direction, baseline, baseline_on, target, target_on, latest_value, latest_period_end)

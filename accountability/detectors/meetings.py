@@ -144,12 +144,13 @@ def detect_forum_attendance_falling(
     )
     if not rows:
         return []
-    # Counted only for the sampled sessions (at most 6 per forum), not for every held session.
+    # Counted only for the sampled sessions (at most 6 per forum), not for every held session;
+    # by their ids, so the window query above is not run a second time as a subquery.
     is_member = Exists(
         Forum.members.through.objects.filter(forum_id=OuterRef("session__forum_id"), person_id=OuterRef("person_id"))
     )
     present = dict(
-        Attendance.objects.filter(session_id__in=sampled.values("id"), present=True)
+        Attendance.objects.filter(session_id__in=[row["id"] for row in rows], present=True)
         .filter(is_member)
         .values("session_id")
         .annotate(n=Count("id"))

@@ -202,7 +202,9 @@ class Measurement(models.Model):
         "programs.Organization", on_delete=models.PROTECT, related_name="+", editable=False, db_index=False
     )
 
-    history = tracked()
+    # Snapshots keep the organization (the change log scopes each entry by it), unindexed:
+    # nothing looks history up by organization, and each ingested row would pay for it.
+    history = tracked(no_db_index=["organization"])
     objects = MeasurementQuerySet.as_manager()
 
     class Meta:

@@ -14,7 +14,7 @@ from metrics.measurements import measurements_upsert
 from metrics.models import Measurement, MetricRevision
 from metrics.services import metric_update
 from programs.actors import SYSTEM, Actor, stamp
-from programs.changelog import STAGED_FROM, record_history
+from programs.changelog import STAGED_FROM, bulk_history, record_history
 from programs.changes import Change, tracked_models
 from programs.choices import ChangeAction
 from programs.history import ActorHistoricalModel
@@ -340,3 +340,54 @@ def test_revoking_a_key_is_logged_once(organization, ana, erp_key):
     assert entry.actor_user_id == ana.pk and entry.reason == "revoked"
     assert [c["field"] for c in entry.changes] == ["revoked_at"]
     assert erp_key.history.count() == 2
+
+
+# --- Snapshots of rows written in bulk ----------------------------------------------------
+
+
+def _snapshot_values(snapshot) -> dict:
+    # Every column but the snapshot's own id and time, which differ between two writes.
+    skip = {"history_id", "history_date"}
+    return {
+        f.attname: getattr(snapshot, f.attname) for f in type(snapshot)._meta.concrete_fields if f.attname not in skip
+    }
+
+
+@pytest.mark.parametrize("update", [False, True])
+def test_bulk_history_writes_what_simple_history_would(organization, ana, update):
+    # On PostgreSQL the database copies the rows into their history (INSERT … SELECT); the
+    # snapshots must be those simple-history's bulk_history_create writes from the objects,
+    # evidence document, actor, reason and type included, in the objects' order.
+    program = ProgramFactory(organization=organization)
+    flags = [
+        FlagFactory(program=program, evidence={"sessions": [1, 2], "note": 'a "quoted" word'}, subject_id=n)
+        for n in (3, 1, 2)
+    ]
+    ours = bulk_history(Flag, flags, update=update, actor=ana, reason="found by the scan")
+    theirs = Flag.history.bulk_history_create(
+        flags,
+        update=update,
+        default_user=ana,
+        default_change_reason="found by the scan",
+        custom_historical_attrs={"history_api_key_id": None},
+    )
+    assert [s.id for s in ours] == [f.id for f in flags]
+    assert [_snapshot_values(s) for s in ours] == [_snapshot_values(s) for s in theirs]
+    assert ours[0].history_type == ("~" if update else "+") and ours[0].history_user_id == ana.pk
+    stored = Flag.history.filter(history_id__in=[s.history_id for s in ours]).order_by("history_id")
+    assert sorted(_snapshot_values(s)["subject_id"] for s in stored) == [1, 2, 3]
+    assert {s.evidence["note"] for s in stored} == {'a "quoted" word'}
+    # Each snapshot is one change-log entry naming the actor and the reason.
+    entries = Change.objects.filter(model="accountability.flag", history_id__in=[s.history_id for s in ours])
+    assert entries.count() == (0 if update else 3)  # an update that changed nothing logs nothing
+    assert all(e.actor_label == "Ana Costa" and e.reason == "found by the scan" for e in entries)
+
+
+def test_bulk_history_names_an_api_key(organization, erp_key):
+    key = erp_key
+    flag = FlagFactory(program=ProgramFactory(organization=organization))
+    (snapshot,) = bulk_history(Flag, [flag], update=False, actor=key, reason="via the API")
+    assert (snapshot.history_user_id, snapshot.history_api_key_id) == (None, key.pk)
+    assert Change.objects.get(history_id=snapshot.history_id, model="accountability.flag").actor_label == (
+        "API key “ERP feed” (created by Ana Costa)"
+    )

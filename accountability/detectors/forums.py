@@ -34,15 +34,36 @@ def scanned_sponsor_presence(
 
     With `sessions_when`, the counts are read for every program and the sessions (the
     evidence) only for the programs whose counts meet it; the others come without their
-    session list. Two queries (the scanned programs, then the sessions); three with
-    `sessions_when` when a program meets it. Read-only.
+    session list. The sessions are read as `_sessions_of` reads them for the sponsor
+    detectors, so a scan reads them once. Two queries (the scanned programs, then the
+    sessions); three with `sessions_when` when a program meets it. Read-only.
     """
     ids = scanned_program_ids(organization, program_ids)
     if sessions_when is None:
         return sponsor_presence(program_ids=ids, as_of=as_of)
     counts = sponsor_presence(program_ids=ids, as_of=as_of, with_sessions=False)
     wanted = [pid for pid, presence in counts.items() if sessions_when(presence)]
-    return counts | (sponsor_presence(program_ids=wanted, as_of=as_of) if wanted else {})
+    if not wanted:
+        return counts
+    detailed = _sessions_of(counts, as_of, also=sessions_when)
+    return counts | {pid: detailed[pid] for pid in wanted}
+
+
+def sponsor_missed_sessions(p: SponsorPresence) -> bool:
+    """3+ held sessions and the sponsor missing from at least one in person: every rule that
+    cites the sponsor's sessions (sponsor_disengaged, sponsor_delegating, risk's sponsor
+    factors) fires only on such a program."""
+    return p.held >= SPONSOR_MIN_HELD and p.present < p.held
+
+
+def _sessions_of(
+    counts: dict[int, SponsorPresence], as_of: dt.date, also: Callable[[SponsorPresence], bool]
+) -> dict[int, SponsorPresence]:
+    """The sponsor's sessions of every program of `counts` that missed one (and any `also`
+    wants): one list for all the rules that cite them, so within a scan the detectors and
+    the risk assessment ask the same question once (`shared_per_scan`)."""
+    ids = [pid for pid, p in counts.items() if sponsor_missed_sessions(p) or also(p)]
+    return sponsor_presence(program_ids=ids, as_of=as_of) if ids else {}
 
 
 def session_cancellation(
@@ -264,9 +285,9 @@ def _sponsor_programs(
     """The scanned programs whose `sponsor_presence` meets `condition`, with their sessions.
 
     Counts first for every scanned program (the cheap form of the selector), then the
-    sessions only of the programs that meet the condition: the same rule, read twice, so
-    the evidence never costs the full session list of a whole organization. Two queries
-    when nothing meets it, three otherwise.
+    sessions only of the programs where the sponsor missed one (`_sessions_of`, the list
+    the other sponsor rules share): the evidence never costs the full session list of a
+    whole organization. Two queries when nothing meets it, three otherwise.
     """
     programs = {
         row["id"]: row
@@ -278,7 +299,7 @@ def _sponsor_programs(
     hits = sorted(pid for pid, presence in counts.items() if condition(presence))
     if not hits:
         return []
-    detailed = sponsor_presence(program_ids=hits, as_of=as_of)
+    detailed = _sessions_of(counts, as_of, also=condition)
     return [(programs[pid], detailed[pid]) for pid in hits]
 
 

@@ -7,9 +7,11 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
+from accountability.choices import FlagKind
+from accountability.models import Flag
 from accountability.selectors import sponsor_presence
 from cxgov.scan_inputs import read_once_per_scan
-from tests.factories import AttendanceFactory, ForumSessionFactory
+from tests.factories import AttendanceFactory, ForumFactory, ForumSessionFactory, PersonFactory, ProgramFactory
 
 from .test_scans import AS_OF, scan, troubled_program
 
@@ -62,3 +64,47 @@ def test_inside_one_scan_a_repeated_question_is_answered_without_the_database(or
         with CaptureQueriesContext(connection) as ctx:
             sponsor_presence(program_ids=[program.pk], as_of=AS_OF)  # another question: with sessions
         assert len(ctx.captured_queries) > 0
+
+
+def _sponsor_sessions(organization, attendance: list[str]):
+    """A program whose sponsor chairs a forum with one held session per entry of
+    `attendance` ("present", "absent" or "delegate") in the 180 days before AS_OF."""
+    program = ProgramFactory(organization=organization, started_on=dt.date(2022, 1, 10))
+    forum = ForumFactory(program=program, started_on=dt.date(2023, 1, 1))
+    stand_in = PersonFactory(organization=organization)
+    for days, how in enumerate(attendance, start=10):
+        held = dt.datetime.combine(AS_OF - dt.timedelta(days=days), dt.time(9), tzinfo=dt.UTC)
+        session = ForumSessionFactory(forum=forum, status="held", scheduled_for=held)
+        AttendanceFactory(
+            session=session,
+            person=program.executive_sponsor,
+            present=how == "present",
+            delegate=stand_in if how == "delegate" else None,
+        )
+    return program
+
+
+def test_a_scan_reads_the_sponsors_sessions_once_for_every_rule_that_cites_them(organization):
+    # sponsor_disengaged, sponsor_delegating and the risk assessment's sponsor factors all
+    # cite the sessions; they share one read (the counts, then one session list), where
+    # each used to read the sessions of its own programs.
+    absent = _sponsor_sessions(organization, ["absent"] * 3)
+    delegating = _sponsor_sessions(organization, ["present", "present", "delegate", "delegate"])
+    faithful = _sponsor_sessions(organization, ["present"] * 3)
+    with CaptureQueriesContext(connection) as ctx:
+        scan(organization)
+    presence_reads = [
+        q
+        for q in ctx.captured_queries
+        if 'FROM "accountability_forumsession"' in q["sql"] and "sponsor_present" in q["sql"]
+    ]
+    assert len(presence_reads) == 2  # the counts of every program, the sessions of those that missed one
+    raised = set(
+        Flag.objects.filter(kind__in=[FlagKind.SPONSOR_DISENGAGED, FlagKind.SPONSOR_DELEGATING]).values_list(
+            "kind", "program_id"
+        )
+    )
+    assert raised == {(FlagKind.SPONSOR_DISENGAGED, absent.pk), (FlagKind.SPONSOR_DELEGATING, delegating.pk)}
+    evidence = Flag.objects.get(kind=FlagKind.SPONSOR_DELEGATING).evidence
+    assert (evidence["held"], evidence["delegated"], len(evidence["sessions"])) == (4, 2, 4)
+    assert not Flag.objects.filter(program=faithful, kind__startswith="sponsor_").exists()

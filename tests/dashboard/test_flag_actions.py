@@ -113,3 +113,25 @@ def test_the_program_page_offers_the_moves_for_each_flag(organization, flag):
     assert f'action="/dashboard/flags/{flag.pk}/acknowledge/"' in page
     assert f'action="/dashboard/flags/{flag.pk}/assign/"' in page
     assert f'action="/dashboard/flags/{flag.pk}/dismiss/"' not in page  # the office's move
+
+
+def test_each_flag_offers_everyone_active_but_its_owner_by_name(organization, flag):
+    # The options are rendered once per page and reused by every flag: each flag's list must
+    # still leave out that flag's own owner, and names are escaped.
+    second = FlagFactory(
+        program=flag.program,
+        subject_id=flag.subject_id + 1,
+        owner=PersonFactory(organization=organization, name="Ana <Ops>"),
+    )
+    PersonFactory(organization=organization, name="Gone Person", active=False)
+    ceo = member(organization, "executive")
+    page = ceo.get(f"/dashboard/programs/{flag.program_id}/").content.decode()
+
+    def options(f) -> str:
+        start = page.index(f'id="owner-{f.pk}"')
+        return page[start : page.index("</select>", start)]
+
+    sam, ana = flag.owner, second.owner
+    assert f'value="{ana.pk}">Ana &lt;Ops&gt;' in options(flag) and f'value="{sam.pk}"' not in options(flag)
+    assert f'value="{sam.pk}">Sam Cole' in options(second) and f'value="{ana.pk}"' not in options(second)
+    assert "Gone Person" not in page

@@ -2,7 +2,6 @@
 
 import datetime as dt
 
-from django.db.models import Prefetch
 from django.utils import timezone
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import status
@@ -14,6 +13,7 @@ from accountability.flag_actions import flag_acknowledge, flag_assign, flag_comm
 from accountability.scans import scan_queue
 from accountability.services import agenda_item_delete, attendance_delete, session_delete
 from accountability.session_record import may_record, session_record
+from cxgov.api.fields import prefetch_ids
 from cxgov.api.permissions import ANY_ROLE, OFFICE, OFFICE_EXECUTIVE, OFFICE_INTEGRATION, require_role_in
 from cxgov.api.values import ValuesListMixin, date_text, datetime_text
 from cxgov.api.viewsets import ScopedModelViewSet, ScopedReadOnlyViewSet
@@ -38,10 +38,7 @@ class ForumViewSet(ScopedModelViewSet):
     ordering_fields = ["id", "name", "started_on", "cadence"]
     ordering = ["program_id", "name", "id"]
     # Only the ids: the list renders members and reviewed metrics as ids.
-    prefetch_related = [
-        Prefetch("members", queryset=Person.objects.only("id")),
-        Prefetch("metrics_reviewed", queryset=Metric.objects.only("id")),
-    ]
+    prefetch_related = [prefetch_ids("members", Person), prefetch_ids("metrics_reviewed", Metric)]
 
 
 class ForumSessionViewSet(ScopedModelViewSet):

@@ -66,7 +66,8 @@ class ScopedViewSetMixin:
             related.append(path)
         if related:
             queryset = queryset.select_related(*related)
-        if self.prefetch_related:
+        if self.prefetch_related and self.action == "list":
+            # Lists only: a write answers with the row as written, read afresh.
             queryset = queryset.prefetch_related(*self.prefetch_related)
         return self.annotate_queryset(queryset)
 

@@ -1,9 +1,9 @@
 """API viewsets of the programs domain (programs themselves: accountability/api/programs.py,
 because their risk and metric tree come from the apps above this one)."""
 
-from django.db.models import Prefetch
 from rest_framework import mixins, viewsets
 
+from cxgov.api.fields import prefetch_ids
 from cxgov.api.permissions import OFFICE, OFFICE_EXECUTIVE, OFFICE_INTEGRATION
 from cxgov.api.viewsets import ScopedCreateReadViewSet, ScopedModelViewSet, ScopedReadOnlyViewSet, ScopedViewSetMixin
 from programs import filtersets
@@ -31,7 +31,7 @@ class OrganizationViewSet(ScopedViewSetMixin, mixins.UpdateModelMixin, viewsets.
     http_method_names = ["get", "patch", "head", "options"]
     ordering_fields = ["id", "name"]
     ordering = ["name", "id"]
-    prefetch_related = [Prefetch("board_recipients", queryset=Person.objects.only("id"))]
+    prefetch_related = [prefetch_ids("board_recipients", Person)]
     role_rules = {"partial_update": OFFICE}
 
 
@@ -66,7 +66,7 @@ class InitiativeViewSet(ScopedModelViewSet):
     ordering_fields = ["id", "name", "status", "starts_on", "due_on", "percent_complete", "last_update_on"]
     ordering = ["program_id", "due_on", "id"]
     # Only the ids: the list renders the business units as ids.
-    prefetch_related = [Prefetch("business_units", queryset=BusinessUnit.objects.only("id"))]
+    prefetch_related = [prefetch_ids("business_units", BusinessUnit)]
 
     def annotate_queryset(self, queryset):
         return queryset.with_last_update()

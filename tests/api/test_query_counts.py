@@ -6,7 +6,7 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from tests.factories import FlagFactory, MetricRevisionFactory, RiskAssessmentFactory
+from tests.factories import FlagFactory, MetricRevisionFactory, PersonFactory, RiskAssessmentFactory
 
 from .conftest import key_client
 from .resources import RESOURCES
@@ -102,3 +102,15 @@ def test_large_counts_are_cached_briefly_and_small_ones_are_exact(world, office,
     settings.CXGOV_API_COUNT_CACHE_SECONDS = 0
     assert office.get("/api/v1/measurements/").json()["count"] == 4
     cache.clear()
+
+
+def test_many_to_many_ids_are_read_from_the_page_prefetch_and_fresh_after_a_write(world, office):
+    # A list renders members from one prefetch for the page; a write answers with the ids it
+    # just set, never with a list read before the write.
+    other = PersonFactory(organization=world.organization)
+    listed = office.get("/api/v1/forums/").json()["results"]
+    assert [row["members"] for row in listed] == [[world.person.pk]]
+    changed = office.patch(f"/api/v1/forums/{world.forum.pk}/", {"members": [other.pk]}, format="json")
+    assert changed.status_code == 200 and changed.json()["members"] == [other.pk]
+    assert office.get(f"/api/v1/forums/{world.forum.pk}/").json()["members"] == [other.pk]
+    assert office.get("/api/v1/forums/").json()["results"][0]["members"] == [other.pk]

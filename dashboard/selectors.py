@@ -288,7 +288,6 @@ class PeopleChoices:
     took longer than the rest of the page."""
 
     def __init__(self, people: list[dict]):
-        self.people = people
         self._options = [
             (
                 p["id"],
@@ -299,11 +298,8 @@ class PeopleChoices:
             for p in people
         ]
 
-    def __iter__(self):
-        return iter(self.people)
-
-    def __len__(self) -> int:
-        return len(self.people)
+    def __bool__(self) -> bool:
+        return bool(self._options)
 
     def options_without(self, owner_id: int | None) -> SafeString:
         """Every person's option but the owner's (handing a flag to its owner changes nothing)."""

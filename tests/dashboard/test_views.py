@@ -1,5 +1,6 @@
 import datetime as dt
 import re
+from html.parser import HTMLParser
 
 import pytest
 from django.db import connection
@@ -7,7 +8,9 @@ from django.test import Client
 from django.test.utils import CaptureQueriesContext
 
 from accountability.models import Flag
+from metrics.choices import Kind, Level
 from tests.factories import ApiKeyFactory, MembershipFactory, ProgramFactory, UserFactory
+from tests.metrics.factories import MetricFactory
 
 from .builders import EXPECTED, build_program
 
@@ -95,6 +98,43 @@ def test_program_page_sections(exec_client, organization):
     assert "100 days" in text
     assert "Unfunded" in text
     assert html.count("sent a delegate") == 0 and html.count("✓</span> present") == 2
+
+
+class _Cascade(HTMLParser):
+    """Each metric-node <li> with the metric-node it sits in, read from the real nesting."""
+
+    def __init__(self):
+        super().__init__()
+        self.open: list[str | None] = []  # the <li> and <ul> elements open, innermost last
+        self.parent_of: dict[int, int | None] = {}
+
+    def handle_starttag(self, tag, attrs):
+        if tag not in ("li", "ul"):
+            return
+        metric_id = dict(attrs).get("data-metric-id") if tag == "li" else None
+        if metric_id:
+            enclosing = [int(m) for m in self.open if m and m.isdigit()]
+            self.parent_of[int(metric_id)] = enclosing[-1] if enclosing else None
+        self.open.append(metric_id or tag)
+
+    def handle_endtag(self, tag):
+        if tag in ("li", "ul"):
+            self.open.pop()
+
+
+def test_the_cascade_nests_each_metric_under_its_parent(exec_client, organization):
+    """Three levels deep, two leaves ending the deepest list, then another root: every
+    metric sits in its parent's list, and every list opened is closed."""
+    built = build_program(organization, AS_OF)
+    program = built["program"]
+    second_root = MetricFactory(program=program, name="Cost to serve", level=Level.STRATEGIC, kind=Kind.OUTCOME)
+    child = MetricFactory(program=program, parent=second_root, level=Level.TACTICAL, kind=Kind.OPERATIONAL)
+    html = exec_client.get(f"/dashboard/programs/{program.id}/{Q}").content.decode()
+    cascade = _Cascade()
+    cascade.feed(html[html.index('<section id="metrics"') : html.index('<section id="initiatives"')])
+    assert cascade.open == []
+    assert cascade.parent_of == dict(program.metrics.values_list("id", "parent_id"))
+    assert cascade.parent_of[child.id] == second_root.id and len(cascade.parent_of) == 6
 
 
 def test_flag_page(exec_client, organization):

@@ -215,3 +215,23 @@ def test_risk_chart_describes_itself():
     assert "Lowest 20, highest 80, latest 80 (critical)." in svg
     assert "Critical 75–100" in svg
     assert "No risk assessment yet." in charts.risk_chart([], title="Risk")
+
+
+def test_metric_chart_escapes_every_text_it_draws():
+    """A metric's name and unit are typed by people: they reach the SVG's title, its
+    description and each value's tooltip escaped, never as markup."""
+    from metrics.selectors import MetricOnDate
+
+    metric = MetricOnDate(
+        id=1, program_id=1, parent_id=None, name='Wait <time> & "speed"', level="operational", kind="operational",
+        unit="<s>", direction="decrease", status="active", owner_id=None, incentive_weight=0,
+        baseline=Decimal("300"), baseline_on=dt.date(2025, 1, 1), target=Decimal("200"), target_on=dt.date(2026, 1, 1),
+        latest_value=Decimal("252.5"), latest_period_end=dt.date(2025, 6, 30),
+    )  # fmt: skip
+    points = [(dt.date(2025, 3, 31), Decimal("290")), (dt.date(2025, 6, 30), Decimal("252.5"))]
+    svg = charts.metric_chart(metric, points, [], dt.date(2025, 6, 30))
+    assert "<time>" not in svg and "<s>" not in svg
+    assert "Wait &lt;time&gt; &amp; &quot;speed&quot;: values against the target</title>" in svg
+    assert "latest 252.5 &lt;s&gt;." in svg  # the description
+    assert "<title>252.5 &lt;s&gt; on 30 Jun 2025</title>" in svg  # the last value's tooltip
+    assert svg.count("<circle") == 3  # two values and the ring on the latest

@@ -1,6 +1,7 @@
 """The flag lifecycle: raise, refresh, auto-resolve, recurrence, dismissal, acknowledgement,
 invalid moves, and the one-live-flag rule under concurrent syncs (PostgreSQL)."""
 
+import dataclasses
 import datetime as dt
 import threading
 import time
@@ -460,3 +461,29 @@ def test_two_syncs_started_together_resolve_and_raise_once():
     assert Flag.objects.live().count() == 10
     for i in initiatives[1:]:
         assert live(i).count() == 1
+
+
+def _hot_updates_of_flags() -> tuple[int, int]:
+    """(row updates, heap-only ones) of the flags table in this transaction so far."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT n_tup_upd, n_tup_hot_upd FROM pg_stat_xact_user_tables WHERE relname = 'accountability_flag'"
+        )
+        return cursor.fetchone() or (0, 0)
+
+
+def test_a_rescan_refreshes_its_flags_in_place(organization, initiative):
+    """The daily rescan finds most flags again and moves only their detection times. The
+    table's pages keep room (fillfactor 50, migration 0013), so each such update is a
+    heap-only tuple, which touches none of the flags' thirteen indexes. On full pages
+    (PostgreSQL's default) all but the rows of the last page would move and be indexed again."""
+    _postgres_only()
+    findings = [dataclasses.replace(stalled(initiative), subject_id=initiative.pk + n) for n in range(400)]
+    assert sync(organization, findings).raised == 400
+    updates, hot = _hot_updates_of_flags()
+    result = sync(organization, findings, as_of=AS_OF + dt.timedelta(days=1))
+    assert result.refreshed == 400
+    assert Flag.objects.filter(organization=organization, last_detected_on=AS_OF + dt.timedelta(days=1)).count() == 400
+    updates_after, hot_after = _hot_updates_of_flags()
+    assert updates_after - updates == 400
+    assert hot_after - hot == 400

@@ -60,23 +60,13 @@ def _pause() -> None:
         time.sleep(settings.CXGOV_SCAN_PHASE_DELAY)
 
 
-def _detect_isolated(kind, detector, organization, as_of, program_ids, errors: list[dict]) -> tuple[list, set | None]:
-    """One detector's findings, and the programs it could not compute (None: it failed as a whole).
-
-    The detector runs once for the whole organization (its fixed number of queries). Only
-    when that fails is it run again program by program, each in a savepoint, so one
-    program's bad data costs that program's findings of this kind, not everybody's. When
-    every program fails on its own too (or there is none to try), the failure is the
-    detector's: one error without a program, and None.
+def _retry_by_program(kind, detector, organization, as_of, program_ids, first: Exception, errors: list[dict]):
+    """After `detector` failed for the whole organization (`first`): its findings program by
+    program, each in a savepoint, so one program's bad data costs that program's findings of
+    this kind, not everybody's. Returns the findings and the programs that failed, or None
+    for the latter when every program fails on its own too (or there is none to try): then
+    the failure is the detector's, one error without a program.
     """
-    try:
-        with transaction.atomic():  # a savepoint: a database error here must not poison the scan
-            return detector(organization=organization, as_of=as_of, program_ids=program_ids), set()
-    except SoftTimeLimitExceeded:
-        raise
-    except Exception as exc:
-        logger.exception("detector %s failed for organization %s; isolating programs", kind, organization.pk)
-        first = exc
     findings, failed = [], {}
     ids = scanned_program_ids(organization, program_ids)
     for pid in ids:
@@ -97,20 +87,40 @@ def _detect_isolated(kind, detector, organization, as_of, program_ids, errors: l
 def _run_detectors(organization, as_of, program_ids, errors: list[dict]) -> tuple[list, set[str], set]:
     """Every detector's findings, the kinds that ran, and the (kind, program) pairs that failed.
 
-    A failing detector costs only what failed: the kind of the programs it could not
-    compute is left out of the sync for them (their live flags are neither refreshed nor
-    resolved) and named in the ScanRun's errors; a detector failing as a whole leaves its
-    kind out altogether.
+    The detectors run once each for the whole organization (their fixed number of
+    queries), together in one savepoint: they only read, so a clean day costs one
+    savepoint, not one per detector. When one fails, the savepoint is rolled back (a
+    database error must not poison the scan), the findings of those before it are kept,
+    the failing one is retried program by program (`_retry_by_program`), and the rest run
+    on in a new savepoint. A failing detector costs only what failed: the kind of the
+    programs it could not compute is left out of the sync for them (their live flags are
+    neither refreshed nor resolved) and named in the ScanRun's errors; a detector failing
+    as a whole leaves its kind out altogether.
     """
     findings, ok_kinds, failed = [], set(), set()
-    for kind, detector in DETECTORS.items():
-        _pause()
-        found, failed_ids = _detect_isolated(kind, detector, organization, as_of, program_ids, errors)
-        if failed_ids is None:
-            continue
-        failed.update((kind, pid) for pid in failed_ids)
-        findings.extend(found)
-        ok_kinds.add(kind)
+    pending = list(DETECTORS.items())
+    while pending:
+        done: list[tuple[str, list]] = []
+        try:
+            with transaction.atomic():
+                for kind, detector in pending:
+                    _pause()
+                    done.append((kind, detector(organization=organization, as_of=as_of, program_ids=program_ids)))
+        except SoftTimeLimitExceeded:
+            raise
+        except Exception as exc:
+            kind, detector = pending[len(done)]
+            logger.exception("detector %s failed for organization %s; isolating programs", kind, organization.pk)
+            found, failed_ids = _retry_by_program(kind, detector, organization, as_of, program_ids, exc, errors)
+            if failed_ids is not None:
+                done.append((kind, found))
+                failed.update((kind, pid) for pid in failed_ids)
+            pending = pending[len(done) + (failed_ids is None) :]
+        else:
+            pending = []
+        for kind, found in done:
+            findings.extend(found)
+            ok_kinds.add(kind)
     return findings, ok_kinds, failed
 
 

@@ -5,6 +5,8 @@ the failed kind are left exactly as they were, and a scan that raises resolves n
 import datetime as dt
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 
 from accountability.choices import FlagKind, FlagStatus, ScanStatus
 from accountability.detectors import DETECTORS
@@ -225,3 +227,42 @@ def test_a_detector_failing_with_no_program_left_to_try_resolves_nothing_of_its_
     assert flag(program, FlagKind.INITIATIVE_OVERDUE).status == FlagStatus.OPEN
     # The other kinds of a program no longer scanned are resolved, as ever.
     assert flag(program, FlagKind.INITIATIVE_STALLED).status == FlagStatus.RESOLVED
+
+
+def test_a_database_error_in_one_detector_spoils_neither_those_before_nor_those_after(organization, monkeypatch):
+    """The detectors share one savepoint while they succeed. A query failing halfway (the
+    transaction is then unusable until rolled back) costs only that detector's kind: the
+    findings of the detectors before it are kept, and those after it run on the database
+    restored. The query count of the clean pass is the savepoint's two, not two per detector."""
+    program = at_risk(organization)
+    order = list(DETECTORS)
+    failing = FlagKind.METRIC_UNOWNED.value
+    before, after = FlagKind.INITIATIVE_OVERDUE.value, FlagKind.NO_BUSINESS_OUTCOME.value
+    assert order.index(before) < order.index(failing) < order.index(after)
+
+    def divides_by_zero(**kwargs):
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT 1 / 0")
+        return []
+
+    scan_organization(organization=organization, as_of=AS_OF - dt.timedelta(days=2))
+    with CaptureQueriesContext(connection) as clean:  # a rescan, like the failing one
+        scan_organization(organization=organization, as_of=AS_OF - dt.timedelta(days=1))
+    monkeypatch.setitem(DETECTORS, failing, divides_by_zero)
+    with CaptureQueriesContext(connection) as ctx:
+        run = scan_organization(organization=organization, as_of=AS_OF)
+
+    assert [(e["where"], e["program_id"]) for e in run.errors] == [(f"detector:{failing}", None)]
+    assert "division by zero" in run.errors[0]["error"]
+    # Both found again by the failing day's scan.
+    assert flag_state(program, before)[:2] == (FlagStatus.OPEN, AS_OF)
+    assert flag_state(program, after)[:2] == (FlagStatus.OPEN, AS_OF)
+    # A clean scan opens fewer savepoints than there are detectors (it used to open one per
+    # detector, and more for the flags and the nudges); the failing day adds the
+    # one for the detectors after the failure and one per program retried (here one).
+    assert _savepoints(clean) < len(DETECTORS)
+    assert _savepoints(ctx) == _savepoints(clean) + 2
+
+
+def _savepoints(ctx) -> int:
+    return sum(1 for q in ctx.captured_queries if q["sql"].startswith("SAVEPOINT"))

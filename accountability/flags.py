@@ -18,6 +18,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from programs.changelog import bulk_history
+from programs.copy_insert import insert_many
 from programs.models import Organization
 
 from . import events
@@ -40,7 +41,6 @@ REFRESH_FIELDS = [
     "last_detected_at",
     "last_detected_on",
 ]
-BULK_BATCH = 500
 TOUCH_BATCH = 5000  # ids per "still there" UPDATE
 
 Key = tuple[str, str, int]
@@ -268,7 +268,7 @@ def _insert(
         return [], []
     try:
         with transaction.atomic():
-            created = Flag.objects.bulk_create([flag for _, flag in new], batch_size=BULK_BATCH)
+            created = insert_many(Flag, [flag for _, flag in new])
         bulk_history(Flag, created, update=False, reason=f"found by the scan as of {as_of}")
         return created, []
     except IntegrityError:

@@ -141,7 +141,7 @@ def in_tree_order(roots: list[MetricNode]) -> Iterator[tuple[MetricNode, range]]
         for i, node in enumerate(nodes):
             after = carry if i == len(nodes) - 1 else 0
             if node.children:
-                yield node, range(after)
+                yield node, range(0)
                 yield from walk(node.children, after + 1)
             else:
                 yield node, range(after)

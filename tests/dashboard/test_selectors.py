@@ -235,3 +235,22 @@ def test_metric_chart_escapes_every_text_it_draws():
     assert "latest 252.5 &lt;s&gt;." in svg  # the description
     assert "<title>252.5 &lt;s&gt; on 30 Jun 2025</title>" in svg  # the last value's tooltip
     assert svg.count("<circle") == 3  # two values and the ring on the latest
+
+
+def test_in_tree_order_closes_each_list_after_its_last_node():
+    """A(B(C, D)), E: a node with children leaves its list open (no closes); a leaf closes
+    the lists it is the last of: D ends B's and A's, E ends nothing (the caller's <ul> is
+    the page's)."""
+    from dashboard.program import MetricNode, in_tree_order
+
+    def node(name, *children):
+        return MetricNode(name, "no_data", None, [], [], "", list(children))
+
+    tree = [node("A", node("B", node("C"), node("D"))), node("E")]
+    assert [(n.metric, len(closes)) for n, closes in in_tree_order(tree)] == [
+        ("A", 0),
+        ("B", 0),
+        ("C", 0),
+        ("D", 2),
+        ("E", 0),
+    ]

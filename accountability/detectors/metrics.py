@@ -4,8 +4,7 @@ import datetime as dt
 from collections import defaultdict
 from collections.abc import Collection
 
-from django.db.models import Q
-
+from cxgov.scan_inputs import shared_per_scan
 from metrics.choices import Kind, Level, MetricStatus
 from metrics.freshness import STALE_LOW_PERIODS, STALE_MEDIUM_PERIODS, metric_freshness
 from metrics.models import Metric
@@ -15,19 +14,46 @@ from ..choices import FlagKind, Severity, SubjectType
 from ..findings import Finding
 from .common import id_list, iso, metric_owner, scope_q
 
+# What the cascade detectors (unowned, not cascaded, Kumbaya) read of each metric.
+_CASCADE_COLUMNS = (
+    "id",
+    "parent_id",
+    "name",
+    "level",
+    "kind",
+    "status",
+    "program_id",
+    "owner_id",
+    "owner__name",
+    "owner__active",
+    "program__customer_champion_id",
+)
+
+
+@shared_per_scan
+def _cascade(organization: Organization, program_ids: Collection[int] | None) -> list[dict]:
+    """Every metric of the scanned programs (any status), in id order: one query, which the
+    three cascade detectors of a scan share (each read the metrics table on its own)."""
+    return list(
+        Metric.objects.filter(scope_q(organization, id_list(program_ids))).order_by("id").values(*_CASCADE_COLUMNS)
+    )
+
 
 def detect_metric_unowned(
     *, organization: Organization, as_of: dt.date, program_ids: Collection[int] | None = None
 ) -> list[Finding]:
     """Active metrics with no owner or an inactive owner: medium, high for strategic ones.
 
-    Owned by the program's customer champion (the metric has nobody else). One query; read-only.
+    Owned by the program's customer champion (the metric has nobody else). One query (the
+    cascade, shared in a scan); read-only.
     """
-    rows = (
-        Metric.objects.filter(scope_q(organization, program_ids), status=MetricStatus.ACTIVE)
-        .filter(Q(owner__isnull=True) | Q(owner__active=False))
-        .order_by("program_id", "id")
-        .values("id", "name", "level", "kind", "program_id", "program__customer_champion_id", "owner_id", "owner__name")
+    rows = sorted(
+        (
+            row
+            for row in _cascade(organization, program_ids)
+            if row["status"] == MetricStatus.ACTIVE and (row["owner_id"] is None or row["owner__active"] is False)
+        ),
+        key=lambda row: (row["program_id"], row["id"]),
     )
     findings = []
     for row in rows:
@@ -65,26 +91,12 @@ def detect_metric_not_cascaded(
 ) -> list[Finding]:
     """Active strategic metrics with no active operational descendant (any depth) → medium.
 
-    The cascade is loaded as (id, parent_id, level, status) rows in one query and walked
-    in Python, so the query count does not depend on its size or depth. A descendant
-    counts whatever the status of the metrics between (the tree is structural).
-    Owned by the metric's owner. Read-only.
+    The cascade is loaded in one query (shared in a scan) and walked in Python, so the
+    query count does not depend on its size or depth. A descendant counts whatever the
+    status of the metrics between (the tree is structural). Owned by the metric's owner.
+    Read-only.
     """
-    rows = list(
-        Metric.objects.filter(scope_q(organization, program_ids))
-        .order_by("id")
-        .values(
-            "id",
-            "parent_id",
-            "level",
-            "status",
-            "name",
-            "program_id",
-            "owner_id",
-            "owner__active",
-            "program__customer_champion_id",
-        )
-    )
+    rows = _cascade(organization, program_ids)
     children: dict[int, list[dict]] = defaultdict(list)
     for row in rows:
         if row["parent_id"] is not None:
@@ -195,17 +207,11 @@ def detect_kumbaya_metric(
     A satisfaction score the cascade does not tie to revenue, cost or risk ("Kumbaya").
     The ancestors are walked to the root in memory through any status (the tree is
     structural), but only an active outcome ancestor ties the metric: a retired one is no
-    longer anybody's target. Owned by the metric's owner. Two queries (the cascade as
-    tuples, then the details of the metrics found); read-only.
+    longer anybody's target. Owned by the metric's owner. One query (the cascade, shared
+    in a scan); read-only.
     """
-    program_ids = id_list(program_ids)
-    # The cascade as bare tuples (id → parent, kind, status): at 20,000 metrics the rows are the cost.
-    tree = {
-        pk: (parent_id, kind, status)
-        for pk, parent_id, kind, status in Metric.objects.filter(scope_q(organization, program_ids))
-        .order_by()
-        .values_list("id", "parent_id", "kind", "status")
-    }
+    rows = {row["id"]: row for row in _cascade(organization, program_ids)}
+    tree = {pk: (row["parent_id"], row["kind"], row["status"]) for pk, row in rows.items()}
 
     def ancestors(pk: int) -> list[int]:
         out, seen, parent_id = [], {pk}, tree[pk][0]
@@ -222,23 +228,6 @@ def detect_kumbaya_metric(
         chain = ancestors(pk)
         if not any(tree[a][1] == Kind.OUTCOME and tree[a][2] == MetricStatus.ACTIVE for a in chain):
             untied[pk] = chain
-    if not untied:
-        return []
-    # Names, owners and levels only of the metrics found and their ancestors (a second query).
-    rows = {
-        row["id"]: row
-        for row in Metric.objects.filter(id__in={*untied, *(a for chain in untied.values() for a in chain)}).values(
-            "id",
-            "kind",
-            "level",
-            "status",
-            "name",
-            "program_id",
-            "owner_id",
-            "owner__active",
-            "program__customer_champion_id",
-        )
-    }
     findings = []
     for pk in sorted(untied, key=lambda pk: (rows[pk]["program_id"], pk)):
         row, chain = rows[pk], [rows[a] for a in untied[pk]]

@@ -12,6 +12,7 @@ from accountability.models import Flag
 from accountability.selectors import sponsor_presence
 from cxgov.scan_inputs import read_once_per_scan
 from tests.factories import AttendanceFactory, ForumFactory, ForumSessionFactory, PersonFactory, ProgramFactory
+from tests.metrics.factories import MetricFactory
 
 from .test_scans import AS_OF, scan, troubled_program
 
@@ -108,3 +109,25 @@ def test_a_scan_reads_the_sponsors_sessions_once_for_every_rule_that_cites_them(
     evidence = Flag.objects.get(kind=FlagKind.SPONSOR_DELEGATING).evidence
     assert (evidence["held"], evidence["delegated"], len(evidence["sessions"])) == (4, 2, 4)
     assert not Flag.objects.filter(program=faithful, kind__startswith="sponsor_").exists()
+
+
+def test_a_scan_reads_the_metric_cascade_once_for_the_three_detectors_that_walk_it(organization):
+    # metric_unowned, metric_not_cascaded and kumbaya_metric each read the metrics table
+    # (Kumbaya twice); they share one read of every metric with its parent, owner and
+    # program's champion.
+    program = troubled_program(organization)
+    outcome = MetricFactory(program=program, kind="outcome", level="strategic", owner=None)
+    MetricFactory(program=program, kind="perception", level="tactical", parent=None)  # tied to nothing
+    MetricFactory(program=program, kind="operational", level="operational", parent=outcome)
+    with CaptureQueriesContext(connection) as ctx:
+        scan(organization)
+    cascade_reads = [
+        q
+        for q in ctx.captured_queries
+        if q["sql"].startswith("SELECT")
+        and 'FROM "metrics_metric"' in q["sql"]
+        and '"metrics_metric"."parent_id"' in q["sql"]
+    ]
+    assert len(cascade_reads) == 1, [q["sql"][:120] for q in cascade_reads]
+    raised = set(Flag.objects.filter(program=program).values_list("kind", flat=True))
+    assert {FlagKind.METRIC_UNOWNED, FlagKind.KUMBAYA_METRIC} <= raised

@@ -1,6 +1,6 @@
 """Measurements carry their metric's organization, and an organization's list reads only its
 own rows: the page and its count filter the measurements' own column, in the order of the
-index that starts with it (docs/performance.md, "Measurements across organizations")."""
+index that starts with it (docs/performance.md, "Measurements carry their organization")."""
 
 import datetime as dt
 from decimal import Decimal

@@ -240,20 +240,20 @@ def test_a_database_error_in_one_detector_spoils_neither_those_before_nor_those_
     before, after = FlagKind.INITIATIVE_OVERDUE.value, FlagKind.NO_BUSINESS_OUTCOME.value
     assert order.index(before) < order.index(failing) < order.index(after)
 
-    def divides_by_zero(**kwargs):
-        with connection.cursor() as cursor:
-            cursor.execute("SELECT 1 / 0")
+    def reads_a_missing_table(**kwargs):
+        with connection.cursor() as cursor:  # on PostgreSQL the transaction is then aborted
+            cursor.execute("SELECT * FROM no_such_table")
         return []
 
     scan_organization(organization=organization, as_of=AS_OF - dt.timedelta(days=2))
     with CaptureQueriesContext(connection) as clean:  # a rescan, like the failing one
         scan_organization(organization=organization, as_of=AS_OF - dt.timedelta(days=1))
-    monkeypatch.setitem(DETECTORS, failing, divides_by_zero)
+    monkeypatch.setitem(DETECTORS, failing, reads_a_missing_table)
     with CaptureQueriesContext(connection) as ctx:
         run = scan_organization(organization=organization, as_of=AS_OF)
 
     assert [(e["where"], e["program_id"]) for e in run.errors] == [(f"detector:{failing}", None)]
-    assert "division by zero" in run.errors[0]["error"]
+    assert "no_such_table" in run.errors[0]["error"]
     # Both found again by the failing day's scan.
     assert flag_state(program, before)[:2] == (FlagStatus.OPEN, AS_OF)
     assert flag_state(program, after)[:2] == (FlagStatus.OPEN, AS_OF)

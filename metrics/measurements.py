@@ -3,6 +3,7 @@ validation rules included); `measurement_upsert` is its one-item form. The API (
 bulk), the admin and imports all call it.
 """
 
+import json
 import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
@@ -16,6 +17,7 @@ from django.utils import timezone
 
 from programs.actors import Actor, stamp
 from programs.changelog import record_history
+from programs.changes import Change
 from programs.dates import date_range_message, is_sane_date
 
 from .models import MEASUREMENT_DELETE_RULE, Measurement, Metric
@@ -29,7 +31,9 @@ _SOURCE_MAX = Measurement._meta.get_field("source").max_length
 _DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 _ID_DIGITS = re.compile(r"^\d{1,19}$")
 _MAX_ID = 2**63 - 1
+_SURROGATE = re.compile("[\ud800-\udfff]")
 _REQUIRED = "This field is required."
+_NAME_CHARS = Change._meta.get_field("object_repr").max_length
 
 
 @dataclass(frozen=True, slots=True)
@@ -114,7 +118,7 @@ def _period_end(value) -> date | str:
 def _source(value) -> str | None:
     if not isinstance(value, str) or len(value) > _SOURCE_MAX or "\x00" in value:
         return None
-    if any(0xD800 <= ord(c) <= 0xDFFF for c in value):  # lone surrogates cannot be stored
+    if _SURROGATE.search(value):  # lone surrogates cannot be stored
         return None
     return value
 
@@ -222,12 +226,12 @@ def measurements_upsert(
     now = timezone.now()
     actor = Actor.of(actor)
     if connection.vendor == "postgresql":
-        snapshots = _upsert_postgresql(rows, now, actor, reason)
+        created, updated = _upsert_postgresql(rows, now, actor, reason)
     else:
         snapshots = _upsert_generic(rows, now, actor, reason)
-    record_history(Measurement, snapshots)
-    created = sum(1 for s in snapshots if s.history_type == "+")
-    updated = len(snapshots) - created
+        record_history(Measurement, snapshots)
+        created = sum(1 for s in snapshots if s.history_type == "+")
+        updated = len(snapshots) - created
     return UpsertResult(created=created, updated=updated, unchanged=len(rows) - created - updated)
 
 
@@ -248,21 +252,37 @@ def measurement_upsert(
     return Measurement.objects.get(metric=metric, period_end=period_end), result.created == 1
 
 
-def _upsert_postgresql(rows: list[MeasurementRow], now, actor: Actor, reason: str | None) -> list:
+def _upsert_postgresql(rows: list[MeasurementRow], now, actor: Actor, reason: str | None) -> tuple[int, int]:
+    """(created, updated): one statement upserts the rows, writes their history rows and
+    their change-log entries.
+
+    The entries are what `programs.changelog.record_history` writes for these snapshots
+    (the measurement's name, the program and organization, the value and source each
+    before → after as the log shows them, the actor's name), written by the database from
+    the rows as written instead of ten thousand snapshots loaded into Python and copied
+    back: that took two thirds of a 10,000-item ingest. `test_the_statement_logs_what_
+    record_history_would` holds the two to the same entries.
+    """
     table = Measurement._meta.db_table
-    snapshot = Measurement.history.model  # once: `Measurement.history` builds a manager per access
-    history = snapshot._meta.db_table
-    # The snapshot's columns in its fields' order, so each returned row loads positionally.
-    columns = [field.column for field in snapshot._meta.concrete_fields]
-    # One statement: insert-or-update only rows that differ, and write a history row for
-    # each row that was inserted (xmax = 0) or changed. Unchanged rows return nothing.
+    history = Measurement.history.model._meta.db_table
+    quote = connection.ops.quote_name
+    # The values replaced are read from the rows themselves, locked: FOR UPDATE returns a
+    # row's latest committed version, so a concurrent writer's value is the one shown as
+    # replaced. The insert joins them so that each row is locked before this statement
+    # updates it (a row this statement has updated is no longer lockable by it, and would
+    # drop out). Unchanged rows are neither updated nor logged.
     sql = f"""
         WITH input AS (
-            SELECT * FROM unnest(%s::bigint[], %s::date[], %s::numeric[], %s::text[], %s::bigint[])
-                AS t(metric_id, period_end, value, source, organization_id)
+            SELECT (item->>0)::bigint AS metric_id, (item->>1)::date AS period_end,
+                   (item->>2)::numeric AS value, item->>3 AS source, (item->>4)::bigint AS organization_id
+            FROM jsonb_array_elements(%(rows)s::jsonb) AS item
+        ), before AS (
+            SELECT m.metric_id, m.period_end, m.value, m.source
+            FROM {table} AS m JOIN input USING (metric_id, period_end)
+            FOR UPDATE OF m
         ), written AS (
             INSERT INTO {table} AS m (metric_id, period_end, value, source, organization_id, recorded_at)
-            SELECT metric_id, period_end, value, source, organization_id, %s FROM input
+            SELECT input.*, %(now)s FROM input LEFT JOIN before USING (metric_id, period_end)
             ON CONFLICT (metric_id, period_end) DO UPDATE
                 SET value = EXCLUDED.value, source = EXCLUDED.source, recorded_at = EXCLUDED.recorded_at
                 WHERE (m.value, m.source) IS DISTINCT FROM (EXCLUDED.value, EXCLUDED.source)
@@ -273,30 +293,54 @@ def _upsert_postgresql(rows: list[MeasurementRow], now, actor: Actor, reason: st
                 (id, metric_id, period_end, value, source, organization_id, recorded_at,
                  history_date, history_change_reason, history_type, history_user_id, history_api_key_id)
             SELECT id, metric_id, period_end, value, source, organization_id, recorded_at,
-                   %s, %s, CASE WHEN inserted THEN '+' ELSE '~' END, %s, %s
+                   %(now)s, %(reason)s, CASE WHEN inserted THEN '+' ELSE '~' END, %(user)s, %(key)s
             FROM written
-            RETURNING {", ".join(columns)}
+            RETURNING history_id, history_type, id, metric_id, period_end, value, source, organization_id
+        ), entries AS (
+            INSERT INTO {quote(Change._meta.db_table)}
+                (organization_id, program_id, model, object_id, object_repr, action, changes, reason,
+                 actor_user_id, actor_api_key_id, actor_label, history_id, at)
+            SELECT logged.organization_id, metric.program_id, %(model)s, logged.id,
+                   left(metric.name || ' · ' || to_char(logged.period_end, 'YYYY-MM-DD') || ' = '
+                        || logged.value::text, {_NAME_CHARS}),
+                   logged.history_type,
+                   CASE WHEN logged.history_type = '+' THEN '[]'::jsonb ELSE (
+                       SELECT coalesce(jsonb_agg(change ORDER BY position), '[]'::jsonb) FROM (VALUES
+                           (1, CASE WHEN before.value IS DISTINCT FROM logged.value THEN jsonb_build_object(
+                               'field', 'value', 'label', %(value_label)s::text,
+                               'old', trim_scale(before.value)::text, 'new', trim_scale(logged.value)::text) END),
+                           (2, CASE WHEN before.source IS DISTINCT FROM logged.source THEN jsonb_build_object(
+                               'field', 'source', 'label', %(source_label)s::text,
+                               'old', before.source, 'new', logged.source) END)
+                       ) AS moved(position, change) WHERE change IS NOT NULL) END,
+                   %(reason_text)s, %(user)s, %(key)s, %(actor)s, logged.history_id, %(now)s
+            FROM logged
+            JOIN {Metric._meta.db_table} AS metric ON metric.id = logged.metric_id
+            LEFT JOIN before USING (metric_id, period_end)
+            ON CONFLICT (model, history_id) DO NOTHING
         )
-        SELECT * FROM logged
+        SELECT count(*) FILTER (WHERE history_type = '+'), count(*) FROM logged
     """
-    params = [
-        [r.metric_id for r in rows],
-        [r.period_end for r in rows],
-        [r.value for r in rows],
-        [r.source for r in rows],
-        [r.organization_id for r in rows],
-        now,
-        now,
-        reason,
-        actor.user_id,
-        actor.api_key_id,
-    ]
+    params = {
+        # One JSON text: psycopg adapts five arrays of 10,000 values element by element in
+        # Python, at twice the cost of `json.dumps` and PostgreSQL's parsing together.
+        "rows": json.dumps(
+            [[r.metric_id, r.period_end.isoformat(), str(r.value), r.source, r.organization_id] for r in rows]
+        ),
+        "now": now,
+        "reason": reason,
+        "reason_text": (reason or "").strip(),
+        "user": actor.user_id,
+        "key": actor.api_key_id,
+        "actor": str(actor)[:_NAME_CHARS],
+        "model": Measurement._meta.label_lower,
+        "value_label": str(Measurement._meta.get_field("value").verbose_name),
+        "source_label": str(Measurement._meta.get_field("source").verbose_name),
+    }
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
-        # The snapshots as written, for their change-log entries; `from_db` is how a queryset
-        # loads a row (positional, no per-field keyword handling).
-        attnames = [field.attname for field in snapshot._meta.concrete_fields]
-        return [snapshot.from_db(connection.alias, attnames, row) for row in cursor.fetchall()]
+        created, written = cursor.fetchone()
+    return created, written - created
 
 
 def _upsert_generic(rows: list[MeasurementRow], now, actor: Actor, reason: str | None) -> list:

@@ -155,7 +155,7 @@ MEASUREMENT_DELETE_RULE = (
 )
 
 
-class MeasurementQuerySet(scoped_queryset("organization")):
+class MeasurementQuerySet(scoped_queryset("organization", program="metric__program")):
     def with_first_recorded(self) -> "MeasurementQuerySet":
         """Annotate `first_recorded_at`: when the row was first written.
 

@@ -17,6 +17,7 @@ class OrganizationScopedQuerySet(models.QuerySet):
     """`for_user` scopes any organization-owned model; subclasses name the path."""
 
     organization_path = "organization"
+    program_path: str | None = None  # see `program_path()`
 
     def for_organizations(self, organization_ids) -> "OrganizationScopedQuerySet":
         return self.filter(**{f"{self.organization_path}__in": organization_ids})
@@ -27,8 +28,11 @@ class OrganizationScopedQuerySet(models.QuerySet):
         return self if ids is None else self.for_organizations(ids)
 
 
-def scoped_queryset(path: str) -> type[OrganizationScopedQuerySet]:
-    return type(f"ScopedBy_{path}", (OrganizationScopedQuerySet,), {"organization_path": path})
+def scoped_queryset(path: str, *, program: str | None = None) -> type[OrganizationScopedQuerySet]:
+    """A QuerySet class scoped by `path`; `program` names the lookup to the row's Program
+    where the path does not pass through it (a measurement carries its organization)."""
+    attributes = {"organization_path": path, "program_path": program}
+    return type(f"ScopedBy_{path}", (OrganizationScopedQuerySet,), attributes)
 
 
 def organization_path(model: type[models.Model]) -> str | None:
@@ -73,11 +77,16 @@ def program_path(model: type[models.Model]) -> str | None:
     """The lookup from `model` to its Program ("pk" for Program itself), or None for rows
     of the organization as a whole (people, keys, webhooks...).
 
-    Derived from the organization path (`…__program__organization` → `…__program`), or a
-    direct `program` reference on an organization-scoped row (a flag).
+    The path the model's QuerySet names where its organization path skips the program (a
+    measurement carries its organization: `metric__program`); else derived from the
+    organization path (`…__program__organization` → `…__program`), or a direct `program`
+    reference on an organization-scoped row (a flag).
     """
     if model._meta.label_lower == "programs.program":
         return "pk"
+    queryset_class = getattr(model._default_manager, "_queryset_class", None)
+    if getattr(queryset_class, "program_path", None):
+        return queryset_class.program_path
     path = organization_path(model)
     if path is None:
         return None

@@ -272,6 +272,72 @@ def test_measurements_in_bulk_get_one_entry_each_with_the_key(organization, erp_
     assert Measurement.history.filter(history_api_key_id=erp_key.pk).count() == 13
 
 
+@pytest.mark.parametrize("actor_kind", ["key", "person"])
+def test_the_statement_logs_what_record_history_would(organization, erp_key, ana, actor_kind):
+    # On PostgreSQL the upsert's own statement writes the entries; record_history, the one
+    # writer of every other entry, must find nothing to say otherwise about the same snapshots.
+    actor = erp_key if actor_kind == "key" else ana
+    metric = MetricFactory(program=ProgramFactory(organization=organization), name="Wait time « s »")
+    day = dt.date(2024, 1, 31)
+    first = ["12.5", "100", "-0.25", "7", "3.1416", "0.0001", "1e3"]
+    items = [
+        {"metric": metric.pk, "period_end": day + dt.timedelta(days=i), "value": v, "source": f"feed {i}"}
+        for i, v in enumerate(first)
+    ]
+    measurements_upsert(items=items, actor=actor, reason="  bulk ingest ")
+    again = [dict(item) for item in items]
+    again[0]["value"] = "12.75"  # the value
+    again[1]["source"] = "ERP “v2”"  # the source
+    again[2].update(value="-0.5", source="")  # both
+    again[3]["value"] = "7.0000"  # the same number: nothing to log
+    again[4]["value"] = "3"
+    again[5]["value"] = 0
+    measurements_upsert(items=again, actor=actor, reason="bulk ingest")
+
+    fields = ["organization_id", "program_id", "object_id", "object_repr", "action", "changes", "reason"]
+    fields += ["actor_user_id", "actor_api_key_id", "actor_label", "history_id", "at"]
+    entries = Change.objects.filter(model="metrics.measurement").order_by("history_id")
+    written = list(entries.values_list(*fields))
+    assert [(e[4], len(e[5])) for e in written] == [("+", 0)] * 7 + [("~", 1), ("~", 1), ("~", 2), ("~", 1), ("~", 1)]
+    assert written[9][5] == [
+        {"field": "value", "label": "value", "old": "-0.25", "new": "-0.5"},
+        {"field": "source", "label": "source", "old": "feed 2", "new": ""},
+    ]
+    assert written[11][5] == [{"field": "value", "label": "value", "old": "0.0001", "new": "0"}]
+    assert written[6][3] == "Wait time « s » · 2024-02-06 = 1000.0000"
+    entries.delete()
+    record_history(Measurement, Measurement.history.filter(metric_id=metric.pk).order_by("history_id"))
+    assert list(entries.values_list(*fields)) == written
+
+
+def test_measurement_entries_name_their_program_and_the_migration_fills_those_without(organization, erp_key):
+    import importlib
+
+    program = ProgramFactory(organization=organization)
+    metric = MetricFactory(program=program, name="NPS")
+    measurements_upsert(items=[{"metric": metric.pk, "period_end": dt.date(2024, 1, 31), "value": 1}], actor=erp_key)
+    entries = Change.objects.filter(model="metrics.measurement")
+    snapshot = Measurement.history.get(metric_id=metric.pk)
+    entries.delete()
+    record_history(Measurement, [snapshot])  # the Python writer (a delete, SQLite)
+    measurements_upsert(items=[{"metric": metric.pk, "period_end": dt.date(2024, 1, 31), "value": 2}], actor=erp_key)
+    assert list(entries.order_by("history_id").values_list("action", "program_id")) == [
+        ("+", program.pk),
+        ("~", program.pk),
+    ]
+
+    # Entries written while the path skipped the program (metrics 0006 to 0008) get it back.
+    entries.update(program=None)
+    other = Change.objects.create(
+        model="metrics.metric", object_id=metric.pk, object_repr="NPS", action="~", history_id=10**9, at=timezone.now()
+    )
+    fill = importlib.import_module("metrics.migrations.0008_change_log_measurement_program")
+    fill.name_the_program(apps, None)
+    assert set(entries.values_list("program_id", flat=True)) == {program.pk}
+    other.refresh_from_db()
+    assert other.program_id is None  # another model's entry is left as it was
+
+
 @pytest.mark.parametrize("count", [STAGED_FROM - 1, STAGED_FROM])
 def test_a_large_batch_gets_the_same_entries_whichever_way_it_is_written(organization, erp_key, count):
     # Below STAGED_FROM one bulk insert; from it, on PostgreSQL, a COPY through a staging table.

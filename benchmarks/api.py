@@ -321,6 +321,7 @@ def main() -> None:
     parser.add_argument("--concurrency", type=int, default=2, help="client threads (2 = one per worker)")
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--port", type=int, default=0, help="default: a free port")
+    parser.add_argument("--only", choices=["lists", "ingest"], help="measure one part (default: both)")
     args = parser.parse_args()
 
     import django
@@ -363,8 +364,10 @@ def main() -> None:
     server = start_server(args.port)
     print(f"load average (1 min) before: {os.getloadavg()[0]:.2f}")
     try:
-        bench_lists(args.port, organization.pk, raw_key, args.requests, args.concurrency, args.rounds)
-        bench_bulk(args.port, organization.pk, metric_ids, raw_key, args.rounds)
+        if args.only != "ingest":
+            bench_lists(args.port, organization.pk, raw_key, args.requests, args.concurrency, args.rounds)
+        if args.only != "lists":
+            bench_bulk(args.port, organization.pk, metric_ids, raw_key, args.rounds)
         print(f"\nload average (1 min) after: {os.getloadavg()[0]:.2f}")
     finally:
         server.terminate()

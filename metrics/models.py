@@ -189,7 +189,8 @@ class MeasurementQuerySet(scoped_queryset("organization", program="metric__progr
 
 
 class Measurement(models.Model):
-    metric = models.ForeignKey(Metric, on_delete=models.PROTECT, related_name="measurements")
+    # Not indexed alone: `measurement_one_per_period` (metric, period_end) leads with it.
+    metric = models.ForeignKey(Metric, on_delete=models.PROTECT, related_name="measurements", db_index=False)
     period_end = models.DateField(validators=[sane_date])
     value = models.DecimalField(**VALUE_DIGITS)
     source = models.CharField(max_length=200, blank=True)

@@ -21,7 +21,17 @@ from .choices import ChangeAction
 from .history import ActorHistoricalModel
 from .scoping import scoped_queryset
 
-_LOOSE = {"null": True, "blank": True, "on_delete": models.DO_NOTHING, "db_constraint": False, "related_name": "+"}
+# No constraint (an entry outlives what it names) and no index of its own: each reference
+# leads one of the Meta indexes below, which answer its lookups; four more indexes cost a
+# bulk ingest's 10,000 entries a third of their insert.
+_LOOSE = {
+    "null": True,
+    "blank": True,
+    "on_delete": models.DO_NOTHING,
+    "db_constraint": False,
+    "db_index": False,
+    "related_name": "+",
+}
 # Longest text of one value in an entry: the snapshot keeps the whole value.
 VALUE_CHARS = 200
 

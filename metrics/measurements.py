@@ -270,19 +270,23 @@ def _upsert_postgresql(rows: list[MeasurementRow], now, actor: Actor, reason: st
     # row's latest committed version, so a concurrent writer's value is the one shown as
     # replaced. The insert joins them so that each row is locked before this statement
     # updates it (a row this statement has updated is no longer lockable by it, and would
-    # drop out). Unchanged rows are neither updated nor logged.
+    # drop out). Rows, snapshots and entries are written in the items' order. Unchanged
+    # rows are neither updated nor logged.
     sql = f"""
         WITH input AS (
             SELECT (item->>0)::bigint AS metric_id, (item->>1)::date AS period_end,
-                   (item->>2)::numeric AS value, item->>3 AS source, (item->>4)::bigint AS organization_id
-            FROM jsonb_array_elements(%(rows)s::jsonb) AS item
+                   (item->>2)::numeric AS value, item->>3 AS source, (item->>4)::bigint AS organization_id,
+                   position
+            FROM jsonb_array_elements(%(rows)s::jsonb) WITH ORDINALITY AS items(item, position)
         ), before AS (
             SELECT m.metric_id, m.period_end, m.value, m.source
             FROM {table} AS m JOIN input USING (metric_id, period_end)
             FOR UPDATE OF m
         ), written AS (
             INSERT INTO {table} AS m (metric_id, period_end, value, source, organization_id, recorded_at)
-            SELECT input.*, %(now)s FROM input LEFT JOIN before USING (metric_id, period_end)
+            SELECT metric_id, period_end, input.value, input.source, organization_id, %(now)s
+            FROM input LEFT JOIN before USING (metric_id, period_end)
+            ORDER BY position
             ON CONFLICT (metric_id, period_end) DO UPDATE
                 SET value = EXCLUDED.value, source = EXCLUDED.source, recorded_at = EXCLUDED.recorded_at
                 WHERE (m.value, m.source) IS DISTINCT FROM (EXCLUDED.value, EXCLUDED.source)
@@ -317,6 +321,7 @@ def _upsert_postgresql(rows: list[MeasurementRow], now, actor: Actor, reason: st
             FROM logged
             JOIN {Metric._meta.db_table} AS metric ON metric.id = logged.metric_id
             LEFT JOIN before USING (metric_id, period_end)
+            ORDER BY logged.history_id
             ON CONFLICT (model, history_id) DO NOTHING
         )
         SELECT count(*) FILTER (WHERE history_type = '+'), count(*) FROM logged

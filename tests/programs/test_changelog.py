@@ -298,6 +298,9 @@ def test_the_statement_logs_what_record_history_would(organization, erp_key, ana
     fields += ["actor_user_id", "actor_api_key_id", "actor_label", "history_id", "at"]
     entries = Change.objects.filter(model="metrics.measurement").order_by("history_id")
     written = list(entries.values_list(*fields))
+    assert list(entries.values_list("id", flat=True)) == sorted(entries.values_list("id", flat=True))
+    snapshots = Measurement.history.filter(metric_id=metric.pk).order_by("history_id")
+    assert [s.period_end for s in snapshots[:7]] == [day + dt.timedelta(days=i) for i in range(7)]  # items' order
     assert [(e[4], len(e[5])) for e in written] == [("+", 0)] * 7 + [("~", 1), ("~", 1), ("~", 2), ("~", 1), ("~", 1)]
     assert written[9][5] == [
         {"field": "value", "label": "value", "old": "-0.25", "new": "-0.5"},

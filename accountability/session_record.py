@@ -191,14 +191,19 @@ def session_record(*, session: ForumSession, record: SessionRecord, actor) -> Fo
 
     existing = {a.person_id: a for a in Attendance.objects.filter(session=session)}
     for entry in record.attendance:
-        row = existing.get(entry.person.pk) or Attendance(session=session, person=entry.person)
+        row = existing.get(entry.person.pk) or Attendance(
+            session=session, organization_id=session.forum.program.organization_id, person=entry.person
+        )
         row.present = entry.presence == "present"
         row.delegate = entry.delegate if entry.presence == "delegate" else None
         _stamp(row, actor).save()
 
     for entry in record.agenda:
         item = entry.item or AgendaItem(
-            session=session, title=entry.title.strip()[:300], customer_item=entry.customer_item
+            session=session,
+            organization_id=session.forum.program.organization_id,
+            title=entry.title.strip()[:300],
+            customer_item=entry.customer_item,
         )
         item.outcome = entry.outcome
         _stamp(item, actor).save()

@@ -66,6 +66,7 @@ def write_forums(batch: Batch) -> tuple[int, int, int]:
     fading = {f.pk for f in forums if batch.chance(f.program_id, 0.0, 0.1)}
     deferring = {p.pk: 0.02 + 0.3 * batch.trouble[p.pk] for p in batch.programs}
     program_of = {f.pk: f.program_id for f in forums}
+    organization_id = org.organization.pk
     attendance, agenda = [], []
     for s in sessions:
         if s.status != SessionStatus.HELD:
@@ -76,12 +77,12 @@ def write_forums(batch: Batch) -> tuple[int, int, int]:
             away = absent[pid] if person == sponsors[pid] else 0.1
             if s.forum_id in fading and age < 120:
                 away = 0.7
-            attendance.append((s.pk, person, rng.random() > away))
+            attendance.append((s.pk, organization_id, person, rng.random() > away))
         for k in range(2):
             outcome = AgendaOutcome.DEFERRED if rng.random() < deferring[pid] else AgendaOutcome.DISCUSSED
-            agenda.append((s.pk, f"Agenda item {k + 1}", k == 0, outcome))
-    a = insert_leaves(Attendance, ["session_id", "person_id", "present"], attendance)
-    g = insert_leaves(AgendaItem, ["session_id", "title", "customer_item", "outcome"], agenda)
+            agenda.append((s.pk, organization_id, f"Agenda item {k + 1}", k == 0, outcome))
+    a = insert_leaves(Attendance, ["session_id", "organization_id", "person_id", "present"], attendance)
+    g = insert_leaves(AgendaItem, ["session_id", "organization_id", "title", "customer_item", "outcome"], agenda)
     return len(sessions), a, g
 
 

@@ -151,6 +151,7 @@ def hold_sessions(
         ForumSession(forum=forum, scheduled_for=at(day), status=m.status, notes=m.notes)
         for day, m in zip(dates, meetings, strict=True)
     )
+    organization_id = forum.program.organization_id
     attendance, agenda = [], []
     for session, meeting in zip(sessions, meetings, strict=True):
         if meeting.status != SessionStatus.HELD:
@@ -160,13 +161,22 @@ def hold_sessions(
             attendance.append(
                 Attendance(
                     session=session,
+                    organization_id=organization_id,
                     person=person,
                     present=person.pk in present,
                     delegate=meeting.delegates.get(person.pk),
                 )
             )
         for title, outcome, extra in meeting.agenda:
-            agenda.append(AgendaItem(session=session, title=title, outcome=outcome, **extra))
+            agenda.append(
+                AgendaItem(
+                    session=session,
+                    organization_id=organization_id,
+                    title=title,
+                    outcome=outcome,
+                    **extra,
+                )
+            )
     Attendance.objects.bulk_create(attendance)
     AgendaItem.objects.bulk_create(agenda)
     return sessions

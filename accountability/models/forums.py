@@ -122,8 +122,10 @@ class ForumSessionQuerySet(EvidenceGuardedQuerySet, scoped_queryset("forum__prog
     pass
 
 
-class SessionRecordQuerySet(EvidenceGuardedQuerySet, scoped_queryset("session__forum__program__organization")):
-    """Attendance and agenda items: scoped through their session, evidence guarded."""
+class SessionRecordQuerySet(
+    EvidenceGuardedQuerySet, scoped_queryset("organization", program="session__forum__program")
+):
+    """Attendance and agenda items: scoped by the organization they carry, evidence guarded."""
 
 
 class ForumSession(EvidenceGuardedModel):
@@ -143,7 +145,31 @@ class ForumSession(EvidenceGuardedModel):
         return f"{self.forum} · {self.scheduled_for:%Y-%m-%d}"
 
 
-class Attendance(EvidenceGuardedModel):
+class SessionRecordRow(EvidenceGuardedModel):
+    """A row of a session's record (attendance, an agenda item). It carries its session's
+    organization, copied when the row is written (a session never changes organization),
+    so that an organization's list and its count read only its own rows, by the index
+    that starts with it, where they walked every organization's sessions in id order
+    (docs/performance.md)."""
+
+    organization = models.ForeignKey(
+        "programs.Organization", on_delete=models.PROTECT, related_name="+", editable=False, db_index=False
+    )
+
+    class Meta:
+        abstract = True
+
+    def save(self, *args, **kwargs) -> None:
+        # Writers in bulk set it; a row saved one at a time (the API, the admin, a
+        # spreadsheet, a test) takes its session's.
+        if self.organization_id is None and self.session_id is not None:
+            self.organization_id = (
+                Program.objects.filter(forums__sessions=self.session_id).values_list("organization_id", flat=True).get()
+            )
+        super().save(*args, **kwargs)
+
+
+class Attendance(SessionRecordRow):
     session = models.ForeignKey(ForumSession, on_delete=protect_evidence, related_name="attendance")
     # A person who attended (or stood in at) a held session stays on its record: see protect_evidence.
     person = models.ForeignKey(Person, on_delete=protect_evidence, related_name="attendance")
@@ -157,18 +183,20 @@ class Attendance(EvidenceGuardedModel):
         help_text="Who came instead, if someone did.",
     )
 
-    history = tracked()
+    # Snapshots keep the organization unindexed, as a measurement's do.
+    history = tracked(no_db_index=["organization"])
     objects = SessionRecordQuerySet.as_manager()
 
     class Meta:
         verbose_name_plural = "attendance"
         constraints = [models.UniqueConstraint(fields=["session", "person"], name="attendance_one_per_person")]
+        indexes = [models.Index(fields=["organization", "session", "id"], name="attendance_org_list")]
 
     def __str__(self) -> str:
         return f"{self.person} @ {self.session}: {'present' if self.present else 'absent'}"
 
 
-class AgendaItem(EvidenceGuardedModel):
+class AgendaItem(SessionRecordRow):
     session = models.ForeignKey(ForumSession, on_delete=protect_evidence, related_name="agenda_items")
     title = models.CharField(max_length=300)
     metric = models.ForeignKey(Metric, null=True, blank=True, on_delete=models.SET_NULL, related_name="agenda_items")
@@ -178,11 +206,12 @@ class AgendaItem(EvidenceGuardedModel):
     customer_item = models.BooleanField(default=True)
     outcome = models.CharField(max_length=20, choices=AgendaOutcome.choices, default=AgendaOutcome.DISCUSSED)
 
-    history = tracked()
+    history = tracked(no_db_index=["organization"])
     objects = SessionRecordQuerySet.as_manager()
 
     class Meta:
         ordering = ["session", "id"]
+        indexes = [models.Index(fields=["organization", "session", "id"], name="agenda_item_org_list")]
 
     def __str__(self) -> str:
         return self.title

@@ -191,7 +191,8 @@ def _sponsor_sessions(program, held: int, present: int) -> None:
         ForumSession(forum=forum, scheduled_for=at(days_ago(i % 180)), status=SessionStatus.HELD) for i in range(held)
     )
     Attendance.objects.bulk_create(
-        Attendance(session=s, person=program.executive_sponsor, present=i < present) for i, s in enumerate(sessions)
+        Attendance(session=s, organization=program.organization, person=program.executive_sponsor, present=i < present)
+        for i, s in enumerate(sessions)
     )
 
 
@@ -220,10 +221,22 @@ def test_sponsor_absent_ignores_sessions_older_than_180_days_and_delegates(progr
     )
     delegate = PersonFactory(organization=program.organization)
     Attendance.objects.bulk_create(
-        [Attendance(session=s, person=program.executive_sponsor, present=False) for s in old]
-        + [Attendance(session=s, person=program.executive_sponsor, present=True) for s in recent[:2]]
+        [
+            Attendance(session=s, organization=program.organization, person=program.executive_sponsor, present=False)
+            for s in old
+        ]
         + [
-            Attendance(session=s, person=program.executive_sponsor, present=False, delegate=delegate)
+            Attendance(session=s, organization=program.organization, person=program.executive_sponsor, present=True)
+            for s in recent[:2]
+        ]
+        + [
+            Attendance(
+                session=s,
+                organization=program.organization,
+                person=program.executive_sponsor,
+                present=False,
+                delegate=delegate,
+            )
             for s in recent[2:]
         ]
     )
@@ -394,6 +407,7 @@ def _delegated_sessions(program, held: int, delegated: int) -> None:
     Attendance.objects.bulk_create(
         Attendance(
             session=s,
+            organization=program.organization,
             person=program.executive_sponsor,
             present=i >= delegated,
             delegate=stand_in if i < delegated else None,

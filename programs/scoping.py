@@ -1,8 +1,10 @@
 """Which organization a row belongs to: the one organization-path walker.
 
 Every organization-owned model's QuerySet names the lookup path to its Organization
-(`organization`, `program__organization`, `session__forum__program__organization`, "pk"
-for Organization itself); see `scoped_queryset` below. The API base (roles on
+(`organization`, `program__organization`, `initiative__program__organization`, "pk"
+for Organization itself), and, where that path skips the program (a measurement, an
+attendance row carry their organization), the path to its Program; see
+`scoped_queryset` below. The API base (roles on
 an object, one organization per write, select_related of references), the admin (rights
 per object, forms that refuse cross-tenant references) and the demo purge all read that
 path through these functions, so the tenant boundary is walked the same way everywhere.

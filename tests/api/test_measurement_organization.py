@@ -12,6 +12,7 @@ from django.test.utils import CaptureQueriesContext
 from metrics.measurements import measurements_upsert
 from metrics.models import Measurement
 from tests.factories import MetricFactory
+from tests.plans import ordered_plan
 
 pytestmark = pytest.mark.django_db
 
@@ -83,13 +84,8 @@ def test_the_list_reads_only_the_callers_rows_by_their_own_column(world, other_w
 
 @pytest.mark.skipif(connection.vendor != "postgresql", reason="the index's order is PostgreSQL's plan")
 def test_the_organization_index_serves_the_list_order(world):
-    with connection.cursor() as cursor:
-        cursor.execute("SET LOCAL enable_seqscan = off")
-        cursor.execute("SET LOCAL enable_sort = off")
-        queryset = Measurement.objects.filter(organization=world.organization).order_by("metric_id", "-period_end")
-        sql, params = queryset[:100].query.sql_with_params()
-        cursor.execute(f"EXPLAIN {sql}", params)
-        plan = "\n".join(row[0] for row in cursor.fetchall())
+    queryset = Measurement.objects.filter(organization=world.organization).order_by("metric_id", "-period_end")
+    plan = ordered_plan(queryset[:100])
     assert "measurement_org_list" in plan, plan
 
 

@@ -12,6 +12,7 @@ from accountability.models import AgendaItem, Attendance
 from accountability.session_record import AgendaEntry, AttendanceEntry, SessionRecord, session_record
 from programs.changes import Change
 from tests.factories import ForumSessionFactory, PersonFactory
+from tests.plans import ordered_plan
 
 pytestmark = pytest.mark.django_db
 
@@ -79,11 +80,5 @@ def test_the_list_reads_only_the_callers_rows_by_their_own_column(world, other_w
     ("model", "index"), [(Attendance, "attendance_org_list"), (AgendaItem, "agenda_item_org_list")]
 )
 def test_the_organization_index_serves_the_list_order(world, model, index):
-    with connection.cursor() as cursor:
-        cursor.execute("SET LOCAL enable_seqscan = off")
-        cursor.execute("SET LOCAL enable_sort = off")
-        queryset = model.objects.filter(organization=world.organization).order_by("session_id", "id")
-        sql, params = queryset[:100].query.sql_with_params()
-        cursor.execute(f"EXPLAIN {sql}", params)
-        plan = "\n".join(row[0] for row in cursor.fetchall())
+    plan = ordered_plan(model.objects.filter(organization=world.organization).order_by("session_id", "id")[:100])
     assert index in plan, plan

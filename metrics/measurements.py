@@ -33,7 +33,8 @@ _ID_DIGITS = re.compile(r"^\d{1,19}$")
 _MAX_ID = 2**63 - 1
 _SURROGATE = re.compile("[\ud800-\udfff]")
 _REQUIRED = "This field is required."
-_NAME_CHARS = Change._meta.get_field("object_repr").max_length
+_ENTRY_NAME_CHARS = Change._meta.get_field("object_repr").max_length
+_ACTOR_CHARS = Change._meta.get_field("actor_label").max_length
 
 
 @dataclass(frozen=True, slots=True)
@@ -271,7 +272,10 @@ def _upsert_postgresql(rows: list[MeasurementRow], now, actor: Actor, reason: st
     # replaced. The insert joins them so that each row is locked before this statement
     # updates it (a row this statement has updated is no longer lockable by it, and would
     # drop out). Rows, snapshots and entries are written in the items' order. Unchanged
-    # rows are neither updated nor logged.
+    # rows are neither updated nor logged. One race is left as it is: when two writers
+    # insert the same new (metric, period_end) at once, the second one's `before` could not
+    # see the first one's row, so its entry is a change with no old value; both snapshots
+    # are in the history table, which is where the replaced value can still be read.
     sql = f"""
         WITH input AS (
             SELECT (item->>0)::bigint AS metric_id, (item->>1)::date AS period_end,
@@ -306,7 +310,7 @@ def _upsert_postgresql(rows: list[MeasurementRow], now, actor: Actor, reason: st
                  actor_user_id, actor_api_key_id, actor_label, history_id, at)
             SELECT logged.organization_id, metric.program_id, %(model)s, logged.id,
                    left(metric.name || ' · ' || to_char(logged.period_end, 'YYYY-MM-DD') || ' = '
-                        || logged.value::text, {_NAME_CHARS}),
+                        || logged.value::text, {_ENTRY_NAME_CHARS}),
                    logged.history_type,
                    CASE WHEN logged.history_type = '+' THEN '[]'::jsonb ELSE (
                        SELECT coalesce(jsonb_agg(change ORDER BY position), '[]'::jsonb) FROM (VALUES
@@ -337,7 +341,7 @@ def _upsert_postgresql(rows: list[MeasurementRow], now, actor: Actor, reason: st
         "reason_text": (reason or "").strip(),
         "user": actor.user_id,
         "key": actor.api_key_id,
-        "actor": str(actor)[:_NAME_CHARS],
+        "actor": str(actor)[:_ACTOR_CHARS],
         "model": Measurement._meta.label_lower,
         "value_label": str(Measurement._meta.get_field("value").verbose_name),
         "source_label": str(Measurement._meta.get_field("source").verbose_name),

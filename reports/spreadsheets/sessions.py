@@ -157,7 +157,8 @@ class ForumSessionResource(RowByRowResource):
             return
         record = state["attendance"].get((session.pk, wanted["person"].pk))
         if record is None:
-            record = Attendance(session=session, **wanted)
+            # The forum came with its program: saves Attendance.save() asking for it again.
+            record = Attendance(session=session, organization_id=forum.program.organization_id, **wanted)
             self._save(record, user)
             state["attendance"][(session.pk, wanted["person"].pk)] = record
             row.kind = NEW if row.kind == UNCHANGED else row.kind

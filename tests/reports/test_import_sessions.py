@@ -41,6 +41,8 @@ def test_sessions_and_attendance_then_reimport_unchanged(office_client, office_u
     assert timezone.localtime(held.scheduled_for).replace(tzinfo=None) == dt.datetime(2026, 3, 5, 10, 0)
     cfo = Attendance.objects.get(person__email="cfo@example.com")
     assert (cfo.present, cfo.delegate.email) == (False, "deputy@example.com")
+    # Each attendance row carries its session's organization, as the attendance list reads it.
+    assert set(Attendance.objects.values_list("organization_id", flat=True)) == {forum.program.organization_id}
     assert held.history.first().history_user == office_user
     assert totals(preview(office_client, MODEL, "s.csv", sessions_csv())) == {
         "new": 0, "update": 0, "skip": 3, "invalid": 0

@@ -162,6 +162,7 @@ _LIVE_COLUMNS = (
     "detail",
     "evidence",
     "evidence_fingerprint",
+    "last_detected_on",
 )
 
 
@@ -171,7 +172,7 @@ def _row_key(row: tuple) -> Key:
 
 def _differs(row: tuple, finding: Finding) -> bool:
     """Whether a finding changes anything of a live flag but its detection times."""
-    _, _, _, _, program_id, severity, owner_id, title, detail, evidence, fingerprint = row
+    _, _, _, _, program_id, severity, owner_id, title, detail, evidence, fingerprint, _ = row
     return (
         program_id != finding.program_id
         or severity != finding.severity
@@ -358,19 +359,28 @@ def flags_sync(
         for row in extra.order_by("id").values_list(*_LIVE_COLUMNS):
             live.setdefault(_row_key(row), row)
         missing = [k for k in by_key if k not in live]
+    # A replay of an earlier day (`--as-of` before a later scan) leaves the flags a later
+    # day's scan found as they are: it neither moves a live flag's detection back nor
+    # resolves it, and its finding for that subject raises nothing (nor for a subject whose
+    # flag a later scan found and then closed, below): the later day's word stands.
+    later = {key for key, row in live.items() if row[-1] > as_of}
+    if later:
+        live = {key: row for key, row in live.items() if key not in later}
+        by_key = {key: finding for key, finding in by_key.items() if key not in later}
+        missing = [k for k in missing if k not in later]
 
     # The latest closed flag of each new (kind, subject): a dismissal blocks re-raising the same evidence.
-    latest_closed: dict[Key, tuple[int, str, str]] = {}
+    latest_closed: dict[Key, tuple[int, str, str, dt.date]] = {}
     if missing:
         closed = (
             Flag.objects.filter(_subjects_q(missing))
             .exclude(status__in=LIVE_FLAG_STATUSES)
-            .values_list("id", "kind", "subject_type", "subject_id", "status", "evidence_fingerprint")
+            .values_list("id", "kind", "subject_type", "subject_id", "status", "evidence_fingerprint", "last_detected_on")
         )
-        for pk, kind, subject_type, subject_id, status, fingerprint in closed:
+        for pk, kind, subject_type, subject_id, status, fingerprint, last_on in closed:
             key = (kind, subject_type, subject_id)
             if key not in latest_closed or pk > latest_closed[key][0]:
-                latest_closed[key] = (pk, status, fingerprint)
+                latest_closed[key] = (pk, status, fingerprint, last_on)
 
     to_touch: list[int] = []  # found again with the same content: only the detection times move
     changed_ids: list[int] = []
@@ -399,6 +409,9 @@ def flags_sync(
         closed_flag = latest_closed.get(key)
         if closed_flag and closed_flag[1] == FlagStatus.DISMISSED and closed_flag[2] == finding.fingerprint:
             result.suppressed += 1
+            continue
+        if closed_flag and closed_flag[3] > as_of:
+            # Found by a later day's scan, then closed: a replay of an earlier day leaves it as history.
             continue
         new.append((finding, _new_flag(organization, finding, now, as_of)))
 

@@ -21,7 +21,7 @@ from django.db import transaction
 from django.db.models import Case, Count, IntegerField, Q, Value, When
 from django.urls import reverse
 
-from accountability.choices import LIVE_FLAG_STATUSES, SEVERITY_RANK, FlagStatus, SessionStatus, Severity
+from accountability.choices import LIVE_FLAG_STATUSES, SEVERITY_RANK, EscalationLevel, FlagStatus, SessionStatus, Severity
 from accountability.escalation import LADDER_ROLES
 from accountability.evidence import EvidenceText, evidence_text
 from accountability.models import Flag, ForumSession, RiskAssessment
@@ -137,6 +137,8 @@ def escalation_alert(flag: Flag, previous_level: int, person) -> Email | None:
         "severity": Severity(flag.severity).label,
         "program": flag.program,
         "days": (flag.last_detected_on - flag.first_detected_on).days,
+        # Raised at this level (a breached commitment, a CEO sponsor), not climbed to it.
+        "at_once": previous_level == EscalationLevel.OWNER and flag.last_detected_on == flag.first_detected_on,
         "url": dashboard_url(flag.program_id, flag.id),
     }
     return Email(

@@ -14,6 +14,8 @@ Which event goes where (docs/webhooks.md):
 - flag resolved: webhook `flag.resolved`.
 - flag climbed the escalation ladder: webhook `flag.escalated` (with the level and the
   person now told); email to that person, once per flag and level.
+- flag raised above level 0 (a breached commitment, a CEO sponsor: SPEC section 3): the
+  person of its starting level is told at once, as by a climb from the owner.
 - risk level changed: webhook `risk.level_changed`.
 
 A batch costs a fixed number of queries whatever its size: one for the organizations'
@@ -23,6 +25,8 @@ insert of deliveries, and two for the emails.
 
 from collections.abc import Iterable, Sequence
 
+from accountability.choices import EscalationLevel
+from accountability.escalation import escalated_to
 from accountability.models import Flag, RiskAssessment
 from programs.models import Person, Program
 
@@ -56,6 +60,7 @@ def on_flags_changed(
     **kwargs,
 ) -> None:
     """Write the deliveries and emails of a batch of flag events (a scan's, or a person's move)."""
+    climbed = [*climbed, *_started_above_owner(raised)]
     if climbed:
         _on_climbed(climbed)
     if not (raised or escalated or resolved):
@@ -82,6 +87,29 @@ def on_flags_changed(
         hooks,
     )
     emails.write_flag_alerts(alerts)
+
+
+def _started_above_owner(raised: Sequence[Flag]) -> list[tuple[Flag, int, Person]]:
+    """The flags raised at a level above the owner, each with the person of that level (a
+    climb from level 0 made at once). Nobody there (no board contact, an inactive one, or
+    the owner themself): nobody more to tell. One query for the batch's ladder people, and
+    the two of `_with_people`, only when such a flag is raised."""
+    started = [flag for flag in raised if flag.escalation_level]
+    if not started:
+        return []
+    _with_people(started)
+    owners = [flag.owner for flag in started if flag.owner]
+    ladder = Person.objects.in_bulk(
+        {owner.reports_to_id for owner in owners}
+        | {flag.program.executive_sponsor_id for flag in started}
+        | {flag.organization.board_contact_id for flag in started}
+    )
+    for owner in owners:
+        owner.reports_to = ladder.get(owner.reports_to_id)
+    for flag in started:
+        flag.program.executive_sponsor = ladder.get(flag.program.executive_sponsor_id)
+        flag.organization.board_contact = ladder.get(flag.organization.board_contact_id)
+    return [(flag, EscalationLevel.OWNER, person) for flag in started if (person := escalated_to(flag))]
 
 
 def on_flag_assigned(sender, *, flag: Flag, previous_owner, comment, **kwargs) -> None:

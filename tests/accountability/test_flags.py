@@ -195,6 +195,46 @@ def test_a_flag_resolved_by_a_person_comes_back_if_the_condition_is_still_there(
     assert list(Flag.objects.order_by("id").values_list("status", flat=True)) == ["resolved", "open"]
 
 
+# --- Replays of an earlier day (`run_governance_scan --as-of` after a later scan) ---------
+
+
+def test_a_replay_of_an_earlier_day_leaves_a_later_scans_live_flag_as_it_is(organization, initiative):
+    later = AS_OF + dt.timedelta(days=7)
+    sync(organization, [stalled(initiative)], as_of=later)
+    before = Flag.objects.get()
+
+    cleared = sync(organization, [], as_of=AS_OF)
+    found = sync(organization, [stalled(initiative, severity=Severity.HIGH)], as_of=AS_OF)
+
+    assert (cleared.resolved, found.raised, found.refreshed) == (0, 0, 0)
+    flag = Flag.objects.get()
+    assert flag.status == FlagStatus.OPEN and flag.severity == Severity.MEDIUM
+    assert (flag.last_detected_on, flag.last_detected_at) == (later, before.last_detected_at)
+
+
+def test_a_scan_of_the_same_day_or_later_still_refreshes_and_resolves(organization, initiative):
+    sync(organization, [stalled(initiative)], as_of=AS_OF)
+
+    again = sync(organization, [stalled(initiative, severity=Severity.HIGH)], as_of=AS_OF)
+    assert again.refreshed == 1 and Flag.objects.get().severity == Severity.HIGH
+    cleared = sync(organization, [], as_of=AS_OF + dt.timedelta(days=1))
+    assert cleared.resolved == 1 and Flag.objects.get().closed_on == AS_OF + dt.timedelta(days=1)
+
+
+def test_a_replay_does_not_reopen_a_subject_a_later_scan_found_then_closed(organization, initiative):
+    found_on = AS_OF + dt.timedelta(days=3)
+    sync(organization, [stalled(initiative)], as_of=found_on)
+    closed_on = AS_OF + dt.timedelta(days=7)
+    sync(organization, [], as_of=closed_on)
+
+    replay = sync(organization, [stalled(initiative)], as_of=found_on - dt.timedelta(days=1))
+    assert replay.raised == 0 and live(initiative).count() == 0
+
+    # The day it was closed, or after, the condition found again is a recurrence.
+    recurrence = sync(organization, [stalled(initiative)], as_of=closed_on)
+    assert recurrence.raised == 1 and live(initiative).get().first_detected_on == closed_on
+
+
 def test_a_finding_of_a_kind_outside_the_sync_is_a_programming_error(organization, initiative):
     with pytest.raises(ValueError, match="initiative_stalled"):
         sync(organization, [stalled(initiative)], kinds=[OVERDUE])

@@ -4,7 +4,9 @@ Defaults make a first local run work (SQLite, eager Celery, DEBUG on). With DEBU
 the settings refuse to start without a real SECRET_KEY and ALLOWED_HOSTS.
 """
 
+import json
 from datetime import timedelta
+from itertools import pairwise
 from pathlib import Path
 
 import environ
@@ -13,6 +15,44 @@ from django.core.exceptions import ImproperlyConfigured
 BASE_DIR = Path(__file__).resolve().parent.parent
 
 env = environ.Env()
+
+
+# Governance settings read as a list or a JSON object: a wrong value must stop the start with
+# a message naming the variable, not surface later as a traceback in a scan.
+def env_increasing_days(name: str, default: tuple[int, ...]) -> tuple[int, ...]:
+    """The env var `name` as len(default) increasing positive whole numbers ("7,14,21")."""
+    expected = (
+        f"{name} must be {len(default)} increasing positive whole numbers of days, "
+        f"e.g. {','.join(map(str, default))}; got {env.str(name, default='')!r}."
+    )
+    try:
+        days = tuple(env.list(name, cast=int, default=list(default)))
+    except ValueError:
+        raise ImproperlyConfigured(expected) from None
+    if len(days) != len(default) or days[0] <= 0 or any(a >= b for a, b in pairwise(days)):
+        raise ImproperlyConfigured(expected)
+    return days
+
+
+def env_overrides(name: str, defaults: dict[str, int]) -> dict[str, int]:
+    """`defaults` with the JSON object in env var `name` over them: known names, whole numbers 0 or more."""
+    example = json.dumps(dict([next(iter(defaults.items()))]))
+    expected = f"{name} must be a JSON object of whole numbers (0 or more) by name, e.g. {example}"
+    try:
+        overrides = env.json(name, default={})
+    except ValueError:  # json.JSONDecodeError
+        raise ImproperlyConfigured(f"{expected}; it is not JSON.") from None
+    if not isinstance(overrides, dict):
+        raise ImproperlyConfigured(f"{expected}; got {type(overrides).__name__}.")
+    wrong = [key for key, value in overrides.items() if type(value) is not int or value < 0]
+    if wrong:
+        raise ImproperlyConfigured(f"{expected}; wrong value for {', '.join(wrong)}.")
+    # A misspelt name would otherwise be ignored without a word.
+    unknown = sorted(set(overrides) - set(defaults))
+    if unknown:
+        raise ImproperlyConfigured(f"{name}: unknown {', '.join(unknown)}; the names are {', '.join(defaults)}.")
+    return defaults | overrides
+
 
 DEBUG = env.bool("DEBUG", default=True)
 
@@ -285,27 +325,30 @@ SPECTACULAR_SETTINGS = {
 }
 
 # --- Governance rules: thresholds and risk weights (the spec's defaults) ---
-CXGOV_RISK_WEIGHTS = {
-    "program_paused": 35,
-    "horizon_shortened": 20,
-    "short_horizon": 15,
-    "early_phase_12": 10,
-    "early_phase_24": 5,
-    "sponsor_absent_50": 20,
-    "sponsor_absent_75": 10,
-    "forums_cancelled": 15,
-    "champion_weak_not_officer": 15,
-    "champion_weak_time": 10,
-    "champion_turnover": 10,
-    "budget_cut": 15,
-    "metrics_negotiated_each": 5,
-    "metrics_negotiated_max": 20,
-    "work_stalled": 10,
-    "commitment_declining": 10,
-    "results_expected_early": 10,
-    "commitment_breached": 25,
-    "sponsor_delegating": 10,
-} | env.json("CXGOV_RISK_WEIGHTS", default={})
+CXGOV_RISK_WEIGHTS = env_overrides(
+    "CXGOV_RISK_WEIGHTS",
+    {
+        "program_paused": 35,
+        "horizon_shortened": 20,
+        "short_horizon": 15,
+        "early_phase_12": 10,
+        "early_phase_24": 5,
+        "sponsor_absent_50": 20,
+        "sponsor_absent_75": 10,
+        "forums_cancelled": 15,
+        "champion_weak_not_officer": 15,
+        "champion_weak_time": 10,
+        "champion_turnover": 10,
+        "budget_cut": 15,
+        "metrics_negotiated_each": 5,
+        "metrics_negotiated_max": 20,
+        "work_stalled": 10,
+        "commitment_declining": 10,
+        "results_expected_early": 10,
+        "commitment_breached": 25,
+        "sponsor_delegating": 10,
+    },
+)
 
 # Webhook targets in private, loopback and link-local ranges are refused unless allowed.
 CXGOV_WEBHOOK_ALLOW_PRIVATE = env.bool("CXGOV_WEBHOOK_ALLOW_PRIVATE", default=False)
@@ -356,13 +399,16 @@ CXGOV_IMPORT_MAX_BYTES = env.int("CXGOV_IMPORT_MAX_BYTES", default=10 * 1024 * 1
 
 # The escalation ladder (SPEC §4): days open after which an unacknowledged high or critical
 # flag climbs to the owner's manager, the sponsor, the board contact.
-CXGOV_ESCALATION_DAYS = tuple(env.list("CXGOV_ESCALATION_DAYS", cast=int, default=[7, 14, 21]))
+CXGOV_ESCALATION_DAYS = env_increasing_days("CXGOV_ESCALATION_DAYS", (7, 14, 21))
 
 # Nudges before flags (SPEC §4): how many days ahead each rule warns the person who must act.
-CXGOV_NUDGE_LEAD_DAYS = {
-    "metric_stale": 5,
-    "initiative_stalled": 7,
-    "action_due": 3,
-    "forum_lapsed": 14,
-    "attendance_missing": 2,
-} | env.json("CXGOV_NUDGE_LEAD_DAYS", default={})
+CXGOV_NUDGE_LEAD_DAYS = env_overrides(
+    "CXGOV_NUDGE_LEAD_DAYS",
+    {
+        "metric_stale": 5,
+        "initiative_stalled": 7,
+        "action_due": 3,
+        "forum_lapsed": 14,
+        "attendance_missing": 2,
+    },
+)

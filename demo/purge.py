@@ -4,7 +4,10 @@ The ORM's cascade cannot do it: measurements and people are PROTECTed (on purpos
 measured metric is never deleted, a person with work assigned is never deleted), and
 the simple-history signals would load and snapshot every row first. Here every
 organization-owned table, and the many-to-many tables between them, is emptied of the
-organizations' rows with plain DELETEs inside one transaction. Foreign keys are checked
+organizations' rows with plain DELETEs inside one transaction. "Organization-owned" is
+whatever model's QuerySet names an organization path (programs/scoping.py), in any app:
+a list of apps here once missed the notifications' rows (emails, nudges, webhooks) and
+left the commit failing on their foreign keys. Foreign keys are checked
 at commit (Django creates them deferrable), so only the filters need an order: the
 deepest tables (attendance → session → forum → program) go first, while their path to
 the organization still joins. Snapshot rows in the history tables are left as they are.
@@ -17,14 +20,10 @@ from django.db import models, transaction
 
 from programs.scoping import organization_path
 
-APPS = ("programs", "metrics", "accountability")
-
 
 def _targets() -> list[tuple[type[models.Model], str]]:
     targets: list[tuple[type[models.Model], str]] = []
     for model in apps.get_models():
-        if model._meta.app_label not in APPS:
-            continue
         path = organization_path(model)
         if path is None:
             continue

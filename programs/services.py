@@ -234,12 +234,19 @@ def progress_update_create(
 
 
 def organization_create(*, name: str, slug: str | None = None) -> Organization:
+    """Create a tenant; ValidationError by field (the model's own validators and lengths) and
+    nothing written when the name or slug is refused."""
     slug = slug or slugify(name)
     if not slug:
         raise ValidationError({"slug": "Give a slug: the name has no letters to make one from."})
     if Organization.objects.filter(slug=slug).exists():
         raise ValidationError({"slug": f"An organization with slug '{slug}' already exists."})
-    return Organization.objects.create(name=name, slug=slug)
+    organization = Organization(name=name, slug=slug)
+    # The columns' limits and the slug's characters: SQLite would store anything, PostgreSQL
+    # would refuse a long value with a DataError instead of a message.
+    organization.full_clean(validate_unique=False)
+    organization.save()
+    return organization
 
 
 def api_key_create(*, organization: Organization, name: str, role: str, actor=None) -> tuple[ApiKey, str]:
@@ -250,6 +257,9 @@ def api_key_create(*, organization: Organization, name: str, role: str, actor=No
     actor = Actor.of(actor)
     key = ApiKey(organization=organization, name=name, role=role, created_by=actor.user)
     key.set_key(raw)
+    # The name's length (a command or script is not held to it by a form): a message, not a
+    # DataError from PostgreSQL. The hash of a fresh random key needs no uniqueness query.
+    key.full_clean(validate_unique=False)
     stamp(key, actor)
     key.save()
     return key, raw

@@ -1,6 +1,7 @@
 """`python manage.py run_governance_scan [--org SLUG] [--as-of YYYY-MM-DD]`."""
 
 import datetime as dt
+import re
 
 from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError, CommandParser
@@ -12,12 +13,18 @@ from accountability.scans import scan_organization
 from programs.dates import check_scan_as_of
 from programs.models import Organization
 
+# Exactly the form the help names: `date.fromisoformat` also takes 20261130 and 2026-W48-1.
+ISO_DAY = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
+
 
 def _date(value: str) -> dt.date:
+    wrong_form = f"--as-of must be a date as YYYY-MM-DD, not {value!r}."
+    if not ISO_DAY.fullmatch(value):
+        raise CommandError(wrong_form)
     try:
         day = dt.date.fromisoformat(value)
-    except ValueError:
-        raise CommandError(f"--as-of must be a date as YYYY-MM-DD, not {value!r}.")
+    except ValueError:  # 2026-02-30
+        raise CommandError(wrong_form) from None
     try:
         return check_scan_as_of(day)
     except ValidationError as refused:
@@ -35,9 +42,13 @@ class Command(BaseCommand):
         parser.add_argument("--as-of", metavar="YYYY-MM-DD", help="The scan date (default: today).")
 
     def handle(self, *args, org: str | None = None, as_of: str | None = None, **options) -> None:
-        day = _date(as_of) if as_of else timezone.localdate()
+        # None is "not given"; an empty value (`--as-of "$DAY"` with DAY unset) is a mistake,
+        # not a request for today or for every organization.
+        day = _date(as_of) if as_of is not None else timezone.localdate()
+        if org is not None and not org.strip():
+            raise CommandError("--org is empty: give an organization's slug, or leave --org out to scan all.")
         organizations = Organization.objects.order_by("name")
-        if org:
+        if org is not None:
             organizations = organizations.filter(slug=org)
             if not organizations.exists():
                 known = ", ".join(Organization.objects.order_by("slug").values_list("slug", flat=True)[:20])

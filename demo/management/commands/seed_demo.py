@@ -60,6 +60,10 @@ class Command(BaseCommand):
             )
         if scale < 0:
             raise CommandError("--scale must be 1 or more.")
+        if reset and if_empty:
+            # One keeps an existing demo, the other rebuilds it: either reading of both together
+            # would silently ignore one of them.
+            raise CommandError("--reset and --if-empty contradict each other: pass one of them.")
         exists = Organization.objects.filter(slug=DEMO_ORG_SLUG).exists()
         if exists and if_empty:
             self.stdout.write(f"The demo organization '{DEMO_ORG_SLUG}' exists: nothing to do (--if-empty).")

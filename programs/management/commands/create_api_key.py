@@ -4,7 +4,7 @@ from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError
 
 from programs.choices import Role
-from programs.models import Organization
+from programs.models import ApiKey, Organization
 from programs.services import api_key_create
 
 
@@ -14,7 +14,10 @@ class Command(BaseCommand):
     def add_arguments(self, parser) -> None:
         parser.add_argument("--org", required=True, help="The organization's slug.")
         parser.add_argument("--role", required=True, help=f"One of: {', '.join(Role.values)}.")
-        parser.add_argument("--name", required=True, help="What the key is for, e.g. 'CRM sync'.")
+        limit = ApiKey._meta.get_field("name").max_length
+        parser.add_argument(
+            "--name", required=True, help=f"What the key is for (at most {limit} characters), e.g. 'CRM sync'."
+        )
 
     def handle(self, *args, org: str, role: str, name: str, **options) -> None:
         organization = Organization.objects.filter(slug=org).first()
@@ -27,7 +30,11 @@ class Command(BaseCommand):
         try:
             key, raw = api_key_create(organization=organization, name=name.strip(), role=role)
         except ValidationError as error:
-            raise CommandError(" ".join(error.messages)) from None
+            # Each message after the option it is about ("--name: Ensure this value has at most...").
+            fields = error.message_dict if hasattr(error, "error_dict") else {"": error.messages}
+            raise CommandError(
+                " ".join(f"--{field}: {m}" if field else m for field, messages in fields.items() for m in messages)
+            ) from None
         self.stdout.write(f"API key {key.name!r} ({key.role}) for {organization.slug}, prefix {key.key_prefix}:")
         self.stdout.write(raw)
         self.stdout.write(self.style.WARNING("Store it now: only its hash is kept, it will not be shown again."))

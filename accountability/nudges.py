@@ -14,11 +14,15 @@ own threshold functions, so a nudge and its flag can never disagree:
 
 (a forum without a chair: its program's champion, as for the forum flags.)
 
-A nudge is due on `as_of` when 0 ≤ (due on − as_of) ≤ its lead days (for attendance: the
-session was held in the window of lead days ending on `as_of`). Only active people with an
-email are nudged. `nudges_due` computes the organization's (with the scan, same `as_of`);
-`nudges_for_person` one person's (My items). Reads only: the scan announces them
-(`events.nudges_due`) and `notifications` writes and sends them, once each.
+When a nudge is due on `as_of`, by its lead days N:
+- metric_stale, initiative_stalled, forum_lapsed ("will be <flag> within N days"): the flag
+  would fire within N days, 1 ≤ (due on + 1 − as_of) ≤ N, i.e. 0 ≤ (due on − as_of) ≤ N − 1
+  (`flag_fires_within`); not before, and not once the flag has fired;
+- action_due ("due within N days"): 0 ≤ (the action's due_on − as_of) ≤ N;
+- attendance_missing ("held in the last N days"): held in the N-day window ending on `as_of`.
+Only active people with an email are nudged. `nudges_due` computes the organization's (with
+the scan, same `as_of`); `nudges_for_person` one person's (My items). Reads only: the scan
+announces them (`events.nudges_found`) and `notifications` writes and sends them, once each.
 """
 
 import datetime as dt
@@ -85,8 +89,13 @@ def _url(path: str) -> str:
     return settings.SITE_URL.rstrip("/") + path
 
 
-def _within(due_on: dt.date, as_of: dt.date, lead: int) -> bool:
-    return 0 <= (due_on - as_of).days <= lead
+def flag_fires_within(due_on: dt.date, as_of: dt.date, lead: int) -> bool:
+    """Whether a flag whose rule is clear until `due_on` (the last day before it fires; it
+    fires on due_on + 1) will fire within `lead` days of `as_of` but has not fired yet:
+    1 ≤ (due_on + 1 − as_of) ≤ lead. SPEC §4 "will be <flag> within N days": with lead 5,
+    a flag firing in 5 days (due_on = as_of + 4) is nudged, one firing in 6 days is not."""
+    fires_in = (due_on - as_of).days + 1
+    return 1 <= fires_in <= lead
 
 
 def _metrics(org, as_of, program_ids, lead) -> list[Nudge]:
@@ -106,7 +115,7 @@ def _metrics(org, as_of, program_ids, lead) -> list[Nudge]:
         for row in metric_freshness(
             as_of=as_of, where=scope_q(org, program_ids), fields=("owner__active", "program__customer_champion_id")
         )
-        if _within(due := stale_due_on(row["anchor"], row["reporting_cadence"]), as_of, lead)
+        if flag_fires_within(due := stale_due_on(row["anchor"], row["reporting_cadence"]), as_of, lead)
     ]
 
 
@@ -126,7 +135,9 @@ def _initiatives(org, as_of, program_ids, lead) -> list[Nudge]:
         )
         for row in in_flight_initiatives(as_of=as_of, where=scope_q(org, program_ids))
         if row["last_activity_on"] is not None
-        and _within(due := stall_due_on(row["last_activity_on"], row["program__stall_after_days"]), as_of, lead)
+        and flag_fires_within(
+            due := stall_due_on(row["last_activity_on"], row["program__stall_after_days"]), as_of, lead
+        )
     ]
 
 
@@ -162,7 +173,7 @@ def _forums(org, as_of, program_ids, lead) -> list[Nudge]:
     due = {
         row["id"]: (row, day)
         for row in lapse_rows(org, as_of, program_ids)
-        if _within(day := lapse_due_on(row["anchor"], row["cadence"]), as_of, lead)
+        if flag_fires_within(day := lapse_due_on(row["anchor"], row["cadence"]), as_of, lead)
     }
     if not due:
         return []

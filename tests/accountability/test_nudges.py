@@ -5,7 +5,7 @@ import datetime as dt
 import pytest
 
 from accountability.choices import Cadence, SessionStatus
-from accountability.nudges import nudges_due, nudges_for_person
+from accountability.nudges import flag_fires_within, nudges_due, nudges_for_person
 from accountability.scans import scan_organization
 from notifications.models import Notification, Nudge
 from tests.factories import (
@@ -38,32 +38,57 @@ def due(organization, as_of, kind):
     return [n for n in nudges_due(organization=organization, as_of=as_of) if n.kind == kind]
 
 
-def test_metric_stale_five_days_ahead(organization, program):
-    """Monthly: stale after 60 days (flag on day 61), so nudged on days 55..60."""
+def boundary(organization, kind: str, fires_on: int, lead: int) -> dict[str, int]:
+    """How many `kind` nudges on each side of SPEC §4's "will be <flag> within `lead` days",
+    for a flag first firing on days(fires_on)."""
+    return {
+        name: len(due(organization, days(day), kind))
+        for name, day in (
+            (f"fires in {lead + 1} days", fires_on - lead - 1),
+            (f"fires in {lead} days", fires_on - lead),
+            ("fires tomorrow", fires_on - 1),
+            ("fired today", fires_on),
+        )
+    }
+
+
+def nudged_within(lead: int) -> dict[str, int]:
+    return {f"fires in {lead + 1} days": 0, f"fires in {lead} days": 1, "fires tomorrow": 1, "fired today": 0}
+
+
+def test_flag_fires_within_counts_to_the_first_day_of_the_flag():
+    """due_on is the last clear day; the flag fires the day after."""
+    as_of = M
+    assert flag_fires_within(days(0), as_of, 5)  # fires tomorrow
+    assert flag_fires_within(days(4), as_of, 5)  # fires in 5 days
+    assert not flag_fires_within(days(5), as_of, 5)  # fires in 6 days
+    assert not flag_fires_within(days(-1), as_of, 5)  # fired today
+    assert not flag_fires_within(days(0), as_of, 0)  # lead 0: never nudged
+
+
+def test_metric_stale_within_five_days(organization, program):
+    """Monthly: due by day 60, stale (the flag) from day 61, so nudged on days 56..60."""
     metric = MetricFactory(program=program, reporting_cadence="monthly")
     MeasurementFactory(metric=metric, period_end=M)
-    assert due(organization, days(54), "metric_stale") == []
-    (nudge,) = due(organization, days(55), "metric_stale")
-    assert (nudge.person_id, nudge.subject_id, nudge.due_on, nudge.days_left(days(55))) == (
+    assert boundary(organization, "metric_stale", fires_on=61, lead=5) == nudged_within(5)
+    (nudge,) = due(organization, days(56), "metric_stale")
+    assert (nudge.person_id, nudge.subject_id, nudge.due_on, nudge.days_left(days(56))) == (
         metric.owner_id,
         metric.pk,
         days(60),
-        5,
+        4,
     )
     assert nudge.url.endswith(f"/admin/metrics/measurement/add/?metric={metric.pk}&period_end={days(60)}")
-    assert len(due(organization, days(60), "metric_stale")) == 1
-    assert due(organization, days(61), "metric_stale") == []  # now it is a flag
 
 
-def test_initiative_progress_update_seven_days_ahead(organization, program):
+def test_initiative_stalled_within_seven_days(organization, program):
+    """Silent 30 days allowed: an update due by day 30, stalled from day 31, nudged on days 24..30."""
     initiative = InitiativeFactory(program=program)
     ProgressUpdateFactory(initiative=initiative, reported_on=M)
-    assert due(organization, days(22), "initiative_stalled") == []
-    (nudge,) = due(organization, days(23), "initiative_stalled")
+    assert boundary(organization, "initiative_stalled", fires_on=31, lead=7) == nudged_within(7)
+    (nudge,) = due(organization, days(24), "initiative_stalled")
     assert (nudge.person_id, nudge.due_on) == (initiative.owner_id, days(30))
     assert "/admin/programs/progressupdate/add/?initiative=" in nudge.url
-    assert len(due(organization, days(30), "initiative_stalled")) == 1
-    assert due(organization, days(31), "initiative_stalled") == []
 
 
 def test_action_item_three_days_ahead(organization, program):
@@ -76,17 +101,29 @@ def test_action_item_three_days_ahead(organization, program):
 
 
 def test_forum_lapsing_without_a_next_session_goes_to_the_chair(organization, program):
-    """Monthly: lapsed after 45 days, so nudged from day 31 unless a next session is scheduled."""
+    """Monthly: must meet by day 45, lapsed from day 46, so nudged on days 32..45 unless a
+    next session is scheduled."""
     forum = ForumFactory(program=program, cadence=Cadence.MONTHLY, started_on=M)
-    assert due(organization, days(30), "forum_lapsed") == []
-    (nudge,) = due(organization, days(31), "forum_lapsed")
+    assert boundary(organization, "forum_lapsed", fires_on=46, lead=14) == nudged_within(14)
+    (nudge,) = due(organization, days(32), "forum_lapsed")
     assert (nudge.person_id, nudge.due_on) == (forum.chair_id, days(45))
-    assert len(due(organization, days(45), "forum_lapsed")) == 1
-    assert due(organization, days(46), "forum_lapsed") == []
     ForumSessionFactory(
         forum=forum, status=SessionStatus.SCHEDULED, scheduled_for=dt.datetime.combine(days(40), dt.time(9), dt.UTC)
     )
-    assert due(organization, days(31), "forum_lapsed") == []
+    assert due(organization, days(32), "forum_lapsed") == []
+
+
+@pytest.mark.parametrize(
+    ("kind", "fires_on", "lead"),
+    [("metric_stale", 61, 10), ("initiative_stalled", 31, 3), ("forum_lapsed", 46, 1)],
+)
+def test_overridden_lead_days(organization, program, settings, kind, fires_on, lead):
+    """CXGOV_NUDGE_LEAD_DAYS merged over the defaults: the same rule at the new lead."""
+    settings.CXGOV_NUDGE_LEAD_DAYS = settings.CXGOV_NUDGE_LEAD_DAYS | {kind: lead}
+    MeasurementFactory(metric=MetricFactory(program=program, reporting_cadence="monthly"), period_end=M)
+    ProgressUpdateFactory(initiative=InitiativeFactory(program=program), reported_on=M)
+    ForumFactory(program=program, cadence=Cadence.MONTHLY, started_on=M)
+    assert boundary(organization, kind, fires_on=fires_on, lead=lead) == nudged_within(lead)
 
 
 def test_held_session_without_attendance_for_two_days(organization, program):

@@ -8,6 +8,7 @@ and `session_record` writes it. A refused submit shows the page again with what 
 """
 
 import datetime as dt
+import re
 from dataclasses import dataclass, field
 
 from django.core.exceptions import ValidationError
@@ -25,6 +26,7 @@ from accountability.session_record import (
     SessionRecord,
     metric_value,
 )
+from accountability.session_record import _validate as validate_record  # the same checks, read before the write
 from metrics.choices import MetricStatus
 from metrics.models import Metric
 from programs.models import Person
@@ -115,17 +117,46 @@ def meeting_page(session: ForumSession, post: QueryDict | None = None) -> Meetin
     )
 
 
-def _pick(rows: dict, raw: str, what: str):
+def _pick(rows: dict, raw: str, what: str, where: str):
     raw = (raw or "").strip()
     row = rows.get(int(raw)) if raw.isdigit() and len(raw) < 12 else None
     if row is None:
-        raise ValidationError({what: f"Choose a {what} from the list."})
+        raise ValidationError(f"{where}: choose {what} from the list.")
     return row
 
 
+ENTRY = re.compile(r"^(?P<part>[a-z_]+)\[(?P<i>\d+)\]$")
+
+
+def worded(error: ValidationError, labels: dict[str, list[str]]) -> list[str]:
+    """The refusals of `session_record` in the page's words: `metric_changes[0]` is "Metric
+    change 1", `attendance[2]` the person's name (`labels`: each part's entries as the page
+    names them, in the record's order); a refusal of the whole form is its sentence alone."""
+    if not hasattr(error, "error_dict"):
+        return list(error.messages)
+    lines = []
+    for key, messages in error.message_dict.items():
+        match = ENTRY.match(key)
+        names = labels.get(match["part"], []) if match else []
+        where = names[int(match["i"])] if match and int(match["i"]) < len(names) else ""
+        lines += [f"{where}: {m}" if where else m for m in messages]
+    return lines
+
+
 def read_form(session: ForumSession, post: QueryDict) -> SessionRecord:
-    """The submitted form as a SessionRecord; ids outside the session's organization or
-    program are refused (ValidationError). Three queries."""
+    """The submitted form as a SessionRecord, checked as `session_record` will check it; ids
+    outside the session's organization or program are refused. Refusals (ValidationError)
+    name the row as the page does ("Metric change 1: ..."), never a field. Three queries."""
+    labels: dict[str, list[str]] = {"attendance": [], "agenda": [], "actions": [], "metric_changes": []}
+    record = _read_form(session, post, labels)
+    try:
+        validate_record(session, record)
+    except ValidationError as error:
+        raise ValidationError(worded(error, labels)) from error
+    return record
+
+
+def _read_form(session: ForumSession, post: QueryDict, labels: dict[str, list[str]]) -> SessionRecord:
     page = meeting_page(session, post)
     organization_id = session.forum.program.organization_id
     people = {p.pk: p for p in Person.objects.filter(organization_id=organization_id)}
@@ -135,25 +166,35 @@ def read_form(session: ForumSession, post: QueryDict) -> SessionRecord:
     for m in page.members:
         if not m["presence"]:
             continue  # not recorded: left as it is
-        delegate = _pick(people, m["delegate"], "delegate") if m["presence"] == "delegate" else None
+        delegate = _pick(people, m["delegate"], "a delegate", m["name"]) if m["presence"] == "delegate" else None
         record.attendance.append(AttendanceEntry(person=people[m["id"]], presence=m["presence"], delegate=delegate))
+        labels["attendance"].append(m["name"])
     for g in page.agenda:
         record.agenda.append(AgendaEntry(item=items[g["id"]], outcome=g["outcome"]))
+        labels["agenda"].append(f"Agenda item “{g['title']}”")
     for g in page.new_agenda:
         if g["title"].strip():
             record.agenda.append(AgendaEntry(title=g["title"], outcome=g["outcome"] or AgendaOutcome.DISCUSSED))
+            labels["agenda"].append(f"New agenda item {g['n'] + 1}")
     for a in page.new_actions:
         if a["description"].strip() or a["owner"] or a["due"]:
+            where = f"Action {a['n'] + 1}"
             try:
                 due_on = dt.date.fromisoformat(a["due"].strip())
             except ValueError:
-                raise ValidationError({"action": f"Give each action a due date (“{a['due'][:20]}” is not one)."})
-            owner = _pick(people, a["owner"], "owner")
+                raise ValidationError(f"{where}: give it a due date (“{a['due'][:20]}” is not one).")
+            owner = _pick(people, a["owner"], "an owner", where)
             record.actions.append(ActionEntry(owner=owner, description=a["description"], due_on=due_on))
+            labels["actions"].append(where)
     for c in page.changes:
         if c["metric"] or c["value"].strip() or c["reason"].strip():
-            metric = _pick(metrics, c["metric"], "metric")
+            where = f"Metric change {c['n'] + 1}"
+            metric = _pick(metrics, c["metric"], "a metric", where)
             raw = c["owner"] if c["field"] == "owner" else c["value"]
-            value = metric_value(metric, c["field"], raw) if c["field"] in DECIDED_FIELDS else raw
+            try:
+                value = metric_value(metric, c["field"], raw) if c["field"] in DECIDED_FIELDS else raw
+            except ValidationError as error:
+                raise ValidationError([f"{where}: {m}" for m in error.messages]) from error
             record.metric_changes.append(MetricChange(metric=metric, field=c["field"], value=value, reason=c["reason"]))
+            labels["metric_changes"].append(where)
     return record

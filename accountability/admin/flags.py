@@ -249,7 +249,7 @@ class ScanRunAdmin(ReadOnlyAdminMixin, OrganizationScopedAdmin, admin.ModelAdmin
 def factors_table(factors: list[dict], text: EvidenceText) -> str:
     """Risk factors as a table of plain words: what, how many points, why (a sentence)."""
     if not factors:
-        return "No risk factor."
+        return format_html("<p>{}</p>", "No risk factor.")
     rows = format_html_join(
         "",
         "<tr><td>{}</td><td>{}</td><td>{}</td></tr>",

@@ -2,7 +2,9 @@
 
 Read by the dashboard's `/dashboard/me/` and the API's `GET /api/v1/me/` alike. Each
 list reuses the rule that already exists elsewhere, never a copy of it:
-- flags they own, open or acknowledged, with their escalation level (`Flag.objects.live()`);
+- flags they own, open or acknowledged, with their escalation level (`Flag.objects.live()`),
+  and the flags the escalation ladder has brought to them (they are the person at the
+  flag's level: `escalation.escalated_to`), which they must make somebody act on;
 - their open action items, overdue ones first;
 - metrics they own that are due for a value (`metrics.freshness`: a whole reporting
   period since the latest value; stale, as the `metric_stale` flag says, after two);
@@ -28,7 +30,8 @@ from programs.dates import end_of, window_start
 from programs.models import Person, Program
 from programs.money import format_day
 
-from .choices import SEVERITY_RANK, ActionStatus, SessionStatus
+from .choices import SEVERITY_RANK, ActionStatus, EscalationLevel, SessionStatus
+from .escalation import LADDER_RELATED, LADDER_ROLES, escalated_to
 from .models import ActionItem, Flag, ForumSession
 from .nudges import nudges_due
 from .selectors import FORUM_WINDOW_DAYS, flag_age_days, in_flight_initiatives, update_due
@@ -97,9 +100,8 @@ def my_items(*, people: Sequence[Person], as_of: dt.date) -> MyItems:
     items = MyItems(people=list(people), as_of=as_of)
     if not ids:
         return items
-    flags = Flag.objects.live().filter(owner_id__in=ids, first_detected_on__lte=as_of).select_related("program")
     items.flags = sorted(
-        flags, key=lambda f: (-SEVERITY_RANK.get(f.severity, 0), -f.escalation_level, f.first_detected_on)
+        _flags(ids, as_of), key=lambda f: (-SEVERITY_RANK.get(f.severity, 0), -f.escalation_level, f.first_detected_on)
     )
     for f in items.flags:
         f.age_days = flag_age_days(f.first_detected_on, as_of)
@@ -135,6 +137,32 @@ def my_items(*, people: Sequence[Person], as_of: dt.date) -> MyItems:
     )
     items.nudges = upcoming_nudges(people, as_of)
     return items
+
+
+def _flags(ids: list[int], as_of: dt.date) -> list[Flag]:
+    """Live flags first found by `as_of` that one of `ids` owns or that the ladder brought to
+    one of them; `reached_you_as` names the level's role on the latter ("the board contact").
+    The SQL narrows to flags at a level where one of them sits; `escalated_to` (the ladder's
+    one rule: inactive people and people already told are skipped) decides. One query."""
+    at_their_level = (
+        Q(escalation_level=EscalationLevel.MANAGER, owner__reports_to_id__in=ids)
+        | Q(escalation_level=EscalationLevel.SPONSOR, program__executive_sponsor_id__in=ids)
+        | Q(escalation_level=EscalationLevel.BOARD, organization__board_contact_id__in=ids)
+    )
+    flags = []
+    for flag in (
+        Flag.objects.live()
+        .filter(Q(owner_id__in=ids) | at_their_level, first_detected_on__lte=as_of)
+        .select_related("program", *LADDER_RELATED)
+    ):
+        flag.reached_you_as = None
+        if flag.owner_id not in ids:
+            person = escalated_to(flag)
+            if person is None or person.pk not in ids:
+                continue
+            flag.reached_you_as = LADDER_ROLES[flag.escalation_level]
+        flags.append(flag)
+    return flags
 
 
 def _program_names(rows: list[dict]) -> None:

@@ -123,3 +123,28 @@ def test_nobody_linked_gets_empty_lists_and_bad_dates_a_400(organization):
     assert body["people"] == [] and body["flags"] == [] and body["as_of"] == timezone.localdate().isoformat()
     assert client.get("/api/v1/me/?as_of=2026-13-01").status_code == 400
     assert APIClient().get("/api/v1/me/").status_code == 401
+
+
+def test_flags_the_ladder_brought_to_me_are_mine_to_act_on(world, organization, client):
+    me, program = world["me"], world["program"]
+    report = PersonFactory(organization=organization, reports_to=me, name="Direct Report")
+    other_report = PersonFactory(organization=organization, reports_to=PersonFactory(organization=organization))
+    organization.board_contact = me
+    organization.save(update_fields=["board_contact"])
+    sponsored = ProgramFactory(organization=organization, executive_sponsor=me)
+    seen = AS_OF - dt.timedelta(20)
+    climbed = FlagFactory(program=program, owner=report, escalation_level=1, first_detected_on=seen, subject_id=11)
+    at_board = FlagFactory(program=program, owner=other_report, escalation_level=3, first_detected_on=seen, subject_id=12)
+    # Not (yet) at my level: my report's flag still with its owner; my program's flag at the manager.
+    FlagFactory(program=program, owner=report, escalation_level=0, first_detected_on=seen, subject_id=13)
+    FlagFactory(program=sponsored, owner=other_report, escalation_level=1, first_detected_on=seen, subject_id=14)
+    # At my level but closed.
+    FlagFactory(program=program, owner=report, escalation_level=1, status="resolved", closed_on=AS_OF, subject_id=15)
+
+    items = my_items(people=[me], as_of=AS_OF)
+
+    reached = {f.pk: f.reached_you_as for f in items.flags}
+    assert reached == {world["flag"].pk: None, climbed.pk: "the owner's manager", at_board.pk: "the board contact"}
+    client.force_login(world["user"])
+    page = client.get(f"/dashboard/me/?as_of={AS_OF}").content.decode()
+    assert "as the owner&#x27;s manager" in page and "(owner: Direct Report)" in page

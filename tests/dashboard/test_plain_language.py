@@ -81,7 +81,7 @@ def test_no_code_id_or_json_on_dashboard_pages_flag_pages_or_emails(demo):
 
     assert_plain(visible(client.get("/dashboard/").content.decode()), "portfolio")
     me = client.get("/dashboard/me/")
-    assert me.status_code == 200 and "Flags you own" in me.content.decode()
+    assert me.status_code == 200 and "Flags you own or that reached you" in me.content.decode()
     assert_plain(visible(me.content.decode()), "my items")
     session = ForumSession.objects.filter(forum__program__organization=demo, status="held").first()
     meeting = office.get(f"/dashboard/sessions/{session.pk}/record/")

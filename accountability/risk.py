@@ -1,7 +1,9 @@
 """Early-bail risk (SPEC section 3): one scored RiskAssessment per scanned program.
 
 Each factor of the spec's table is a small function of facts gathered set-wise for all
-programs at once (a fixed number of queries whatever the organization's size). Weights
+programs at once (a fixed number of queries whatever the organization's size). The
+program's status, horizon, start, first results date, champion and champion time are
+those on `as_of` (`Facts.programs`), so `--as-of` replays a past day as it stood. Weights
 come from `settings.CXGOV_RISK_WEIGHTS`. Counting conventions are in docs/engine.md.
 """
 
@@ -51,46 +53,36 @@ def _factors(program: Program, facts: Facts) -> list[dict]:
     as_of = facts.as_of
     out: list[dict] = []
     pid = program.pk
+    on = facts.programs[pid]  # the program's own fields as they stood on as_of
 
-    if program.status == ProgramStatus.PAUSED:
-        out.append(_factor("program_paused", w["program_paused"], {"status": program.status}))
+    if on.status == ProgramStatus.PAUSED:
+        out.append(_factor("program_paused", w["program_paused"], {"status": on.status}))
 
+    horizon = on.committed_horizon_months
     activation = facts.first_activation.get(pid)
-    shortened = activation is not None and program.committed_horizon_months < activation["committed_horizon_months"]
+    shortened = activation is not None and horizon < activation["committed_horizon_months"]
     if shortened:
         out.append(
             _factor(
                 "horizon_shortened",
                 w["horizon_shortened"],
                 {
-                    "committed_horizon_months": program.committed_horizon_months,
+                    "committed_horizon_months": horizon,
                     "at_activation_months": activation["committed_horizon_months"],
                     "activated_on": iso(local_date(activation["at"])),
                 },
             )
         )
-    elif program.committed_horizon_months < SHORT_HORIZON_MONTHS:
+    elif horizon < SHORT_HORIZON_MONTHS:
         out.append(
             _factor(
                 "short_horizon",
                 w["short_horizon"],
-                {"committed_horizon_months": program.committed_horizon_months, "minimum": SHORT_HORIZON_MONTHS},
+                {"committed_horizon_months": horizon, "minimum": SHORT_HORIZON_MONTHS},
             )
         )
 
-    if program.started_on:
-        if as_of <= add_months(program.started_on, 12):
-            out.append(
-                _factor(
-                    "early_phase", w["early_phase_12"], {"started_on": iso(program.started_on), "within_months": 12}
-                )
-            )
-        elif as_of <= add_months(program.started_on, 24):
-            out.append(
-                _factor(
-                    "early_phase", w["early_phase_24"], {"started_on": iso(program.started_on), "within_months": 24}
-                )
-            )
+    out.extend(_early_phase(on.started_on, as_of, w))
 
     presence = facts.presence.get(pid)
     if presence is not None and presence.held >= SPONSOR_MIN_HELD:
@@ -127,23 +119,20 @@ def _factors(program: Program, facts: Facts) -> list[dict]:
             )
         )
 
-    champion = program.customer_champion
+    # The champion on as_of (the person's officer and active flags are as they are now).
     # As champion_not_officer: a champion who left (inactive) counts as missing.
-    if champion is None or not champion.active or not champion.is_officer:
-        reason = "missing" if champion is None else "inactive" if not champion.active else "not_officer"
+    champion_id = on.customer_champion_id
+    if champion_id is None or not on.champion_active or not on.champion_is_officer:
+        reason = "missing" if champion_id is None else "inactive" if not on.champion_active else "not_officer"
         out.append(
-            _factor(
-                "champion_weak",
-                w["champion_weak_not_officer"],
-                {"champion_id": program.customer_champion_id, "reason": reason},
-            )
+            _factor("champion_weak", w["champion_weak_not_officer"], {"champion_id": champion_id, "reason": reason})
         )
-    elif program.champion_time_pct < CHAMPION_MIN_TIME_PCT:
+    elif on.champion_time_pct < CHAMPION_MIN_TIME_PCT:
         out.append(
             _factor(
                 "champion_weak",
                 w["champion_weak_time"],
-                {"champion_id": champion.pk, "reason": "part_time", "champion_time_pct": program.champion_time_pct},
+                {"champion_id": champion_id, "reason": "part_time", "champion_time_pct": on.champion_time_pct},
             )
         )
 
@@ -188,16 +177,29 @@ def _factors(program: Program, facts: Facts) -> list[dict]:
 
     out.extend(_governance_v2_factors(program, facts, w))
 
-    due = program.first_results_due_on
-    if program.started_on and due and due < add_months(program.started_on, 12):
+    # A fact of the plan, not of the calendar: it counts before the start too.
+    started, due = on.started_on, on.first_results_due_on
+    if started and due and due < add_months(started, 12):
         out.append(
             _factor(
                 "results_expected_early",
                 w["results_expected_early"],
-                {"started_on": iso(program.started_on), "first_results_due_on": iso(due), "minimum_months": 12},
+                {"started_on": iso(started), "first_results_due_on": iso(due), "minimum_months": 12},
             )
         )
     return out
+
+
+def _early_phase(started_on: dt.date | None, as_of: dt.date, w: dict[str, int]) -> list[dict]:
+    """`early_phase`: started ≤ 12 months before as_of → 10, ≤ 24 months → 5 (calendar months,
+    `add_months`). A program that has not started by as_of (no start, or a start after it)
+    is in no phase of its run yet: nothing."""
+    if started_on is None or started_on > as_of:
+        return []
+    for months, weight in ((12, w["early_phase_12"]), (24, w["early_phase_24"])):
+        if as_of <= add_months(started_on, months):
+            return [_factor("early_phase", weight, {"started_on": iso(started_on), "within_months": months})]
+    return []
 
 
 def _sponsor_absent_points(presence, w: dict[str, int]) -> int:
@@ -269,21 +271,21 @@ def _gather_isolated(
     ids = [p.pk for p in programs]
     try:
         with transaction.atomic():
-            facts = gather(organization, as_of, ids, sessions_when=_sponsor_evidence_needed)
+            facts = gather(organization, as_of, programs, sessions_when=_sponsor_evidence_needed)
         return dict.fromkeys(ids, facts)
     except SoftTimeLimitExceeded:
         raise
     except Exception:
         logger.warning("risk facts failed set-wise for organization %s; retrying program by program", organization.pk)
     out: dict[int, Facts] = {}
-    for pid in ids:
+    for program in programs:
         try:
             with transaction.atomic():
-                out[pid] = gather(organization, as_of, [pid], sessions_when=_sponsor_evidence_needed)
+                out[program.pk] = gather(organization, as_of, [program], sessions_when=_sponsor_evidence_needed)
         except SoftTimeLimitExceeded:
             raise
         except Exception as exc:
-            failures[pid] = exc
+            failures[program.pk] = exc
     return out
 
 
@@ -321,7 +323,7 @@ def assess_risk(
     if isolate:
         facts_of = _gather_isolated(organization, as_of, programs, failures)
     else:
-        facts = gather(organization, as_of, [p.pk for p in programs], sessions_when=_sponsor_evidence_needed)
+        facts = gather(organization, as_of, programs, sessions_when=_sponsor_evidence_needed)
         facts_of = {p.pk: facts for p in programs}
     known = _known_levels(list(facts_of), as_of)
 

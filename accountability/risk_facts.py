@@ -1,7 +1,9 @@
 """The facts early-bail risk is scored from, gathered set-wise for all programs of a scan.
 
 Each gatherer is a fixed number of queries whatever the organization's size; `gather`
-returns them together for `accountability.risk` to score.
+returns them together for `accountability.risk` to score. The program's own fields
+(status, horizon, start, first results date, champion and champion time) are read as on
+`as_of` through `programs.selectors.programs_on`, the rule every as-of reader shares.
 """
 
 import datetime as dt
@@ -14,6 +16,7 @@ from django.db.models.functions import RowNumber
 from programs.choices import ProgramStatus
 from programs.dates import local_date, window_bounds
 from programs.models import CommitmentAssessment, Organization, Person, Program, ProgramStatusChange, RoadmapStage
+from programs.selectors import ProgramOnDate, programs_on
 
 from .choices import FlagKind, SubjectType
 from .detectors.common import iso
@@ -30,6 +33,7 @@ class Facts:
     """Everything the factors need, gathered for all programs of the scan at once."""
 
     as_of: dt.date
+    programs: dict[int, ProgramOnDate]  # each program's status, horizon, start and champion on as_of
     first_activation: dict[int, dict]
     presence: dict
     cancellation: dict[int, tuple[int, int]]
@@ -155,13 +159,16 @@ def _last_two_commitments(program_ids: list[int], as_of: dt.date) -> dict[int, l
     return out
 
 
-def gather(organization: Organization, as_of: dt.date, program_ids: list[int], *, sessions_when) -> Facts:
-    """Every fact the factors need, for `program_ids`; `sessions_when(presence)` says whose
-    sponsor sessions are read in full (only where a sponsor factor fires)."""
+def gather(organization: Organization, as_of: dt.date, programs: list[Program], *, sessions_when) -> Facts:
+    """Every fact the factors need, for `programs` (loaded with `customer_champion`);
+    `sessions_when(presence)` says whose sponsor sessions are read in full (only where a
+    sponsor factor fires)."""
+    program_ids = [p.pk for p in programs]
     start, end = window_bounds(as_of, CHANGE_WINDOW_DAYS)
     champion_changes, budget_cuts = _history_facts(program_ids, start, end)
     return Facts(
         as_of=as_of,
+        programs=programs_on(programs=programs, as_of=as_of),
         first_activation=_first_activations(program_ids, end),
         presence=scanned_sponsor_presence(
             organization=organization, as_of=as_of, program_ids=program_ids, sessions_when=sessions_when

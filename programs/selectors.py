@@ -38,7 +38,12 @@ PROGRAM_FIELDS = (
     "stall_after_days",
     "earliest_review_on",
 )
-CHAMPION_FIELDS = ("customer_champion__name", "customer_champion__title", "customer_champion__is_officer")
+CHAMPION_FIELDS = (
+    "customer_champion__name",
+    "customer_champion__title",
+    "customer_champion__is_officer",
+    "customer_champion__active",
+)
 STAGE_FIELDS = ("sequence", "name", "expectations", "starts_on", "ends_on", "budget", "status")
 
 
@@ -59,6 +64,7 @@ class ProgramOnDate:
     champion_name: str | None = None
     champion_title: str | None = None
     champion_is_officer: bool | None = None
+    champion_active: bool | None = None
     earliest_review_on: dt.date | None = None
     # Fields whose value today differs from this one (changed after as_of).
     changed_since: tuple[str, ...] = ()
@@ -103,7 +109,8 @@ def _changed(current: dict, then: dict, fields: Iterable[str]) -> tuple[str, ...
 
 def program_statuses_on(*, program_ids: Collection[int], as_of: dt.date, current: dict[int, str]) -> dict[int, str]:
     """Each program's status at the end of `as_of`, from its status changes; `current`
-    (id → today's status) answers for programs that never changed. One query."""
+    (id → today's status) answers for programs with no change after `as_of` (never changed,
+    or a status set without a recorded change, as bulk-loaded data has). One query."""
     end = end_of(as_of)
     changes: dict[int, list[dict]] = defaultdict(list)
     for row in (
@@ -115,8 +122,12 @@ def program_statuses_on(*, program_ids: Collection[int], as_of: dt.date, current
     out = {}
     for pid in program_ids:
         rows = changes.get(pid, [])
+        after = [r for r in rows if r["at"] >= end]
+        if not after:
+            out[pid] = current[pid]
+            continue
         before = [r for r in rows if r["at"] < end]
-        out[pid] = before[-1]["to_status"] if before else rows[0]["from_status"] if rows else current[pid]
+        out[pid] = before[-1]["to_status"] if before else after[0]["from_status"]
     return out
 
 
@@ -130,13 +141,14 @@ def _current(program: Program) -> dict:
         "customer_champion__name": champion.name if champion else None,
         "customer_champion__title": champion.title if champion else None,
         "customer_champion__is_officer": champion.is_officer if champion else None,
+        "customer_champion__active": champion.active if champion else None,
     }
 
 
 def programs_on(
     *, as_of: dt.date, program_ids: Collection[int] | None = None, programs: Iterable[Program] | None = None
 ) -> dict[int, ProgramOnDate]:
-    """Status, horizon, budget, champion (with name, title, officer), champion time, start,
+    """Status, horizon, budget, champion (with name, title, officer, active), champion time, start,
     first results date and stall limit of each program at the end of `as_of`.
 
     Give `program_ids`, or `programs` already loaded (with `customer_champion` selected) to
@@ -172,6 +184,7 @@ def programs_on(
             champion_name=then["customer_champion__name"],
             champion_title=then["customer_champion__title"],
             champion_is_officer=then["customer_champion__is_officer"],
+            champion_active=then["customer_champion__active"],
             changed_since=_changed(now, then, PROGRAM_FIELDS) + (("status",) if statuses[pid] != now["status"] else ()),
         )
     return out

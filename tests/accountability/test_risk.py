@@ -535,10 +535,11 @@ def test_assessment_uses_a_fixed_number_of_queries(organization, django_assert_m
         RoadmapStageFactory(program=p)
 
     build()
-    # 19: the assessment's 18 (sponsor presence: counts for every program, then the
-    # sessions of those whose factor fires), and the webhook lookup of its
-    # risk.level_changed event, whose deliveries are written in the same transaction.
-    with django_assert_max_num_queries(19) as one:
+    # 21: the assessment's 20 (sponsor presence: counts for every program, then the
+    # sessions of those whose factor fires; the programs as on as_of: status changes and
+    # history), and the webhook lookup of its risk.level_changed event, whose deliveries
+    # are written in the same transaction.
+    with django_assert_max_num_queries(21) as one:
         assess_risk(organization=organization, as_of=AS_OF)
     for _ in range(5):
         build()

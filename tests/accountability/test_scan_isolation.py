@@ -57,11 +57,14 @@ def test_a_program_whose_risk_cannot_be_computed_keeps_its_early_bail_flag_and_t
     assert first.status == ScanStatus.SUCCEEDED
     before = flag_state(broken, FlagKind.EARLY_BAIL_RISK)
     assert before[0] == FlagStatus.OPEN
-    # Both calm down, but one holds a start date from before dates were checked (a v1 row):
-    # month arithmetic on it fails.
+    # Both calm down, but one holds a start date from before dates were checked (a v1 row,
+    # in its history too: risk reads the program as on as_of): the month arithmetic of
+    # results_expected_early on it fails (early_phase skips a start after as_of).
     calm_down(broken)
     calm_down(healthy)
-    Program.objects.filter(pk=broken.pk).update(started_on=dt.date(9999, 12, 31))
+    v1_dates = {"started_on": dt.date(9999, 12, 31), "first_results_due_on": dt.date(2025, 1, 1)}
+    Program.objects.filter(pk=broken.pk).update(**v1_dates)
+    Program.history.filter(id=broken.pk).update(**v1_dates)
 
     run = scan_organization(organization=organization, as_of=LATER)
 
@@ -80,6 +83,7 @@ def test_a_program_whose_risk_cannot_be_computed_keeps_its_early_bail_flag_and_t
 
     # Once the date is corrected, the next scan assesses it and the flag follows.
     Program.objects.filter(pk=broken.pk).update(started_on=dt.date(2022, 1, 10))
+    Program.history.filter(id=broken.pk).update(started_on=dt.date(2022, 1, 10))
     fixed = scan_organization(organization=organization, as_of=LATER)
     assert (fixed.status, fixed.errors) == (ScanStatus.SUCCEEDED, [])
     assert flag(broken, FlagKind.EARLY_BAIL_RISK).status == FlagStatus.RESOLVED

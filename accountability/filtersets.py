@@ -1,10 +1,15 @@
 """django-filter classes for accountability, shared by the API and the dashboard."""
 
+import datetime as dt
+
+from django import forms
 from django_filters import rest_framework as filters
+from rest_framework.exceptions import ValidationError
 
 from cxgov.api.filters import IdFilter, IsoDateFilter, choices, date_range
 
 from .choices import (
+    LIVE_FLAG_STATUSES,
     ActionStatus,
     AgendaOutcome,
     Cadence,
@@ -94,10 +99,17 @@ class FlagFilterSet(filters.FilterSet):
     owner = IdFilter(field_name="owner_id")
     kind = choices(FlagKind)
     severity = choices(Severity)
-    status = choices(FlagStatus)
+    status = filters.MultipleChoiceFilter(
+        choices=FlagStatus.choices,
+        method="filter_status",
+        label="One or more statuses; with open_on/as_of, the status at the end of that day",
+    )
     subject_type = choices(SubjectType)
     subject_id = IdFilter(field_name="subject_id")
-    live = filters.BooleanFilter(method="filter_live", label="Only open or acknowledged flags (true) or only closed")
+    live = filters.BooleanFilter(
+        method="filter_live",
+        label="Only open or acknowledged flags (true) or only closed; with open_on/as_of, as of that day",
+    )
     first_detected_on_after, first_detected_on_before = date_range("first_detected_on")
     last_detected_on_after, last_detected_on_before = date_range("last_detected_on")
     resolved_at_after, resolved_at_before = date_range("resolved_at", on_date=True)
@@ -113,8 +125,48 @@ class FlagFilterSet(filters.FilterSet):
         model = Flag
         fields = ["program", "owner", "kind", "severity", "status", "subject_type", "subject_id", "live"]
 
+    @classmethod
+    def as_of_day(cls, data) -> dt.date | None:
+        """The day `open_on` or `as_of` names in these query parameters, or None.
+
+        Read as of a day, the list shows each flag as it was at the end of that day (its
+        `status_on`, see `filter_queryset`). Both parameters naming different days is a 400.
+        """
+        days = {}
+        for name in ("open_on", "as_of"):
+            value = data.get(name)
+            if value not in (None, ""):
+                try:
+                    days[name] = cls.base_filters[name].field.clean(value)
+                except forms.ValidationError as error:
+                    raise ValidationError({name: error.messages}) from error
+        if len(set(days.values())) > 1:
+            raise ValidationError({"as_of": ["open_on and as_of are the same filter: give one day, not two."]})
+        return next(iter(days.values()), None)
+
+    def filter_queryset(self, queryset):
+        """As of a day, annotate each flag's status on it (`Flag.objects.with_status_on`): the
+        status filters (`status`, `live`) read it and the list renders it."""
+        day = self.as_of_day(self.form.cleaned_data)
+        if day is not None:
+            queryset = queryset.with_status_on(day)
+        return super().filter_queryset(queryset)
+
+    @staticmethod
+    def _status_field(queryset) -> str:
+        return "status_on" if "status_on" in queryset.query.annotations else "status"
+
+    def filter_status(self, queryset, name, value):
+        if not value:
+            return queryset
+        return queryset.filter(**{f"{self._status_field(queryset)}__in": value})
+
     def filter_live(self, queryset, name, value):
-        return queryset.live() if value else queryset.exclude(pk__in=queryset.live().values("pk"))
+        field = self._status_field(queryset)
+        if field == "status":
+            return queryset.live() if value else queryset.exclude(pk__in=queryset.live().values("pk"))
+        live = {f"{field}__in": LIVE_FLAG_STATUSES}
+        return queryset.filter(**live) if value else queryset.exclude(**live)
 
     def filter_open_on(self, queryset, name, value):
         return queryset.open_on(value)

@@ -9,6 +9,7 @@ Ids are resolved within the session's organization (people) and program (metrics
 id of anything else is a 400, like every reference of the API. One transaction.
 """
 
+from django.core.exceptions import ValidationError as DjangoValidationError
 from rest_framework import serializers
 
 from cxgov.api.fields import IsoDateField
@@ -18,6 +19,7 @@ from programs.models import Person
 
 from ..choices import AgendaOutcome, SessionStatus
 from ..models import AgendaItem, ForumSession
+from ..models.forums import check_attendance
 from ..session_record import (
     DECIDED_FIELDS,
     PRESENCE,
@@ -34,6 +36,22 @@ class RecordAttendanceSerializer(StrictSerializer):
     person = serializers.IntegerField(min_value=1)
     presence = serializers.ChoiceField(choices=PRESENCE)
     delegate = serializers.IntegerField(min_value=1, required=False, allow_null=True, default=None)
+
+    def validate(self, attrs):
+        # Present with a delegate is contradictory (`check_attendance`, the one rule); it was
+        # dropped silently (only presence "delegate" keeps a delegate), now it is a 400.
+        try:
+            check_attendance(present=attrs["presence"] == "present", delegate_id=attrs["delegate"])
+        except DjangoValidationError:
+            raise serializers.ValidationError(
+                {
+                    "delegate": [
+                        'A delegate comes instead of an absent person: say presence "delegate", or leave the '
+                        "delegate out."
+                    ]
+                }
+            ) from None
+        return attrs
 
 
 class RecordAgendaSerializer(StrictSerializer):

@@ -1,16 +1,21 @@
 """Serializers of forums, meeting records, escalations, flags, scans and risk."""
 
+import datetime as dt
+
+from django.core.exceptions import ValidationError as DjangoValidationError
 from rest_framework import serializers
 
+from cxgov.api.exceptions import django_validation_detail
 from cxgov.api.fields import IsoDateField, ScopedPrimaryKeyRelatedField
 from cxgov.api.serializers import ScopedModelSerializer, StrictSerializer
 from metrics.choices import Health
 from programs.api.serializers import check_date_order, check_same_program
-from programs.dates import ScanAsOfValidator
+from programs.dates import ScanAsOfValidator, end_of
 from programs.models import Organization
 
-from ..choices import RiskLevel
+from ..choices import LIVE_FLAG_STATUSES, RiskLevel
 from ..models import ActionItem, AgendaItem, Attendance, Escalation, Flag, FlagComment, Forum, ForumSession, ScanRun
+from ..models.forums import check_attendance
 
 
 class ForumSerializer(ScopedModelSerializer):
@@ -65,6 +70,13 @@ class AttendanceSerializer(ScopedModelSerializer):
         person = attrs.get("person") or getattr(self.instance, "person", None)
         if attrs.get("delegate") is not None and attrs["delegate"] == person:
             raise serializers.ValidationError({"delegate": ["A delegate is someone who came instead of the person."]})
+        # A PATCH is checked on the row it would leave: its present and delegate, changed or kept.
+        present = attrs["present"] if "present" in attrs else getattr(self.instance, "present", False)
+        delegate = attrs["delegate"] if "delegate" in attrs else getattr(self.instance, "delegate", None)
+        try:
+            check_attendance(present=present, delegate_id=getattr(delegate, "pk", None))
+        except DjangoValidationError as exc:
+            raise serializers.ValidationError(django_validation_detail(exc)) from None
         return attrs
 
 
@@ -165,10 +177,28 @@ class FlagSerializer(serializers.ModelSerializer):
             "resolved_by",
             "resolved_by_key",
             "resolution_note",
+            "closed_on",
             "escalation_level",
             "escalated_at",
         ]
         read_only_fields = fields
+
+
+def flag_as_of(data: dict, *, day: dt.date, status_on: str | None, acknowledged_at: dt.datetime | None) -> dict:
+    """A flag's representation `data` turned into the flag as it was at the end of `day`
+    (SPEC §2, Time and evidence), in place: `status` is `status_on` (annotated by
+    `Flag.objects.with_status_on(day)`, the one copy of that rule); what did not exist yet
+    on `day` is empty: the resolution (`resolved_*`, `closed_on`, and `resolution_note` as
+    "", as on any flag not closed) unless closed by then, the acknowledgement
+    (`acknowledged_*`) unless made by then. Severity, detection dates and escalation stay the
+    stored ones (no history is kept, docs/detectors.md). Used by the list's `.values()` path
+    (`FlagViewSet.values_row`, JSON and spreadsheets alike)."""
+    data["status"] = status_on
+    if status_on is None or status_on in LIVE_FLAG_STATUSES:
+        data.update(resolved_at=None, resolved_by=None, resolved_by_key=None, resolution_note="", closed_on=None)
+    if acknowledged_at is None or acknowledged_at >= end_of(day):
+        data.update(acknowledged_at=None, acknowledged_by=None, acknowledged_by_key=None)
+    return data
 
 
 class FlagResolveSerializer(StrictSerializer):

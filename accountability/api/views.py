@@ -158,11 +158,30 @@ class FlagViewSet(ValuesListMixin, ScopedReadOnlyViewSet):
         "resolved_by_id",
         "resolved_by_key_id",
         "resolution_note",
+        "closed_on",
         "escalation_level",
         "escalated_at",
     )
+    #: The day the list is read as of (`?as_of=` or `?open_on=`), else None. A detail URL
+    #: takes no list filter (`ScopedViewSetMixin.get_object`): it is the flag as it is now.
+    as_of: dt.date | None = None
+
+    def filter_queryset(self, queryset):
+        queryset = super().filter_queryset(queryset)  # the filterset annotates `status_on` as of the day
+        self.as_of = filtersets.FlagFilterSet.as_of_day(self.request.query_params)
+        if self.as_of is not None:
+            self.values_fields = (*type(self).values_fields, "status_on")
+        return queryset
 
     def values_row(self, row: dict) -> dict:
+        data = self._values_row(row)
+        if self.as_of is not None:
+            serializers.flag_as_of(
+                data, day=self.as_of, status_on=row["status_on"], acknowledged_at=row["acknowledged_at"]
+            )
+        return data
+
+    def _values_row(self, row: dict) -> dict:
         return {
             "id": row["id"],
             "organization": row["organization_id"],
@@ -187,6 +206,7 @@ class FlagViewSet(ValuesListMixin, ScopedReadOnlyViewSet):
             "resolved_by": row["resolved_by_id"],
             "resolved_by_key": row["resolved_by_key_id"],
             "resolution_note": row["resolution_note"],
+            "closed_on": date_text(row["closed_on"]),
             "escalation_level": row["escalation_level"],
             "escalated_at": datetime_text(row["escalated_at"]),
         }

@@ -195,6 +195,23 @@ class Attendance(SessionRecordRow):
     def __str__(self) -> str:
         return f"{self.person} @ {self.session}: {'present' if self.present else 'absent'}"
 
+    def clean(self) -> None:
+        super().clean()
+        check_attendance(present=self.present, delegate_id=self.delegate_id)
+
+
+#: Refusal of a person both present and represented by a delegate (SPEC §2, Membership).
+DELEGATE_OF_PRESENT = "A delegate comes instead of an absent person: set present to false, or leave the delegate out."
+
+
+def check_attendance(*, present: bool, delegate_id: int | None) -> None:
+    """The one rule of an attendance's presence: a delegate comes instead of an absent
+    person, so a person present with a delegate is refused (ValidationError on `delegate`).
+    `Attendance.clean` runs it (the admin, the sessions spreadsheet import's `full_clean`);
+    the API's attendance serializer and meeting mode's record call it before writing."""
+    if present and delegate_id is not None:
+        raise ValidationError({"delegate": [DELEGATE_OF_PRESENT]})
+
 
 class AgendaItem(SessionRecordRow):
     session = models.ForeignKey(ForumSession, on_delete=protect_evidence, related_name="agenda_items")

@@ -1,0 +1,163 @@
+"""`GET /api/v1/flags/?as_of=D` shows each flag as it was at the end of D (SPEC §2, Time and
+evidence): its status on D (`Flag.objects.with_status_on`), nothing of what came later;
+without as_of, the flag as it is now. Every flag carries `closed_on`."""
+
+import csv
+import datetime as dt
+import io
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
+
+from programs.dates import day_start
+from tests.factories import FlagFactory, UserFactory
+
+from .conftest import key_client
+
+pytestmark = pytest.mark.django_db
+
+RESOLVED_ON = dt.date(2026, 11, 20)
+ACKNOWLEDGED_ON = dt.date(2026, 11, 10)
+
+
+@pytest.fixture
+def flags(world):
+    user = UserFactory()
+    resolved = FlagFactory(
+        program=world.program,
+        kind="metric_stale",
+        subject_type="metric",
+        subject_id=world.metric.pk,
+        status="resolved",
+        first_detected_on=dt.date(2026, 11, 1),
+        last_detected_on=dt.date(2026, 11, 19),
+        acknowledged_at=day_start(ACKNOWLEDGED_ON) + dt.timedelta(hours=9),
+        acknowledged_by=user,
+        resolved_at=day_start(RESOLVED_ON) + dt.timedelta(hours=8),
+        resolved_by=user,
+        resolution_note="condition cleared",
+        closed_on=RESOLVED_ON,
+    )
+    return resolved
+
+
+def listed(client, **params) -> dict[int, dict]:
+    response = client.get("/api/v1/flags/", params)
+    assert response.status_code == 200, response.content
+    return {row["id"]: row for row in response.json()["results"]}
+
+
+def test_as_of_before_the_resolution_shows_the_flag_open_on_that_day(flags, clients):
+    row = listed(clients["executive"], as_of="2026-11-05")[flags.pk]
+    assert row["status"] == "open"
+    assert row["resolved_at"] is row["resolved_by"] is row["resolved_by_key"] is row["closed_on"] is None
+    assert row["resolution_note"] == ""
+    # Acknowledged on 11-10: not yet on 11-05.
+    assert row["acknowledged_at"] is row["acknowledged_by"] is None
+    assert listed(clients["executive"], open_on="2026-11-05")[flags.pk] == row
+
+
+def test_as_of_after_the_acknowledgement_shows_it(flags, clients):
+    row = listed(clients["executive"], as_of="2026-11-15")[flags.pk]
+    assert row["status"] == "acknowledged"
+    assert row["acknowledged_at"] is not None and row["acknowledged_by"] == flags.acknowledged_by_id
+    assert row["resolved_at"] is None and row["closed_on"] is None and row["resolution_note"] == ""
+    # The day before the closing day is the last one it is open.
+    assert listed(clients["executive"], as_of="2026-11-19")[flags.pk]["status"] == "acknowledged"
+
+
+def test_on_or_after_the_closing_day_it_is_not_open(flags, clients):
+    assert flags.pk not in listed(clients["executive"], as_of="2026-11-20")
+    assert flags.pk not in listed(clients["executive"], open_on="2026-12-31")
+
+
+def test_without_as_of_the_current_representation_with_closed_on(flags, clients):
+    row = listed(clients["executive"])[flags.pk]
+    assert row["status"] == "resolved"
+    assert row["closed_on"] == "2026-11-20"
+    assert row["resolution_note"] == "condition cleared"
+    assert row["resolved_at"] is not None and row["acknowledged_at"] is not None
+    detail = clients["executive"].get(f"/api/v1/flags/{flags.pk}/").json()
+    assert detail == row
+
+
+def test_the_detail_is_the_flag_as_it_is_now(flags, clients):
+    # A detail URL takes no list filter (ScopedViewSetMixin.get_object), as_of included.
+    client = clients["executive"]
+    current = listed(client)[flags.pk]
+    assert client.get(f"/api/v1/flags/{flags.pk}/", {"as_of": "2026-11-15"}).json() == current
+
+
+def test_status_filter_with_as_of_is_the_status_on_that_day(flags, clients):
+    client = clients["executive"]
+    assert flags.pk in listed(client, as_of="2026-11-05", status="open")
+    assert flags.pk not in listed(client, as_of="2026-11-05", status="acknowledged")
+    assert flags.pk in listed(client, as_of="2026-11-15", status="acknowledged")
+    assert flags.pk not in listed(client, as_of="2026-11-15", status="resolved")
+    assert flags.pk in listed(client, as_of="2026-11-15", live="true")
+    assert flags.pk not in listed(client, as_of="2026-11-15", live="false")
+    # Without as_of: the current status.
+    assert flags.pk in listed(client, status="resolved")
+    assert flags.pk not in listed(client, status="open")
+    bad = client.get("/api/v1/flags/", {"as_of": "2026-11-05", "status": "gone"})
+    assert bad.status_code == 400 and "status" in bad.json()
+
+
+def test_two_different_days_are_a_400(flags, clients):
+    client = clients["executive"]
+    response = client.get("/api/v1/flags/", {"as_of": "2026-11-05", "open_on": "2026-11-06"})
+    assert response.status_code == 400 and "as_of" in response.json()
+    assert client.get("/api/v1/flags/", {"as_of": "2026-11-05", "open_on": "2026-11-05"}).status_code == 200
+
+
+def test_csv_as_of_a_day(flags, clients):
+    response = clients["executive"].get("/api/v1/flags/", {"as_of": "2026-11-05", "format": "csv"})
+    assert response.status_code == 200
+    text = b"".join(response.streaming_content).decode("utf-8-sig")
+    rows = {row["id"]: row for row in csv.DictReader(io.StringIO(text))}
+    row = rows[str(flags.pk)]
+    assert "closed_on" in row
+    assert row["status"] == "open" and row["resolution_note"] == "" and row["closed_on"] == ""
+    current = clients["executive"].get("/api/v1/flags/", {"format": "csv"})
+    text = b"".join(current.streaming_content).decode("utf-8-sig")
+    row = {r["id"]: r for r in csv.DictReader(io.StringIO(text))}[str(flags.pk)]
+    assert row["status"] == "resolved" and row["closed_on"] == "2026-11-20"
+
+
+def test_another_organizations_key_sees_nothing(flags, other_organization):
+    stranger = key_client(other_organization, "office")
+    assert flags.pk not in listed(stranger, as_of="2026-11-05")
+    assert stranger.get(f"/api/v1/flags/{flags.pk}/").status_code == 404
+
+
+def test_schema_has_closed_on(clients):
+    schema = clients["executive"].get("/api/schema/", {"format": "json"})
+    assert schema.status_code == 200, schema.content[:300]
+    assert "closed_on" in schema.json()["components"]["schemas"]["Flag"]["properties"]
+
+
+def _count(client, **params) -> int:
+    with CaptureQueriesContext(connection) as ctx:
+        response = client.get("/api/v1/flags/", params)
+    assert response.status_code == 200
+    return len(ctx.captured_queries)
+
+
+def test_as_of_list_query_count_is_constant(world, office):
+    office.get("/api/v1/people/")  # the key's first use writes last_used_at once
+    as_of = {"as_of": "2026-11-05", "page_size": 100}
+    small = _count(office, **as_of)
+    plain = _count(office, page_size=100)
+    for i in range(30):
+        FlagFactory(
+            program=world.program,
+            subject_type="metric",
+            subject_id=20_000 + i,
+            kind="metric_stale",
+            first_detected_on=dt.date(2026, 11, 1),
+            acknowledged_at=timezone.now() if i % 2 else None,
+        )
+    assert _count(office, **as_of) == small == plain
+    assert _count(office, status="acknowledged", **as_of) == small

@@ -119,7 +119,9 @@ def _stamp(row, actor: Actor):
     return row
 
 
-def _validate(session: ForumSession, record: SessionRecord) -> None:
+def validate_record(session: ForumSession, record: SessionRecord) -> None:
+    """Every rule a record must meet before `session_record` writes it (ValidationError keyed
+    by entry, e.g. `metric_changes[0]`); meeting mode asks it first to word its refusals."""
     errors: dict[str, list[str]] = {}
     organization_id = session.forum.program.organization_id
 
@@ -181,7 +183,7 @@ def session_record(*, session: ForumSession, record: SessionRecord, actor) -> Fo
     added; actions and metric revisions already written are not repeated only if the
     caller does not send them again)."""
     session = ForumSession.objects.select_for_update().select_related("forum__program").get(pk=session.pk)
-    _validate(session, record)
+    validate_record(session, record)
     actor = Actor.of(actor)
 
     session.status = record.status

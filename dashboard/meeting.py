@@ -25,8 +25,8 @@ from accountability.session_record import (
     MetricChange,
     SessionRecord,
     metric_value,
+    validate_record,
 )
-from accountability.session_record import _validate as validate_record  # the same checks, read before the write
 from metrics.choices import MetricStatus
 from metrics.models import Metric
 from programs.models import Person

@@ -28,8 +28,10 @@ from .models import MEASUREMENT_DELETE_RULE, Measurement, Metric
 MEASUREMENT_MAX = Decimal("1e15")
 _FOUR_PLACES = Decimal("0.0001")
 _SOURCE_MAX = Measurement._meta.get_field("source").max_length
-_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
-_ID_DIGITS = re.compile(r"^\d{1,19}$")
+# ASCII digits only ([0-9], not \d: any Unicode digit, "２０２６" or "٣"), whole text
+# (fullmatch: `$` also matches before a trailing newline).
+_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
+_ID_DIGITS = re.compile(r"[0-9]{1,19}")
 _MAX_ID = 2**63 - 1
 _SURROGATE = re.compile("[\ud800-\udfff]")
 _REQUIRED = "This field is required."
@@ -82,6 +84,9 @@ def validate_value(value) -> Decimal:
         raise ValidationError({"value": "A finite number is required."})
     if isinstance(value, str) and len(value) > 100:
         raise ValidationError({"value": "A finite number is required."})
+    # Decimal() reads any Unicode digit ("٣" is 3) and "_" as a separator ("1_000").
+    if isinstance(value, str) and (not value.isascii() or "_" in value):
+        raise ValidationError({"value": "A number is required (digits 0-9)."})
     try:
         number = Decimal(value) if isinstance(value, Decimal) else Decimal(str(value))
     except ArithmeticError:
@@ -96,7 +101,7 @@ def validate_value(value) -> Decimal:
 def _metric_id(value) -> int | None:
     if isinstance(value, Metric):
         return value.pk
-    if isinstance(value, str) and _ID_DIGITS.match(value):
+    if isinstance(value, str) and _ID_DIGITS.fullmatch(value):
         value = int(value)
     if isinstance(value, int) and not isinstance(value, bool) and 1 <= value <= _MAX_ID:
         return value
@@ -107,7 +112,7 @@ def _period_end(value) -> date | str:
     """A date, or the message saying why `value` is not one."""
     if isinstance(value, date) and not isinstance(value, datetime):
         return value if is_sane_date(value) else date_range_message(value)
-    if not isinstance(value, str) or not _DATE.match(value):
+    if not isinstance(value, str) or not _DATE.fullmatch(value):
         return "Date has wrong format. Use YYYY-MM-DD."
     try:
         day = date.fromisoformat(value)
@@ -124,14 +129,24 @@ def _source(value) -> str | None:
     return value
 
 
-def _row(item) -> tuple[tuple | None, dict[str, list[str]]]:
-    """One item's field rules; (metric_id, period_end, value, source), or its errors by field."""
+_INTEGER_ID = "A whole number (JSON integer) is required."
+
+
+def _row(item, integer_ids: bool = False) -> tuple[tuple | None, dict[str, list[str]]]:
+    """One item's field rules; (metric_id, period_end, value, source), or its errors by field.
+
+    `integer_ids`: the items are a JSON body, whose `metric` is a JSON integer (as in a
+    single POST); a digit text ("3") is refused. Text sources (CSV, spreadsheets) send
+    ASCII digit texts.
+    """
     if not isinstance(item, Mapping):
         return None, {"non_field_errors": ["Each item must be an object."]}
     errors: dict[str, list[str]] = {}
     metric_id = _metric_id(item.get("metric"))
     if "metric" not in item:
         errors["metric"] = [_REQUIRED]
+    elif integer_ids and isinstance(item["metric"], str):
+        errors["metric"] = [_INTEGER_ID]
     elif metric_id is None:
         errors["metric"] = [f'Invalid pk "{item["metric"]}" - object does not exist.']
     period_end = _period_end(item["period_end"]) if "period_end" in item else _REQUIRED
@@ -160,21 +175,24 @@ def measurement_rows(
     *,
     metrics: QuerySet | None = None,
     authorize: Callable[[set[int]], None] | None = None,
+    integer_ids: bool = False,
 ) -> list[MeasurementRow]:
     """Every item checked against the measurement rules; raises MeasurementItemsInvalid.
 
     The rules: `metric` an id (or Metric) among `metrics` (default: every metric; the API
     passes the caller's), `period_end` a date (or YYYY-MM-DD), `value` per `validate_value`,
     `source` a text of at most 200 characters; one value per (metric, period_end) in a call
-    (a repeat names the first item). `authorize` is called with the ids of the organizations
-    the items touch, once they are all valid, and may raise (the API checks roles there).
+    (a repeat names the first item). Digits are ASCII 0-9. `integer_ids=True` (a JSON body)
+    takes `metric` as a JSON integer only; otherwise an ASCII digit text is an id too.
+    `authorize` is called with the ids of the organizations the items touch, once they are
+    all valid, and may raise (the API checks roles there).
     Reads only: one query for the metrics.
     """
     rows: list[tuple | None] = []
     errors: dict[int, dict[str, list[str]]] = {}
     first_index: dict[tuple[int, date], int] = {}
     for index, item in enumerate(items):
-        row, item_errors = _row(item)
+        row, item_errors = _row(item, integer_ids)
         rows.append(row)
         if item_errors:
             errors[index] = item_errors
@@ -207,6 +225,7 @@ def measurements_upsert(
     metrics: QuerySet | None = None,
     authorize: Callable[[set[int]], None] | None = None,
     reason: str | None = None,
+    integer_ids: bool = False,
 ) -> UpsertResult:
     """Write the value of each (metric, period_end) item; all items or none.
 
@@ -221,7 +240,7 @@ def measurements_upsert(
     and writes their history (elsewhere a read, a bulk upsert and a bulk history insert),
     whatever the number of items. Safe to re-run: the same items again change nothing.
     """
-    rows = measurement_rows(items, metrics=metrics, authorize=authorize)
+    rows = measurement_rows(items, metrics=metrics, authorize=authorize, integer_ids=integer_ids)
     if not rows:
         return UpsertResult(created=0, updated=0, unchanged=0)
     now = timezone.now()

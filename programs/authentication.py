@@ -1,9 +1,13 @@
 """`Authorization: Bearer <api key>` for integrations, with unknown keys throttled per address.
 
 A client that sends more than CXGOV_UNKNOWN_KEY_LIMIT unknown (or revoked) keys from one
-address within CXGOV_UNKNOWN_KEY_WINDOW seconds gets 429 for any key from that address
-until the window ends, before any lookup: guessing keys costs the guesser, not us. The
-counter is a fixed window in Django's cache (one add/incr per failure; point CACHES at
+address within CXGOV_UNKNOWN_KEY_WINDOW seconds gets 429 for every further unknown or
+revoked key from that address until the window ends (SPEC §5: unknown keys are throttled
+per address). The key is looked up first (one indexed query on its hash): a valid,
+unrevoked key is served even from a throttled address, so an integration sharing an
+address (a NAT, a proxy) with a guesser is not locked out, and a guesser learns nothing
+new (each guess past the limit is 429 whether or not the address is throttled for it).
+The counter is a fixed window in Django's cache (one add/incr per failure; point CACHES at
 Redis to share it between processes).
 """
 
@@ -86,26 +90,31 @@ class ApiKeyAuthentication(authentication.BaseAuthentication):
         header = authentication.get_authorization_header(request).split()
         if not header or header[0].lower() != self.keyword.lower().encode():
             return None
-        refuse_if_throttled(request)
         if len(header) != 2:
+            refuse_if_throttled(request)
             raise exceptions.AuthenticationFailed("Malformed Authorization header: use 'Bearer <api key>'.")
         try:
             raw = header[1].decode()
         except UnicodeError:
-            count_failure(request)
-            raise exceptions.AuthenticationFailed("The API key contains invalid characters.") from None
+            self.refuse(request, "The API key contains invalid characters.")
+        # Looked up before the throttle: only unknown and revoked keys count and wait.
         key = ApiKey.objects.select_related("organization", "created_by").filter(key_hash=ApiKey.hash(raw)).first()
         if key is None:
-            count_failure(request)
-            raise exceptions.AuthenticationFailed("Unknown API key.")
+            self.refuse(request, "Unknown API key.")
         if key.revoked_at is not None:
-            count_failure(request)
-            raise exceptions.AuthenticationFailed("This API key has been revoked.")
+            self.refuse(request, "This API key has been revoked.")
         now = timezone.now()
         if key.last_used_at is None or now - key.last_used_at > _TOUCH_EVERY:
             ApiKey.objects.filter(pk=key.pk).update(last_used_at=now)
             key.last_used_at = now
         return ApiKeyPrincipal(key), key
+
+    @staticmethod
+    def refuse(request, message: str):
+        """429 past the address's limit (not counted again), else 401 counted as a failure."""
+        refuse_if_throttled(request)
+        count_failure(request)
+        raise exceptions.AuthenticationFailed(message)
 
     def authenticate_header(self, request) -> str:
         return self.keyword

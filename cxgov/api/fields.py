@@ -7,6 +7,10 @@
   refuses NaN/Infinity literals; strings "NaN" and "1e999" are refused here too).
 - `IsoDateField` / `SaneDateTimeField`: dates as YYYY-MM-DD (date-times as ISO 8601), in
   1900-01-01..2999-12-31 (`programs.dates.sane_date`, the one copy of that rule).
+
+Digits are ASCII `0-9` only, everywhere input is parsed: Python's `\\d` (in a str regex),
+`int()`, `Decimal()`, `strptime` and Django's date parsers all take any Unicode digit, so
+"２０２６-11-30" would be stored as 2026-11-30 and "٣" as 3. Those are refused (400).
 """
 
 import re
@@ -20,16 +24,29 @@ from programs.dates import SaneDateValidator, sane_date
 from programs.scoping import related_path
 
 MAX_ID = 2**63 - 1
-_DIGITS = re.compile(r"^\d{1,19}$")
+# [0-9], not \d (any Unicode digit), and fullmatch, not `$` (which also matches before a
+# trailing newline).
+_DIGITS = re.compile(r"[0-9]{1,19}")
+_ISO_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
+
+
+def ascii_number_text(text: str) -> bool:
+    """Whether a numeric text may be handed to `Decimal()`: ASCII only and no `_` (which
+    `Decimal()` and `int()` read as digit separators: "1_000" is 1000)."""
+    return text.isascii() and "_" not in text
 
 
 def parse_id(data) -> int | None:
-    """An id from JSON (int or digit string), or None when it cannot be one."""
+    """An id: a JSON integer, or a text of ASCII digits (a query value, a CSV cell); else None.
+
+    JSON bodies are stricter: a reference field takes a JSON integer only
+    (`json_type_errors`, and `ScopedManyRelatedField` for lists of ids).
+    """
     if isinstance(data, bool):
         return None
     if isinstance(data, int):
         value = data
-    elif isinstance(data, str) and _DIGITS.match(data):
+    elif isinstance(data, str) and _DIGITS.fullmatch(data):
         value = int(data)
     else:
         return None
@@ -72,7 +89,8 @@ class ScopedManyRelatedField(ManyRelatedField):
         child = self.child_relation
         ids = []
         for item in data:
-            pk = parse_id(item)
+            # A JSON body's ids are JSON integers, as for a single reference (docs/api.md).
+            pk = parse_id(item) if isinstance(item, int) else None
             if pk is None:
                 if isinstance(item, int) and not isinstance(item, bool):
                     child.fail("does_not_exist", pk_value=item)
@@ -138,6 +156,8 @@ class StrictDecimalField(serializers.DecimalField):
             self.fail("invalid")
         if isinstance(data, str) and len(data) > 100:
             self.fail("max_string_length")
+        if isinstance(data, str) and not ascii_number_text(data):
+            self.fail("invalid")  # "٣" or "１２" would be read as 3 and 12
         return super().to_internal_value(data)
 
 
@@ -162,7 +182,8 @@ class IsoDateField(serializers.DateField):
         super().__init__(**_with_sane_date(kwargs))
 
     def to_internal_value(self, value):
-        if not isinstance(value, str):
+        # strptime takes any Unicode digit ("２０２６-11-30") and one-digit months and days.
+        if not isinstance(value, str) or not _ISO_DATE.fullmatch(value):
             self.fail("invalid", format="YYYY-MM-DD")
         return super().to_internal_value(value)
 
@@ -172,6 +193,12 @@ class SaneDateTimeField(serializers.DateTimeField):
 
     def __init__(self, **kwargs):
         super().__init__(**_with_sane_date(kwargs))
+
+    def to_internal_value(self, value):
+        # Django's parse_datetime falls back to a `\d` regex: any Unicode digit would do.
+        if isinstance(value, str) and not value.isascii():
+            self.fail("invalid", format="YYYY-MM-DDThh:mm[:ss[.uuuuuu]][+HH:MM|-HH:MM|Z]")
+        return super().to_internal_value(value)
 
 
 # --- JSON types ----------------------------------------------------------------------------

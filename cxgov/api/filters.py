@@ -22,8 +22,25 @@ from .fields import MAX_ID
 
 
 @extend_schema_field({"type": "integer", "minimum": 1, "maximum": MAX_ID})
+def _ascii(value):
+    """Python reads any script's digits as numbers ("３" is 3): a filter value is ASCII text."""
+    if isinstance(value, str) and not value.isascii():
+        raise forms.ValidationError("Use the digits 0-9.", code="invalid")
+    return value
+
+
+class AsciiIntegerField(forms.IntegerField):
+    def to_python(self, value):
+        return super().to_python(_ascii(value))
+
+
+class AsciiDateField(forms.DateField):
+    def to_python(self, value):
+        return super().to_python(_ascii(value))
+
+
 class IdFilter(filters.Filter):
-    field_class = forms.IntegerField
+    field_class = AsciiIntegerField
 
     def __init__(self, *args, **kwargs):
         kwargs.setdefault("min_value", 1)
@@ -35,7 +52,7 @@ class IdFilter(filters.Filter):
 class IsoDateFilter(filters.Filter):
     """A YYYY-MM-DD filter value in 1900-01-01..2999-12-31 (`programs.dates.sane_date`), else 400."""
 
-    field_class = forms.DateField
+    field_class = AsciiDateField
 
     def __init__(self, *args, **kwargs):
         kwargs.setdefault("input_formats", ["%Y-%m-%d"])

@@ -16,12 +16,14 @@ checked.
 """
 
 from django.db import transaction
+from django.http import Http404
 from rest_framework import mixins, viewsets
 from rest_framework.generics import get_object_or_404
 
 from programs.actors import Actor
 from programs.scoping import organization_id_of, related_path
 
+from .fields import parse_id
 from .filters import FilterBackend, OrderingFilter
 from .pagination import Pagination
 from .permissions import RolePermission, allowed_roles, require_role_in
@@ -78,6 +80,8 @@ class ScopedViewSetMixin:
         an action's own filterset (e.g. revisions) applies to what it lists, not to it.
         """
         lookup_url_kwarg = self.lookup_url_kwarg or self.lookup_field
+        if self.lookup_field == "pk" and parse_id(self.kwargs[lookup_url_kwarg]) is None:
+            raise Http404  # "３" or "3 " names no row, though int() would read them
         obj = get_object_or_404(self.get_queryset(), **{self.lookup_field: self.kwargs[lookup_url_kwarg]})
         self.check_object_permissions(self.request, obj)
         return obj

@@ -107,6 +107,8 @@ def bulk_upsert(data, *, user, actor) -> UpsertResult:
             metrics=Metric.objects.for_user(user),
             authorize=authorize,
             reason=CHANGE_REASON,
+            # JSON ids are JSON integers, as for a single POST; a CSV cell is text by nature.
+            integer_ids=lines is None,
         )
     except MeasurementItemsInvalid as refused:
         if lines is not None:

@@ -53,6 +53,29 @@ def check_same_program(serializer: ScopedModelSerializer, attrs: dict, *names: s
         raise serializers.ValidationError(errors)
 
 
+def refuse_read_only_changes(serializer: serializers.Serializer, data, rules: dict[str, tuple]) -> None:
+    """400 for a read-only field the body would change: `{name: (value on create, message)}`.
+
+    DRF ignores read-only fields in input, so `PATCH {"status": "paused"}` answered 200 and
+    changed nothing; the client believed it had paused the program. A body repeating the
+    current value (a PUT of the object as read) is accepted: it changes nothing.
+    """
+    if not hasattr(data, "items"):
+        return
+    errors = {}
+    for name, (on_create, message) in rules.items():
+        if name not in data:
+            continue
+        field = serializer.fields[name]
+        current = (
+            on_create if serializer.instance is None else field.to_representation(getattr(serializer.instance, name))
+        )
+        if data[name] != current:
+            errors[name] = [message]
+    if errors:
+        raise serializers.ValidationError(errors)
+
+
 def check_date_order(attrs: dict, instance, start: str, end: str) -> None:
     starts = attrs.get(start, getattr(instance, start, None))
     ends = attrs.get(end, getattr(instance, end, None))
@@ -111,7 +134,8 @@ class BusinessUnitSerializer(OrgLevelSerializer):
 class OrganizationSerializer(ScopedModelSerializer):
     """The caller's organization. The office changes its CEO, board contact, board pack
     recipients and currency (ISO 4217; people of the same organization only); name and
-    slug are read-only here (an operator creates the tenant)."""
+    slug are read-only here (an operator creates the tenant): a body that would change them
+    is refused with 400 (not ignored), like any other refused write."""
 
     class Meta:
         model = Organization
@@ -119,6 +143,10 @@ class OrganizationSerializer(ScopedModelSerializer):
         read_only_fields = ["name", "slug", "created_at"]
 
     def to_internal_value(self, data):
+        operator = "is set by an operator (manage.py create_organization) and cannot be changed through the API."
+        refuse_read_only_changes(
+            self, data, {"name": (None, f"The organization's name {operator}"), "slug": (None, f"The slug {operator}")}
+        )
         # "eur" means EUR: codes are compared in capitals, the model's validator does the rest.
         if isinstance(data, dict) and isinstance(data.get("currency"), str):
             data = {**data, "currency": data["currency"].strip().upper()}
@@ -175,6 +203,19 @@ class ProgramSerializer(OrgLevelSerializer):
     def get_readiness(self, obj: Program) -> list[str]:
         return obj.readiness
 
+    def to_internal_value(self, data):
+        # SPEC §2: status changes go through one service (SPEC §5: the transition endpoint).
+        where = (
+            "/api/v1/programs/<id>/transition/"
+            if self.instance is None
+            else f"/api/v1/programs/{self.instance.pk}/transition/"
+        )
+        message = f'Change the status with POST {where} {{"to": "...", "reason": "..."}}; ' + (
+            "a program is created as a draft." if self.instance is None else "it is not changed by PATCH or PUT."
+        )
+        refuse_read_only_changes(self, data, {"status": (ProgramStatus.DRAFT, message)})
+        return super().to_internal_value(data)
+
     def create(self, validated_data):
         validated_data.pop("change_reason", None)
         return super().create(validated_data)
@@ -190,7 +231,11 @@ class ProgramSerializer(OrgLevelSerializer):
             try:
                 program_review_move(program=instance, to=review_on, reason=reason, actor=self.context.get("actor"))
             except DjangoValidationError as exc:
-                raise serializers.ValidationError(django_validation_detail(exc)) from None
+                detail = django_validation_detail(exc)
+                if isinstance(detail, dict) and "reason" in detail:
+                    # The service's `reason` is the body's `change_reason`: name the field to send.
+                    detail["change_reason"] = detail.pop("reason")
+                raise serializers.ValidationError(detail) from None
             if not validated_data:
                 return instance  # nothing else changes: no second history row
         return super().update(instance, validated_data)

@@ -7,7 +7,6 @@ from cxgov.api.fields import prefetch_ids
 from cxgov.api.permissions import OFFICE, OFFICE_EXECUTIVE, OFFICE_INTEGRATION
 from cxgov.api.viewsets import ScopedCreateReadViewSet, ScopedModelViewSet, ScopedReadOnlyViewSet, ScopedViewSetMixin
 from programs import filtersets
-from programs.access import organization_ids, roles
 from programs.models import (
     BusinessUnit,
     Change,
@@ -93,9 +92,9 @@ class CommitmentAssessmentViewSet(ScopedModelViewSet):
 class ChangeViewSet(ScopedReadOnlyViewSet):
     """The organization's change log, newest first (SPEC §2 "Who changed what").
 
-    The office and executives read it; integrations do not (docs/security.md): it names
-    people and keys, and an integration's job is to push data, not to audit people. A page
-    is one query (plus the count) whatever the number of tracked models.
+    Every role reads it, integrations included (SPEC §2: integration = "read; ..."), each
+    caller only the log of its own organizations (docs/security.md). A page is one query
+    (plus the count) whatever the number of tracked models.
     """
 
     queryset = Change.objects.all()
@@ -103,12 +102,4 @@ class ChangeViewSet(ScopedReadOnlyViewSet):
     filterset_class = filtersets.ChangeFilterSet
     ordering_fields = ["at", "id"]
     ordering = ["-at", "-id"]
-    role_rules = {"list": OFFICE_EXECUTIVE, "retrieve": OFFICE_EXECUTIVE}
-
-    def get_queryset(self):
-        queryset = super().get_queryset()
-        if organization_ids(self.request.user) is None:  # superusers read every organization's log
-            return queryset
-        # Only the organizations where the caller reads the log, not every one they belong to.
-        readable = [org for org, role in roles(self.request.user).items() if role in OFFICE_EXECUTIVE]
-        return queryset.for_organizations(readable)
+    # Scoped like every resource (`ChangeQuerySet.for_user`): the caller's organizations.

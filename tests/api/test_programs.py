@@ -31,9 +31,11 @@ def test_programs_show_readiness_and_latest_risk(world, office):
 
 
 def test_status_is_read_only_outside_transition(world, office):
+    # A status in a PATCH is refused, not ignored (tests/api/test_program_patch.py).
     response = office.patch(f"/api/v1/programs/{world.program.pk}/", {"status": "cancelled"}, format="json")
-    assert response.status_code == 200
-    assert response.json()["status"] == "active"
+    assert response.status_code == 400
+    assert list(response.json()) == ["status"]
+    assert office.get(f"/api/v1/programs/{world.program.pk}/").json()["status"] == "active"
 
 
 def _ready_draft(organization):

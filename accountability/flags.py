@@ -375,7 +375,9 @@ def flags_sync(
         closed = (
             Flag.objects.filter(_subjects_q(missing))
             .exclude(status__in=LIVE_FLAG_STATUSES)
-            .values_list("id", "kind", "subject_type", "subject_id", "status", "evidence_fingerprint", "last_detected_on")
+            .values_list(
+                "id", "kind", "subject_type", "subject_id", "status", "evidence_fingerprint", "last_detected_on"
+            )
         )
         for pk, kind, subject_type, subject_id, status, fingerprint, last_on in closed:
             key = (kind, subject_type, subject_id)

@@ -21,7 +21,14 @@ from django.db import transaction
 from django.db.models import Case, Count, IntegerField, Q, Value, When
 from django.urls import reverse
 
-from accountability.choices import LIVE_FLAG_STATUSES, SEVERITY_RANK, EscalationLevel, FlagStatus, SessionStatus, Severity
+from accountability.choices import (
+    LIVE_FLAG_STATUSES,
+    SEVERITY_RANK,
+    EscalationLevel,
+    FlagStatus,
+    SessionStatus,
+    Severity,
+)
 from accountability.escalation import LADDER_ROLES
 from accountability.evidence import EvidenceText, evidence_text
 from accountability.models import Flag, ForumSession, RiskAssessment

@@ -134,7 +134,9 @@ def test_flags_the_ladder_brought_to_me_are_mine_to_act_on(world, organization, 
     sponsored = ProgramFactory(organization=organization, executive_sponsor=me)
     seen = AS_OF - dt.timedelta(20)
     climbed = FlagFactory(program=program, owner=report, escalation_level=1, first_detected_on=seen, subject_id=11)
-    at_board = FlagFactory(program=program, owner=other_report, escalation_level=3, first_detected_on=seen, subject_id=12)
+    at_board = FlagFactory(
+        program=program, owner=other_report, escalation_level=3, first_detected_on=seen, subject_id=12
+    )
     # Not (yet) at my level: my report's flag still with its owner; my program's flag at the manager.
     FlagFactory(program=program, owner=report, escalation_level=0, first_detected_on=seen, subject_id=13)
     FlagFactory(program=sponsored, owner=other_report, escalation_level=1, first_detected_on=seen, subject_id=14)

@@ -39,6 +39,7 @@ class AsciiDateField(forms.DateField):
         return super().to_python(_ascii(value))
 
 
+@extend_schema_field({"type": "integer", "format": "int64", "minimum": 1, "maximum": MAX_ID})
 class IdFilter(filters.Filter):
     field_class = AsciiIntegerField
 

@@ -8,7 +8,8 @@ Every operation documents every answer it can give (SPEC §5), in DRF's shape:
 - 401 no or bad credentials; 403 the role (or CSRF for a browser session); 404 no such
   object, or `?format=` asking for a format the API does not give; 406 an `Accept` header
   the API cannot answer (it answers JSON); 413 a body over the limit (chunked included);
-  429 an API key over its rate: any operation;
+  414 a URL longer than the server takes (gunicorn's request line, answered before the
+  API and not in JSON); 429 an API key over its rate: any operation;
 - 409 a conflict with existing rows (still referenced, a duplicate): writes and deletes;
 - the success codes of each operation (200, 201, 202 for a queued scan, 204 for a delete).
 """
@@ -40,6 +41,10 @@ _ERRORS = {
     "406": OpenApiResponse(ERROR, description="The `Accept` header asks for a type the API does not give (JSON)."),
     "409": OpenApiResponse(ERROR, description="Conflicts with existing rows (still referenced, or a duplicate)."),
     "413": OpenApiResponse(ERROR, description="The request body is over the configured limit."),
+    "414": OpenApiResponse(
+        description="The URL with its query is longer than the server takes in a request line (gunicorn: "
+        "4,094 bytes). Answered by the server before the API, as plain text."
+    ),
     "429": OpenApiResponse(ERROR, description="The API key sent too many requests; retry after `Retry-After`."),
 }
 
@@ -70,7 +75,7 @@ class AutoSchema(BaseAutoSchema):
         return response
 
     def _error_codes(self) -> list[str]:
-        codes = ["400", "401", "403", "404", "406", "413", "429"]
+        codes = ["400", "401", "403", "404", "406", "413", "414", "429"]
         if self.method in ("POST", "PUT", "PATCH", "DELETE"):
             codes.append("409")
         return codes

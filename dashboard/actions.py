@@ -19,6 +19,7 @@ from accountability.models import Flag
 from programs.access import organization_ids, role_in
 from programs.choices import Role
 from programs.models import Person
+from programs.numbers import is_digits
 
 ACTING_ROLES = {
     "acknowledge": {Role.OFFICE, Role.EXECUTIVE},
@@ -83,7 +84,7 @@ def _person(flag: Flag, raw: str) -> Person:
     raw = raw.strip()
     person = (
         Person.objects.filter(pk=int(raw), organization_id=flag.organization_id).first()
-        if raw.isdigit() and len(raw) < 12
+        if is_digits(raw) and len(raw) < 12
         else None
     )
     if person is None:

@@ -30,6 +30,7 @@ from accountability.session_record import (
 from metrics.choices import MetricStatus
 from metrics.models import Metric
 from programs.models import Person
+from programs.numbers import is_digits
 
 NEW_AGENDA_ROWS, NEW_ACTION_ROWS, CHANGE_ROWS = 2, 3, 2
 FIELD_LABELS = {
@@ -119,7 +120,7 @@ def meeting_page(session: ForumSession, post: QueryDict | None = None) -> Meetin
 
 def _pick(rows: dict, raw: str, what: str, where: str):
     raw = (raw or "").strip()
-    row = rows.get(int(raw)) if raw.isdigit() and len(raw) < 12 else None
+    row = rows.get(int(raw)) if is_digits(raw) and len(raw) < 12 else None
     if row is None:
         raise ValidationError(f"{where}: choose {what} from the list.")
     return row

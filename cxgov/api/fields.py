@@ -21,12 +21,12 @@ from rest_framework import serializers
 from rest_framework.relations import MANY_RELATION_KWARGS, ManyRelatedField
 
 from programs.dates import SaneDateValidator, sane_date
+from programs.numbers import is_digits
 from programs.scoping import related_path
 
 MAX_ID = 2**63 - 1
 # [0-9], not \d (any Unicode digit), and fullmatch, not `$` (which also matches before a
 # trailing newline).
-_DIGITS = re.compile(r"[0-9]{1,19}")
 _ISO_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
 
 
@@ -46,7 +46,7 @@ def parse_id(data) -> int | None:
         return None
     if isinstance(data, int):
         value = data
-    elif isinstance(data, str) and _DIGITS.fullmatch(data):
+    elif isinstance(data, str) and is_digits(data) and len(data) <= 19:
         value = int(data)
     else:
         return None

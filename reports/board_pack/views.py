@@ -20,6 +20,7 @@ from accountability.api.programs import AS_OF_PARAMETER, AsOfQuerySerializer
 from programs.access import organization_ids
 from programs.dates import AS_OF_MAX, AS_OF_MIN
 from programs.models import Organization, Program
+from programs.numbers import is_digits
 
 from . import data, render
 
@@ -72,7 +73,7 @@ def portfolio_pack(request: HttpRequest) -> HttpResponse:
         organizations = organizations.filter(pk__in=ids)
     wanted = request.GET.get("organization", "").strip()
     if wanted:
-        if not wanted.isdigit():
+        if not is_digits(wanted):
             return HttpResponseBadRequest("organization must be an organization id.")
         organizations = organizations.filter(pk=int(wanted))
     organization = organizations.first()

@@ -19,6 +19,7 @@ from openpyxl import load_workbook
 from openpyxl.utils import get_column_letter
 
 from cxgov.api.text import decode_text
+from programs.numbers import is_digits
 
 
 class SpreadsheetRefused(ValueError):
@@ -139,7 +140,7 @@ def date_cell(value) -> date | str:
     if not text:
         return "This field is required."
     number = text[:-2] if text.endswith(".0") else text
-    if isinstance(value, int | float) or number.isdigit():
+    if isinstance(value, int | float) or is_digits(number):
         try:
             meant = _EXCEL_EPOCH + timedelta(days=int(float(text)))
             hint = f" (probably {meant.isoformat()})"

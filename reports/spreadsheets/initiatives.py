@@ -12,6 +12,7 @@ a different one is refused (updates are records: correct them in the admin).
 from programs.actors import stamp
 from programs.choices import InitiativeStatus, Rag
 from programs.models import Initiative, Person, Program, ProgressUpdate
+from programs.numbers import is_digits
 from programs.services import progress_update_create
 
 from .files import date_cell
@@ -108,14 +109,14 @@ class InitiativeResource(RowByRowResource):
         if rag not in Rag.values:
             row.errors["rag"] = [f"{rag!r} is not one of: {', '.join(Rag.values)}."]
         percent = _text(row.values.get("percent_complete"))
-        if not (percent.isdigit() and int(percent) <= 100):
+        if not (is_digits(percent) and int(percent) <= 100):
             row.errors["percent_complete"] = ["A whole number from 0 to 100 is required."]
         column = "author" if _text(row.values.get("author")) else "owner"
         author = self._person(row, column, people, organization_id)
         return {
             "reported_on": reported_on,
             "rag": rag,
-            "percent_complete": int(percent) if percent.isdigit() else None,
+            "percent_complete": int(percent) if is_digits(percent) else None,
             "author": author,
             "note": _text(row.values.get("note")),
         }

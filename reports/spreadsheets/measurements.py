@@ -11,6 +11,7 @@ from decimal import Decimal
 
 from metrics.measurements import MeasurementItemsInvalid, measurement_rows, measurements_upsert
 from metrics.models import Measurement, Metric
+from programs.numbers import is_digits
 
 from .files import date_cell
 from .imports import NEW, UNCHANGED, UPDATE, PlannedRow, ServiceResource, office_organization_ids
@@ -52,7 +53,7 @@ class MeasurementResource(ServiceResource):
             metric = _text(row.values.get("metric"))
             if not metric:
                 row.errors["metric"] = ["This field is required."]
-            elif not metric.isdigit():
+            elif not is_digits(metric):
                 ids = by_name.get(metric, [])
                 if len(ids) == 1:
                     metric = str(ids[0])

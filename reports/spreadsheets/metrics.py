@@ -18,6 +18,7 @@ from metrics.models import Metric
 from metrics.services import guarded_changes, metric_update
 from programs.actors import stamp
 from programs.models import BusinessUnit, Person, Program
+from programs.numbers import is_digits
 
 from .files import date_cell
 from .imports import (
@@ -113,7 +114,7 @@ class MetricResource(RowByRowResource):
                 fields[column] = _text(values[column])
         if "incentive_weight" in values:
             text = _text(values["incentive_weight"]) or "0"
-            if text.isdigit() and int(text) <= 100:
+            if is_digits(text) and int(text) <= 100:
                 fields["incentive_weight"] = int(text)
             else:
                 row.errors["incentive_weight"] = ["A whole number from 0 to 100 is required."]

@@ -16,6 +16,7 @@ from accountability.choices import SessionStatus
 from accountability.models import Attendance, Forum, ForumSession
 from programs.actors import stamp
 from programs.models import Person
+from programs.numbers import is_digits
 
 from .imports import NEW, UNCHANGED, UPDATE, PlannedRow, RowByRowResource, office_organization_ids
 from .measurements import IMPORT_REASON, _text
@@ -34,7 +35,7 @@ def moment(value) -> datetime | str:
         text = _text(value)
         if not text:
             return "This field is required."
-        if text.replace(".", "", 1).isdigit():
+        if is_digits(text.replace(".", "", 1)):
             return f"{text} is an Excel serial number, not a date-time: format the column as a date-time."
         for pattern in _FORMATS:
             try:

@@ -62,3 +62,13 @@ def test_errors_by_row_and_column_and_nothing_written(office_client, setting):
         4: {"owner": ["No person with the email 'nobody@example.com' in the program's organization."]},
     }
     assert not Initiative.objects.exists()
+
+
+def test_a_percent_in_other_scripts_digits_is_refused_ascii_is_taken(office_client, setting):
+    data = rows()[:2]
+    data[1][7] = "５０"  # full-width 50: int() would read it
+    response = preview(office_client, MODEL, "i.xlsx", xlsx_bytes(data))
+    errors = {row.number: row.error_dict for row in response.context["result"].invalid_rows}
+    assert errors == {2: {"percent_complete": ["A whole number from 0 to 100 is required."]}}
+    data[1][7] = "50"
+    assert totals(preview(office_client, MODEL, "i.xlsx", xlsx_bytes(data)))["invalid"] == 0

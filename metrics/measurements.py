@@ -18,7 +18,8 @@ from django.utils import timezone
 from programs.actors import Actor, stamp
 from programs.changelog import record_history
 from programs.changes import Change
-from programs.dates import date_range_message, is_sane_date
+from programs.dates import date_range_message, is_iso_date_text, is_sane_date
+from programs.numbers import is_number_text, parse_id
 
 from .models import MEASUREMENT_DELETE_RULE, Measurement, Metric
 
@@ -30,9 +31,6 @@ _FOUR_PLACES = Decimal("0.0001")
 _SOURCE_MAX = Measurement._meta.get_field("source").max_length
 # ASCII digits only ([0-9], not \d: any Unicode digit, "２０２６" or "٣"), whole text
 # (fullmatch: `$` also matches before a trailing newline).
-_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
-_ID_DIGITS = re.compile(r"[0-9]{1,19}")
-_MAX_ID = 2**63 - 1
 _SURROGATE = re.compile("[\ud800-\udfff]")
 _REQUIRED = "This field is required."
 _ENTRY_NAME_CHARS = Change._meta.get_field("object_repr").max_length
@@ -85,7 +83,7 @@ def validate_value(value) -> Decimal:
     if isinstance(value, str) and len(value) > 100:
         raise ValidationError({"value": "A finite number is required."})
     # Decimal() reads any Unicode digit ("٣" is 3) and "_" as a separator ("1_000").
-    if isinstance(value, str) and (not value.isascii() or "_" in value):
+    if isinstance(value, str) and not is_number_text(value):
         raise ValidationError({"value": "A number is required (digits 0-9)."})
     try:
         number = Decimal(value) if isinstance(value, Decimal) else Decimal(str(value))
@@ -99,20 +97,14 @@ def validate_value(value) -> Decimal:
 
 
 def _metric_id(value) -> int | None:
-    if isinstance(value, Metric):
-        return value.pk
-    if isinstance(value, str) and _ID_DIGITS.fullmatch(value):
-        value = int(value)
-    if isinstance(value, int) and not isinstance(value, bool) and 1 <= value <= _MAX_ID:
-        return value
-    return None
+    return value.pk if isinstance(value, Metric) else parse_id(value)
 
 
 def _period_end(value) -> date | str:
     """A date, or the message saying why `value` is not one."""
     if isinstance(value, date) and not isinstance(value, datetime):
         return value if is_sane_date(value) else date_range_message(value)
-    if not isinstance(value, str) or not _DATE.fullmatch(value):
+    if not isinstance(value, str) or not is_iso_date_text(value):
         return "Date has wrong format. Use YYYY-MM-DD."
     try:
         day = date.fromisoformat(value)

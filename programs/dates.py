@@ -8,6 +8,7 @@ on D holds the days d with D - N < d <= D (D itself and the N - 1 days before it
 
 import calendar
 import datetime as dt
+import re
 
 from django.core.exceptions import ValidationError
 from django.utils import timezone
@@ -21,6 +22,16 @@ AS_OF_MIN, AS_OF_MAX = dt.date(1900, 1, 1), dt.date(2999, 12, 31)
 # resolved by every real scan after them.
 SCAN_AHEAD_DAYS = 366
 DATE_RANGE_CODE = "date_out_of_range"
+
+
+# [0-9], not \d (any Unicode digit); fullmatch, not `$` (which also matches before a newline).
+_ISO_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
+
+
+def is_iso_date_text(text: str) -> bool:
+    """Whether `text` is YYYY-MM-DD in ASCII digits (`strptime` and `fromisoformat` take any
+    script's digits, and strptime one-digit months and days)."""
+    return bool(_ISO_DATE.fullmatch(text))
 
 
 def _day(value: dt.date | dt.datetime) -> dt.date:

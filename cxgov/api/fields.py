@@ -13,44 +13,15 @@ Digits are ASCII `0-9` only, everywhere input is parsed: Python's `\\d` (in a st
 "２０２６-11-30" would be stored as 2026-11-30 and "٣" as 3. Those are refused (400).
 """
 
-import re
 from decimal import Decimal
 
 from django.db.models import Prefetch
 from rest_framework import serializers
 from rest_framework.relations import MANY_RELATION_KWARGS, ManyRelatedField
 
-from programs.dates import SaneDateValidator, sane_date
-from programs.numbers import is_digits
+from programs.dates import SaneDateValidator, is_iso_date_text, sane_date
+from programs.numbers import is_number_text, parse_id
 from programs.scoping import related_path
-
-MAX_ID = 2**63 - 1
-# [0-9], not \d (any Unicode digit), and fullmatch, not `$` (which also matches before a
-# trailing newline).
-_ISO_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
-
-
-def ascii_number_text(text: str) -> bool:
-    """Whether a numeric text may be handed to `Decimal()`: ASCII only and no `_` (which
-    `Decimal()` and `int()` read as digit separators: "1_000" is 1000)."""
-    return text.isascii() and "_" not in text
-
-
-def parse_id(data) -> int | None:
-    """An id: a JSON integer, or a text of ASCII digits (a query value, a CSV cell); else None.
-
-    JSON bodies are stricter: a reference field takes a JSON integer only
-    (`json_type_errors`, and `ScopedManyRelatedField` for lists of ids).
-    """
-    if isinstance(data, bool):
-        return None
-    if isinstance(data, int):
-        value = data
-    elif isinstance(data, str) and is_digits(data) and len(data) <= 19:
-        value = int(data)
-    else:
-        return None
-    return value if 1 <= value <= MAX_ID else None
 
 
 def _scoped(queryset, request):
@@ -156,7 +127,7 @@ class StrictDecimalField(serializers.DecimalField):
             self.fail("invalid")
         if isinstance(data, str) and len(data) > 100:
             self.fail("max_string_length")
-        if isinstance(data, str) and not ascii_number_text(data):
+        if isinstance(data, str) and not is_number_text(data):
             self.fail("invalid")  # "٣" or "１２" would be read as 3 and 12
         return super().to_internal_value(data)
 
@@ -183,7 +154,7 @@ class IsoDateField(serializers.DateField):
 
     def to_internal_value(self, value):
         # strptime takes any Unicode digit ("２０２６-11-30") and one-digit months and days.
-        if not isinstance(value, str) or not _ISO_DATE.fullmatch(value):
+        if not isinstance(value, str) or not is_iso_date_text(value):
             self.fail("invalid", format="YYYY-MM-DD")
         return super().to_internal_value(value)
 

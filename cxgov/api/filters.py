@@ -17,11 +17,9 @@ from rest_framework.exceptions import ValidationError
 from rest_framework.filters import OrderingFilter as BaseOrderingFilter
 
 from programs.dates import SaneDateValidator, sane_date
+from programs.numbers import MAX_ID
 
-from .fields import MAX_ID
 
-
-@extend_schema_field({"type": "integer", "minimum": 1, "maximum": MAX_ID})
 def _ascii(value):
     """Python reads any script's digits as numbers ("３" is 3): a filter value is ASCII text."""
     if isinstance(value, str) and not value.isascii():
@@ -39,7 +37,7 @@ class AsciiDateField(forms.DateField):
         return super().to_python(_ascii(value))
 
 
-@extend_schema_field({"type": "integer", "format": "int64", "minimum": 1, "maximum": MAX_ID})
+@extend_schema_field({"type": "integer", "minimum": 1, "maximum": MAX_ID})
 class IdFilter(filters.Filter):
     field_class = AsciiIntegerField
 

@@ -20,7 +20,7 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiResponse
 from rest_framework import serializers
 
-from .fields import MAX_ID
+from programs.numbers import MAX_ID
 
 
 class ErrorSerializer(serializers.Serializer):

@@ -21,9 +21,9 @@ from rest_framework import mixins, viewsets
 from rest_framework.generics import get_object_or_404
 
 from programs.actors import Actor
+from programs.numbers import parse_id
 from programs.scoping import organization_id_of, related_path
 
-from .fields import parse_id
 from .filters import FilterBackend, OrderingFilter
 from .pagination import Pagination
 from .permissions import RolePermission, allowed_roles, require_role_in

@@ -44,8 +44,14 @@ LADDER_ROLES = {
     EscalationLevel.SPONSOR: "the sponsor",
     EscalationLevel.BOARD: "the board contact",
 }
-# What the ladder reads of each flag: the people of every level, in the one query.
-LADDER_RELATED = ("owner__reports_to", "program__executive_sponsor", "organization__board_contact")
+# Where each level's person is, from the flag: the ladder reads them all in its one query,
+# and My items asks the database which flags sit at a person's level by the same paths.
+LADDER_PATHS = {
+    EscalationLevel.MANAGER: "owner__reports_to",
+    EscalationLevel.SPONSOR: "program__executive_sponsor",
+    EscalationLevel.BOARD: "organization__board_contact",
+}
+LADDER_RELATED = tuple(LADDER_PATHS.values())
 
 
 @dataclass(frozen=True)
@@ -79,11 +85,7 @@ def ladder_people(flag: Flag) -> dict[int, Person | None]:
     loaded (no query). Levels whose person is inactive, or was already told at a lower
     level (the owner included), are empty: they are skipped."""
     owner = flag.owner
-    candidates = {
-        EscalationLevel.MANAGER: owner.reports_to if owner else None,
-        EscalationLevel.SPONSOR: flag.program.executive_sponsor,
-        EscalationLevel.BOARD: flag.organization.board_contact,
-    }
+    candidates = {level: _follow(flag, path) for level, path in LADDER_PATHS.items()}
     told = {owner.pk} if owner else set()
     people: dict[int, Person | None] = {}
     for level, person in candidates.items():
@@ -93,6 +95,14 @@ def ladder_people(flag: Flag) -> dict[int, Person | None]:
         told.add(person.pk)
         people[int(level)] = person
     return people
+
+
+def _follow(flag: Flag, path: str):
+    """The object at the end of a `LADDER_PATHS` path (None past an empty link: no owner)."""
+    obj = flag
+    for name in path.split("__"):
+        obj = getattr(obj, name) if obj is not None else None
+    return obj
 
 
 def escalated_to(flag: Flag) -> Person | None:

@@ -20,8 +20,10 @@ the number of items.
 """
 
 import datetime as dt
+import operator
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from functools import reduce
 
 from django.db.models import Count, Q
 
@@ -30,8 +32,8 @@ from programs.dates import end_of, window_start
 from programs.models import Person, Program
 from programs.money import format_day
 
-from .choices import SEVERITY_RANK, ActionStatus, EscalationLevel, SessionStatus
-from .escalation import LADDER_RELATED, LADDER_ROLES, escalated_to
+from .choices import SEVERITY_RANK, ActionStatus, SessionStatus
+from .escalation import LADDER_PATHS, LADDER_RELATED, LADDER_ROLES, escalated_to
 from .models import ActionItem, Flag, ForumSession
 from .nudges import nudges_due
 from .selectors import FORUM_WINDOW_DAYS, flag_age_days, in_flight_initiatives, update_due
@@ -144,10 +146,8 @@ def _flags(ids: list[int], as_of: dt.date) -> list[Flag]:
     one of them; `reached_you_as` names the level's role on the latter ("the board contact").
     The SQL narrows to flags at a level where one of them sits; `escalated_to` (the ladder's
     one rule: inactive people and people already told are skipped) decides. One query."""
-    at_their_level = (
-        Q(escalation_level=EscalationLevel.MANAGER, owner__reports_to_id__in=ids)
-        | Q(escalation_level=EscalationLevel.SPONSOR, program__executive_sponsor_id__in=ids)
-        | Q(escalation_level=EscalationLevel.BOARD, organization__board_contact_id__in=ids)
+    at_their_level = reduce(
+        operator.or_, (Q(escalation_level=level, **{f"{path}_id__in": ids}) for level, path in LADDER_PATHS.items())
     )
     flags = []
     for flag in (

@@ -31,3 +31,26 @@ def test_after_the_scan_history_every_ladder_level_and_nudges_show():
     assert organization.board_contact.name == "Ruth Calloway"
     kinds = {n.kind for n in nudges_due(organization=organization, as_of=today)}
     assert "action_due" in kinds
+
+
+@pytest.mark.django_db
+def test_the_board_hears_of_the_broken_commitment_at_once_and_the_ceo_sees_what_reached_her():
+    from django.contrib.auth import get_user_model
+
+    from accountability.my_items import my_items, people_of
+    from notifications.models import Notification
+
+    call_command("seed_demo", "--scan-history", stdout=StringIO())
+    organization = Organization.objects.get(slug=DEMO_ORG_SLUG)
+    today = timezone.localdate()
+    scan_organization(organization=organization, as_of=today)
+    breached = Flag.objects.get(organization=organization, kind="commitment_breached", status="open")
+    assert breached.escalation_level == 3
+    told = Notification.objects.get(key=f"flag:{breached.pk}:level:3")
+    assert told.recipient == organization.board_contact.email
+    assert "comes to you at once" in told.body_text
+
+    ceo = get_user_model().objects.get(username="ceo@demo")
+    items = my_items(people=people_of(ceo), as_of=today)
+    reached = [f for f in items.flags if f.reached_you_as]
+    assert len(reached) == 2 and {f.reached_you_as for f in reached} == {"the owner's manager"}

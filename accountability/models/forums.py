@@ -139,7 +139,12 @@ class ForumSession(EvidenceGuardedModel):
 
     class Meta:
         ordering = ["-scheduled_for"]
-        indexes = [models.Index(fields=["forum", "status", "scheduled_for"], name="session_forum_status_at")]
+        indexes = [
+            models.Index(fields=["forum", "status", "scheduled_for"], name="session_forum_status_at"),
+            # The API list's order: a page is read by walking it, not by sorting every
+            # session of the organization (docs/performance.md, fifth round).
+            models.Index(fields=["-scheduled_for", "-id"], name="session_list_order"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.forum} · {self.scheduled_for:%Y-%m-%d}"
@@ -250,6 +255,8 @@ class ActionItem(models.Model):
 
     class Meta:
         ordering = ["due_on", "id"]
+        # The list's order (as session_list_order).
+        indexes = [models.Index(fields=["due_on", "id"], name="action_list_order")]
 
     def __str__(self) -> str:
         return self.description[:80]

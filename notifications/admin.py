@@ -2,7 +2,8 @@
 
 Webhooks are the program office's business: only members with the office role (and
 superusers) see them, since a URL may carry a receiver's token. The secret is write-only:
-a password input that never renders the stored value; left blank on change, it is kept.
+a password input that never renders the stored value; left blank on change, it is kept;
+a new one is in the change log as "changed", never with a value.
 Deliveries, attempts and notifications (the outbox rows of webhooks and emails) are written
 by the system, read-only for all.
 """
@@ -20,6 +21,7 @@ from accountability.nudges import ASKS
 from programs.admin import OrganizationScopedAdmin, ReadOnlyAdminMixin, ScopedModelForm
 from programs.admin.scoping import is_superuser
 from programs.choices import Role
+from programs.history import secret_changed
 from programs.scoping import organization_id_of
 
 from .choices import DeliveryStatus, WebhookEvent, WebhookFormat
@@ -161,6 +163,9 @@ class WebhookAdmin(OfficeOnlyMixin, OrganizationScopedAdmin, admin.ModelAdmin):
 
     def save_model(self, request, obj: Webhook, form, change) -> None:
         reenabled = change and "active" in form.changed_data and obj.active
+        # The blank box keeps the secret, so `changed_data` always lists it: compare the values.
+        if change and form.cleaned_data["secret"] != form.initial.get("secret"):
+            secret_changed(obj, "secret")  # out of the snapshots: the log says "changed", no value
         super().save_model(request, obj, form, change)
         if reenabled:
             resumed = webhook_enable(webhook=obj)

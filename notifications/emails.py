@@ -56,10 +56,19 @@ def may_email(severity: str, previous_severity: str | None = None) -> bool:
     return previous_severity is None or SEVERITY_RANK[severity] > SEVERITY_RANK.get(previous_severity, 0)
 
 
-def alert_recipients(flag: Flag) -> list:
-    """The owner and the champion; for a low or medium flag only those who chose an email for each."""
+def announced(severity: str, previous_severity: str | None = None) -> bool:
+    """Whether a raised (or severity-raised) flag is announced to all it concerns (SPEC §4):
+    emailed to its owner and champion whatever their preference, and delivered to the
+    organization's webhooks as `flag.raised`. A new flag, or one whose severity went up,
+    at high or critical. The one rule for both: the email and the webhook never disagree."""
+    return severity in EMAILED_SEVERITIES and may_email(severity, previous_severity)
+
+
+def alert_recipients(flag: Flag, previous_severity: str | None = None) -> list:
+    """The owner and the champion; for a flag not `announced` (low or medium) only those who
+    chose an email for each."""
     people = [flag.owner, flag.program.customer_champion]
-    if flag.severity not in EMAILED_SEVERITIES:
+    if not announced(flag.severity, previous_severity):
         people = [p for p in people if p is not None and p.low_medium_emails == AlertPreference.INSTANT]
     return recipients_of(*people)
 
@@ -72,7 +81,7 @@ def flag_alert(flag: Flag, previous_severity: str | None = None, text: EvidenceT
     the names its evidence needs (no query here; without `text`, one query for those names)."""
     if not may_email(flag.severity, previous_severity) or flag.status not in LIVE_FLAG_STATUSES:
         return None
-    recipients = alert_recipients(flag)
+    recipients = alert_recipients(flag, previous_severity)
     if not recipients:
         return None
     if text is None:

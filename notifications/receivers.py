@@ -7,11 +7,16 @@ queue the send tasks on commit; no HTTP request or email happens here. An error 
 rolls the change back rather than losing its messages.
 
 Which event goes where (docs/webhooks.md):
-- flag raised: webhook `flag.raised` (any severity, `previous_severity` null); email to
-  owner and champion when high or critical.
-- flag escalated: webhook `flag.raised` again with `previous_severity` set (the flag's
-  severity was raised); email when the new severity is high or critical.
-- flag resolved: webhook `flag.resolved`.
+- flag raised at high or critical: webhook `flag.raised` (`previous_severity` null) and
+  email to owner and champion. Low and medium: no webhook; an email only to those of the
+  two who chose one for each (`Person.low_medium_emails`).
+- flag escalated (its severity went up on a rescan) to high or critical: webhook
+  `flag.raised` again with `previous_severity` set, and the email; to low or medium, as a
+  low or medium flag raised. One rule decides both the webhook and the email
+  (`emails.announced`, SPEC section 4: "a new or escalated flag of severity high or
+  critical").
+- flag resolved: webhook `flag.resolved`, whatever its severity (a low or medium one too,
+  though no `flag.raised` announced it).
 - flag climbed the escalation ladder: webhook `flag.escalated` (with the level and the
   person now told); email to that person, once per flag and level.
 - flag raised above level 0 (a breached commitment, a CEO sponsor: SPEC section 3): the
@@ -19,8 +24,8 @@ Which event goes where (docs/webhooks.md):
 - risk level changed: webhook `risk.level_changed`.
 
 A batch costs a fixed number of queries whatever its size: one for the organizations'
-webhooks, and when someone is to hear of it two for the flags' programs and owners, one
-insert of deliveries, and two for the emails.
+webhooks when an event may reach them, and when someone is to hear of it two for the
+flags' programs and owners, one insert of deliveries, and two for the emails.
 """
 
 from collections.abc import Iterable, Sequence
@@ -65,17 +70,19 @@ def on_flags_changed(
         _on_climbed(climbed)
     if not (raised or escalated or resolved):
         return
-    changes = [(flag, WebhookEvent.FLAG_RAISED, None) for flag in raised]
-    changes += [(flag, WebhookEvent.FLAG_RAISED, previous) for flag, previous in escalated]
+    rises = [(flag, None) for flag in raised] + list(escalated)
+    # Low and medium too: flag_alert keeps them to people who chose an email for each.
+    alerts = [(flag, previous) for flag, previous in rises if emails.may_email(flag.severity, previous)]
+    # The webhooks hear of a rise only when everyone is told (high or critical), by the
+    # email's own rule; every resolution is sent.
+    changes = [
+        (flag, WebhookEvent.FLAG_RAISED, previous)
+        for flag, previous in rises
+        if emails.announced(flag.severity, previous)
+    ]
     changes += [(flag, WebhookEvent.FLAG_RESOLVED, None) for flag in resolved]
     hooks = deliveries.active_webhooks({flag.organization_id for flag, _, _ in changes})
     heard = [change for change in changes if deliveries.listening(hooks, change[0].organization_id, change[1])]
-    alerts = [
-        (flag, previous)
-        for flag, event, previous in changes
-        # Low and medium too: flag_alert keeps them to people who chose an email for each.
-        if event == WebhookEvent.FLAG_RAISED and emails.may_email(flag.severity, previous)
-    ]
     if not heard and not alerts:
         return
     _with_people([flag for flag, _, _ in heard] + [flag for flag, _ in alerts])

@@ -33,7 +33,7 @@ from simple_history.signals import post_create_historical_record
 from .actors import Actor, actor_label
 from .changes import VALUE_CHARS, Change
 from .copy_insert import COPY_FROM
-from .history import ActorHistoricalModel
+from .history import SECRETS_CHANGED_ATTRIBUTE, ActorHistoricalModel
 from .models import ApiKey
 from .scoping import organization_path, program_path
 
@@ -106,13 +106,15 @@ def record_history(
     """Write the change-log entries of `snapshots` (historical rows of `model`); returns how many.
 
     `instances`, when given, are the live rows in the same order (their names are taken
-    from them as loaded, which saves queries). A change whose fields all stayed the same
-    (a save that changed nothing) writes no entry. Safe to re-run: an entry per snapshot at
-    most (unique on model and snapshot id).
+    from them as loaded, which saves queries), and name the secret fields their writer
+    changed (`history.secret_changed`; listed as changed, without values). A change whose
+    fields all stayed the same (a save that changed nothing) writes no entry. Safe to
+    re-run: an entry per snapshot at most (unique on model and snapshot id).
     """
     snapshots = list(snapshots)
     if not snapshots:
         return 0
+    hidden = _secrets_changed(model, snapshots, instances)
     scopes = _scopes(model, snapshots)
     previous = _previous(snapshots)
     names = _names(model, snapshots, instances)
@@ -122,7 +124,8 @@ def record_history(
     label = model._meta.label_lower
     rows = []
     for snapshot, fields in zip(snapshots, moves, strict=True):
-        if snapshot.history_type == "~" and snapshot.history_id in previous and not fields:
+        secrets = hidden.get(snapshot.history_id, [])
+        if snapshot.history_type == "~" and snapshot.history_id in previous and not fields and not secrets:
             continue  # saved without a change
         organization_id, program_id = scopes.get(snapshot.history_id, (None, None))
         rows.append(
@@ -133,7 +136,7 @@ def record_history(
                 "object_id": snapshot.id,
                 "object_repr": names[snapshot.history_id][:300],
                 "action": snapshot.history_type,
-                "changes": [_display(model, field, old, new, labels) for field, old, new in fields],
+                "changes": [_display(model, field, old, new, labels) for field, old, new in fields] + secrets,
                 "reason": (snapshot.history_change_reason or "").strip(),
                 "actor_user_id": snapshot.history_user_id,
                 "actor_api_key_id": snapshot.history_api_key_id,
@@ -289,6 +292,25 @@ def _diff(snapshot, before) -> list[tuple[models.Field, object, object]]:
     return substantive or moved
 
 
+def _secrets_changed(model, snapshots, instances) -> dict[int, list[dict]]:
+    """snapshot id → the secret fields its writer said the save changed (`history.secret_changed`:
+    they are not in the snapshots), as the log shows a secret. The mark is taken off the
+    instance, so a later save of it says nothing it did not change."""
+    if instances is None:
+        return {}
+    moved = {}
+    for snapshot, instance in zip(snapshots, instances, strict=True):
+        fields = instance.__dict__.pop(SECRETS_CHANGED_ATTRIBUTE, ())
+        if fields and snapshot.history_type == "~":
+            moved[snapshot.history_id] = [_secret(model._meta.get_field(name)) for name in dict.fromkeys(fields)]
+    return moved
+
+
+def _secret(field) -> dict:
+    """A changed secret as the log shows it: which field, never a value (nor a hash of one)."""
+    return {"field": field.name, "label": str(field.verbose_name), "secret": True}
+
+
 def _reference_labels(model, moves) -> dict[tuple[type, object], str]:
     """(related model, id) → its name, for every reference that changed: one query per model."""
     wanted: dict[type, set] = defaultdict(set)
@@ -311,9 +333,9 @@ def _related_model(model, field) -> type[models.Model]:
 
 def _display(model, field, old, new, labels) -> dict:
     live = model._meta.get_field(field.name)
-    entry = {"field": live.name, "label": str(live.verbose_name)}
     if any(word in live.name for word in _SECRET_WORDS):
-        return {**entry, "secret": True}
+        return _secret(live)
+    entry = {"field": live.name, "label": str(live.verbose_name)}
     if live.is_relation:
         related = live.related_model
         return {

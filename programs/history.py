@@ -26,6 +26,8 @@ from simple_history.signals import pre_create_historical_record
 #: Attribute a service sets on an instance to name the API key that acted (None: no key),
 #: next to simple-history's `_history_user`. Its presence wins over the request's principal.
 API_KEY_ATTRIBUTE = "_history_api_key"
+#: Attribute naming the secret fields the next save of an instance changes (`secret_changed`).
+SECRETS_CHANGED_ATTRIBUTE = "_history_secrets_changed"
 
 
 class ActorHistoricalModel(models.Model):
@@ -56,6 +58,16 @@ def history_user(request=None, **kwargs):
 def tracked(**kwargs) -> HistoricalRecords:
     """`HistoricalRecords` for a domain model: snapshots with the acting user or API key."""
     return HistoricalRecords(bases=[ActorHistoricalModel], get_user=history_user, **kwargs)
+
+
+def secret_changed(instance, *fields: str) -> None:
+    """Tell the change log that the next save of `instance` changes `fields`, secrets its
+    history leaves out (`tracked(excluded_fields=...)`: neither a secret nor a hash of it is
+    evidence). No snapshot can show such a change, so the writer, who saw the old value,
+    says so: the entry of that save names each field as changed, with the actor, and never
+    a value (`programs.changelog`)."""
+    marked = getattr(instance, SECRETS_CHANGED_ATTRIBUTE, ())
+    setattr(instance, SECRETS_CHANGED_ATTRIBUTE, (*marked, *fields))
 
 
 def request_api_key():

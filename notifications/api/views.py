@@ -1,7 +1,8 @@
 """`/api/v1/webhooks/`: an organization's webhooks, for the program office only.
 
 - `secret` is write-only: required on create (at least 16 characters), optional on
-  update (omitted: kept), never returned.
+  update (omitted: kept), never returned. A new one is in the change log as "changed",
+  with who changed it, never with a value.
 - `url` must be http(s) and resolve to public addresses (unless
   `CXGOV_WEBHOOK_ALLOW_PRIVATE`); anything else is a 400 that says why.
 - `events`: a non-empty list of `flag.raised`, `flag.escalated`, `flag.resolved`, `risk.level_changed`.
@@ -29,6 +30,7 @@ from cxgov.api.serializers import ScopedModelSerializer
 from cxgov.api.viewsets import ScopedModelViewSet
 from programs.access import roles
 from programs.choices import Role
+from programs.history import secret_changed
 
 from ..choices import DeliveryStatus
 from ..deliveries import webhook_enable
@@ -134,6 +136,10 @@ class WebhookViewSet(ScopedModelViewSet):
 
     def update_object(self, serializer) -> None:
         was_active = serializer.instance.active
+        secret = serializer.validated_data.get("secret")
+        if secret is not None and secret != serializer.instance.secret:
+            # Out of the snapshots, so only here is the change seen: the log says "changed".
+            secret_changed(serializer.instance, "secret")
         webhook = serializer.save()
         if webhook.active and not was_active:
             webhook_enable(webhook=webhook)

@@ -189,13 +189,23 @@ def test_one_event_has_one_id_across_the_organizations_webhooks(program, receive
     assert WebhookDelivery.objects.filter(status=DeliveryStatus.DELIVERED).count() == 2
 
 
-def test_an_organization_without_webhooks_costs_three_queries(program, django_assert_num_queries):
-    # The webhooks, and the flag's people (its program with the champion, its owner): whether
-    # either chose an email for each low flag (Person.low_medium_emails); nobody did, so
-    # nothing is written.
+def test_an_organization_without_webhooks_costs_one_query(program, django_assert_num_queries):
+    # The webhooks; nobody listens, and a resolution emails nobody: nothing more.
+    flag = FlagFactory(program=program, status=FlagStatus.RESOLVED)
+    with django_assert_num_queries(1):
+        events.flags_changed(resolved=[flag])
+
+
+def test_a_low_flag_reads_no_webhooks(program, django_assert_num_queries):
+    # No webhook hears of a low flag (SPEC section 4: high or critical), so they are not
+    # read: two queries, the flag's people (its program with the champion, its owner), for
+    # whether either chose an email for each low flag (Person.low_medium_emails); nobody
+    # did, so nothing is written.
+    make_webhook(program.organization, "https://hooks.example.com/cxgov")
     flag = FlagFactory(program=program, severity=Severity.LOW)
-    with django_assert_num_queries(3):
+    with django_assert_num_queries(2):
         events.flags_changed(raised=[FlagFactory.build(program=program, id=flag.id, severity=Severity.LOW)])
+    assert not WebhookDelivery.objects.exists()
 
 
 # --- Retries ------------------------------------------------------------------------------
@@ -300,8 +310,8 @@ def test_a_receiver_down_for_good_ends_disabled_with_a_notice(program, settings,
     with Receiver(always=500) as receiver:
         webhook = make_webhook(program.organization, receiver.url)
         for n in range(1, 4):
-            with committed():  # low: no flag email; the first attempt goes after commit
-                events.flags_changed(raised=[another_flag(program, n, severity=Severity.LOW)])
+            with committed():  # the first attempt goes after commit
+                events.flags_changed(raised=[another_flag(program, n, severity=Severity.HIGH)])
             delivery = WebhookDelivery.objects.order_by("-id").first()
             with committed():  # the notice is written with the disabling and goes after commit
                 outcomes = [walk(delivery).status for _ in range(7)]
@@ -316,7 +326,8 @@ def test_a_receiver_down_for_good_ends_disabled_with_a_notice(program, settings,
         assert len(receiver.requests) == 24
         assert "3 deliveries in a row failed after 8 attempts" in webhook.disabled_reason
         assert "HTTP 500" in webhook.disabled_reason
-        (notice,) = mailoutbox
+        # Besides the high flags' alerts to their owner and champion, one notice.
+        (notice,) = [m for m in mailoutbox if m.subject.startswith("[cxgov] Webhook disabled")]
         assert notice.to == [f"{office.username} <office@example.com>"]  # not the executive
         assert notice.subject == f"[cxgov] Webhook disabled: {receiver.url}"
         assert "re-enable" in notice.body.lower()

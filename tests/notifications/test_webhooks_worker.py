@@ -86,7 +86,7 @@ def test_the_worker_retries_with_backoff_until_delivered(fast_retry_worker):
         WebhookFactory(organization=program.organization, url=receiver.url, secret=SECRET)
         started = time.monotonic()
         with transaction.atomic():
-            events.flags_changed(raised=[FlagFactory(program=program, severity=Severity.LOW)])
+            events.flags_changed(raised=[FlagFactory(program=program, severity=Severity.HIGH)])
         requests = receiver.wait_for(3)
         elapsed = time.monotonic() - started
     delivery = wait_until(

@@ -13,6 +13,7 @@ from .actors import Actor, stamp
 from .changelog import bulk_history
 from .choices import PROGRAM_TRANSITIONS, ProgramStatus, Role
 from .dates import add_months, check_sane_dates
+from .history import secret_changed
 from .models import (
     DEFAULT_REVIEW_MONTHS,
     ApiKey,
@@ -279,8 +280,10 @@ def api_key_revoke(*, key: ApiKey, actor=None) -> ApiKey:
 def person_calendar_token_regenerate(*, person: Person) -> Person:
     """Give `person` a new calendar feed secret: the old feed address answers 404 from now on.
 
-    A single-row update without a history snapshot: the token is a secret, kept out of the
-    history (`Person.history` excludes it). Safe to re-run: each call revokes the previous one."""
+    The token is a secret, kept out of the history (`Person.history` excludes it), so the
+    change log says it changed, with who changed it, and never shows it
+    (`history.secret_changed`). Safe to re-run: each call revokes the previous one."""
     person.calendar_token = new_calendar_token()
-    Person.objects.filter(pk=person.pk).update(calendar_token=person.calendar_token)
+    secret_changed(person, "calendar_token")
+    person.save(update_fields=["calendar_token"])
     return person

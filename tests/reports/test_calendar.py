@@ -7,6 +7,7 @@ from django.utils import timezone
 from icalendar import Calendar
 
 from accountability.choices import SessionStatus
+from programs.changes import Change
 from programs.models import Person
 from tests.factories import (
     AgendaItemFactory,
@@ -183,3 +184,30 @@ def test_calendar_url_on_people_for_the_office_only(client, world, office_user, 
     client.patch(f"/api/v1/people/{person.pk}/", {"calendar_url": "x"}, content_type="application/json")
     person.refresh_from_db()
     assert row["calendar_url"].endswith(f"{person.calendar_token}.ics")
+
+
+def test_a_new_token_is_in_the_change_log_without_its_value(client, world):
+    """Every change names who made it (SPEC section 2): the log says the feed secret changed
+    and who changed it, never the old or the new token."""
+    person, _ = world
+    old = person.calendar_token
+    user = UserFactory()
+    person.user = user
+    person.save()
+    MembershipFactory(user=user, organization=person.organization, role="executive")
+    client.force_login(user)
+    before = Change.objects.filter(model="programs.person", object_id=person.pk).count()
+    assert client.post(f"/dashboard/calendar/{person.pk}/regenerate/").status_code == 302
+    person.refresh_from_db()
+    entries = Change.objects.filter(model="programs.person", object_id=person.pk).order_by("-at", "-id")
+    assert entries.count() == before + 1
+    entry = entries.first()
+    assert entry.actor_user_id == user.pk and entry.action == "~"
+    assert entry.changes == [{"field": "calendar_token", "label": "calendar token", "secret": True}]
+    stored = str(Change.objects.filter(pk=entry.pk).values().get())
+    assert old not in stored and person.calendar_token not in stored
+    # Refused (someone else's person): nothing changes, nothing is logged.
+    stranger = UserFactory()
+    client.force_login(stranger)
+    assert client.post(f"/dashboard/calendar/{person.pk}/regenerate/").status_code == 404
+    assert entries.count() == before + 1

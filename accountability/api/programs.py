@@ -19,6 +19,7 @@ from cxgov.api.fields import IsoDateField
 from cxgov.api.filters import query_flag
 from cxgov.api.schema import VALIDATION_ERROR
 from cxgov.api.serializers import StrictSerializer
+from cxgov.api.spreadsheets import spreadsheet_series, streams_rows
 from cxgov.api.viewsets import ScopedModelViewSet
 from metrics import selectors as metric_selectors
 from programs.api.serializers import ProgramSerializer
@@ -30,7 +31,7 @@ from programs.services import program_delete, program_transition
 from ..choices import RiskLevel
 from ..models import RiskAssessment
 from ..selectors import risk_history, risk_on
-from .serializers import MetricTreeNodeSerializer, RiskSerializer
+from .serializers import MetricTreeNodeSerializer, RiskPointSerializer, RiskSerializer
 
 
 class ProgramRiskSerializer(serializers.Serializer):
@@ -125,6 +126,8 @@ class ProgramViewSet(ScopedModelViewSet):
     ordering_fields = ["id", "name", "status", "started_on", "created_at"]
     ordering = ["name", "id"]
 
+    spreadsheet_actions = ("risk",)
+
     def annotate_queryset(self, queryset):
         return queryset.with_readiness().annotate(**_risk_annotations())
 
@@ -152,7 +155,9 @@ class ProgramViewSet(ScopedModelViewSet):
         summary="Early-bail risk on a date: the latest assessment with its factors, optionally the series",
         description="The latest assessment dated on or before `as_of` (default today). Before the first scan "
         "every field is null. With `?history=1` the `history` list holds every assessment dated on or before "
-        "`as_of`, oldest first, each with its factors and their evidence.",
+        "`as_of`, oldest first, each with its factors and their evidence. `?history=1&format=csv` (or `xlsx`) "
+        "gives that list as a spreadsheet, one assessment a row with the same fields (`factors` as JSON); "
+        "without `history=1` a spreadsheet is a 400.",
         parameters=[
             OpenApiParameter("history", OpenApiTypes.BOOL, description="Include the series of assessments."),
             AS_OF_PARAMETER,
@@ -167,7 +172,16 @@ class ProgramViewSet(ScopedModelViewSet):
         series = None
         if query_flag(request, "history"):
             series = risk_history(program_id=program.pk, as_of=as_of, with_factors=True)
+            if streams_rows(request):
+                return spreadsheet_series(
+                    request, items=series, serializer=RiskPointSerializer(), name=f"program-{program.pk}-risk"
+                )
             latest = series[-1] if series else None
+        elif streams_rows(request):
+            # The list is the series; the latest assessment alone is an object, not rows.
+            raise serializers.ValidationError(
+                {"format": ["A spreadsheet of risk holds the series of assessments: add history=1."]}
+            )
         else:
             risk = risk_on(program_ids=[program.pk], as_of=as_of, with_factors=True).get(program.pk)
             latest = vars(risk) if risk else None

@@ -15,6 +15,7 @@ from accountability.services import agenda_item_delete, attendance_delete, sessi
 from accountability.session_record import may_record, session_record
 from cxgov.api.fields import prefetch_ids
 from cxgov.api.permissions import ANY_ROLE, OFFICE, OFFICE_EXECUTIVE, OFFICE_INTEGRATION, require_role_in
+from cxgov.api.spreadsheets import spreadsheet_list, streams_rows
 from cxgov.api.values import ValuesListMixin, date_text, datetime_text
 from cxgov.api.viewsets import ScopedModelViewSet, ScopedReadOnlyViewSet
 from metrics.models import Metric
@@ -134,6 +135,7 @@ class FlagViewSet(ValuesListMixin, ScopedReadOnlyViewSet):
         "add_comment": OFFICE_EXECUTIVE,
         "assign": OFFICE_EXECUTIVE,
     }
+    spreadsheet_actions = ("comments",)
     values_fields = (
         "id",
         "organization_id",
@@ -252,14 +254,22 @@ class FlagViewSet(ValuesListMixin, ScopedReadOnlyViewSet):
 
     @extend_schema(
         summary="The flag's comments, oldest first (hand-overs included: they name both owners)",
+        description="A page like every list (`count`, `next`, `previous`, `results`); `?format=csv` or "
+        "`?format=xlsx` gives every comment with the same fields.",
         responses={200: serializers.FlagCommentSerializer(many=True)},
         filters=False,
     )
-    @action(detail=True, methods=["get"], pagination_class=None)
+    @action(detail=True, methods=["get"])
     def comments(self, request, pk=None):
         flag = self.get_object()
         rows = FlagComment.objects.filter(flag=flag).select_related("author", "author_user", "author_key__created_by")
-        return Response(serializers.FlagCommentSerializer(rows, many=True).data)
+        if streams_rows(request):
+            name = f"flag-{flag.pk}-comments"
+            return spreadsheet_list(
+                self, request, queryset=rows, serializer=serializers.FlagCommentSerializer(), name=name
+            )
+        page = self.paginate_queryset(rows)
+        return self.get_paginated_response(serializers.FlagCommentSerializer(page, many=True).data)
 
     @extend_schema(
         summary="Comment on a flag (office and executive)",

@@ -7,12 +7,16 @@ as a generator to a *row-streaming renderer*, which writes them out as they come
 through a `StreamingHttpResponse`, XLSX through openpyxl's write-only workbook), so memory
 does not grow with the list.
 
+The lists that are actions of a resource (a flag's comments, a metric's revisions, a
+program's risk history) answer the same way through the same functions: the action is
+named in its viewset's `spreadsheet_actions`, and passes its own rows.
+
 The renderers are product code of `reports/` (spreadsheet import and export is its job,
 SPEC §1), which this generic base may not import: they are named in the setting
 `CXGOV_API_SPREADSHEET_RENDERERS` and recognised here by their `streams_rows` attribute.
 """
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from functools import cache
 
 from django.conf import settings
@@ -56,24 +60,48 @@ def column_kind(field) -> str:
     return "text"
 
 
-def spreadsheet_list(view, request):
-    """The whole filtered list, streamed by the accepted renderer; 400 past `MAX_ROWS`.
-    A spreadsheet holds every page, but `page` and `page_size` are still checked: a value
-    the JSON list refuses is refused here too."""
-    if view.paginator is not None:
-        view.paginator.get_page_size(request)
-        view.paginator.get_page_number(request, None)
-    queryset = view.filter_queryset(view.get_queryset())
-    count = queryset.count()
+def check_row_count(count: int) -> None:
+    """400 past `MAX_ROWS`, naming the count: a spreadsheet silently missing rows would be worse."""
     if count > MAX_ROWS:
         raise ValidationError(
             {"format": [f"The list has {count:,} rows; a spreadsheet holds at most {MAX_ROWS:,}. Narrow the filters."]}
         )
-    serializer = view.get_serializer()
-    columns = {name: column_kind(field) for name, field in serializer.fields.items() if not field.write_only}
-    values_fields = getattr(view, "values_fields", ())
+
+
+def stream_rows(request, *, serializer, rows: Iterator[dict], name: str):
+    """Rows, already as the JSON has them, streamed by the accepted renderer under the
+    serializer's readable fields (in order) as columns."""
+    columns = {key: column_kind(field) for key, field in serializer.fields.items() if not field.write_only}
+    return request.accepted_renderer.stream(columns=columns, rows=rows, name=name)
+
+
+def spreadsheet_list(view, request, *, queryset=None, serializer=None, name: str | None = None):
+    """The whole filtered list, streamed by the accepted renderer; 400 past `MAX_ROWS`.
+    A spreadsheet holds every page, but `page` and `page_size` are still checked: a value
+    the JSON list refuses is refused here too.
+
+    An action that lists other rows than the viewset's (a flag's comments, a metric's
+    revisions: see `ScopedViewSetMixin.spreadsheet_actions`) passes the `queryset` its JSON
+    page is cut from (scoped and filtered already), the `serializer` of its rows and the
+    file's `name`; its rows are that serializer's (never the viewset's `.values()` path)."""
+    if view.paginator is not None:
+        view.paginator.get_page_size(request)
+        view.paginator.get_page_number(request, None)
+    values_fields: tuple[str, ...] = ()
+    if queryset is None:
+        queryset = view.filter_queryset(view.get_queryset())
+        serializer = view.get_serializer()
+        values_fields = getattr(view, "values_fields", ())
+    check_row_count(queryset.count())
     if values_fields:
         rows: Iterator[dict] = map(view.values_row, queryset.values(*values_fields).iterator(chunk_size=CHUNK_ROWS))
     else:
         rows = map(serializer.to_representation, queryset.iterator(chunk_size=CHUNK_ROWS))
-    return request.accepted_renderer.stream(columns=columns, rows=rows, name=view.basename or "rows")
+    return stream_rows(request, serializer=serializer, rows=rows, name=name or view.basename or "rows")
+
+
+def spreadsheet_series(request, *, items: Sequence, serializer, name: str):
+    """A list a selector reads whole (one query), not a queryset: e.g. a program's risk
+    assessments. Its rows are `serializer`'s representation of each item, as in the JSON."""
+    check_row_count(len(items))
+    return stream_rows(request, serializer=serializer, rows=map(serializer.to_representation, items), name=name)

@@ -38,6 +38,10 @@ class ScopedViewSetMixin:
     role_rules: dict = {}
     select_related: list[str] = []
     prefetch_related: list = []
+    #: Actions besides `list` that answer a list (a flag's comments, a metric's revisions):
+    #: they answer ?format=csv and ?format=xlsx too, each streaming its own rows through
+    #: `spreadsheet_list` or `spreadsheet_series` (cxgov/api/spreadsheets.py).
+    spreadsheet_actions: tuple[str, ...] = ()
 
     def annotate_queryset(self, queryset):
         return queryset
@@ -47,7 +51,7 @@ class ScopedViewSetMixin:
         renderers = super().get_renderers()
         # Also for a method the view does not map (no action): ?format=csv must not turn its
         # 405 into a 404 ("no renderer for this format").
-        if getattr(self, "action", None) in ("list", None):
+        if getattr(self, "action", None) in ("list", None, *self.spreadsheet_actions):
             renderers += spreadsheet_renderers()
         return renderers
 

@@ -9,6 +9,7 @@ from rest_framework.response import Response
 
 from cxgov.api.parsers import CSVParser, StrictJSONParser
 from cxgov.api.permissions import OFFICE, OFFICE_INTEGRATION
+from cxgov.api.spreadsheets import spreadsheet_list, streams_rows
 from cxgov.api.values import ValuesListMixin, date_text, datetime_text, decimal_text
 from cxgov.api.viewsets import ScopedModelViewSet
 from metrics import filtersets
@@ -38,6 +39,7 @@ class MetricViewSet(ValuesListMixin, ScopedModelViewSet):
         "latest_period_end",
     ]
     ordering = ["program_id", "name", "id"]
+    spreadsheet_actions = ("revisions",)
 
     values_fields = (
         "id",
@@ -100,6 +102,9 @@ class MetricViewSet(ValuesListMixin, ScopedModelViewSet):
 
     @extend_schema(
         summary="Revisions of a metric's guarded fields (read-only, newest first)",
+        description="A page like every list. Filters: `field`, `approved` (true/false), `changed_at_after`, "
+        "`changed_at_before` (YYYY-MM-DD), `ordering` (`id`, `changed_at`, either with `-`). `?format=csv` or "
+        "`?format=xlsx` gives every revision, filters applied, with the same fields.",
         responses=MetricRevisionSerializer(many=True),
         filters=False,
     )
@@ -113,6 +118,11 @@ class MetricViewSet(ValuesListMixin, ScopedModelViewSet):
     def revisions(self, request, pk=None):
         metric = self.get_object()
         queryset = self.filter_queryset(MetricRevision.objects.filter(metric=metric))
+        if streams_rows(request):
+            serializer = MetricRevisionSerializer()
+            return spreadsheet_list(
+                self, request, queryset=queryset, serializer=serializer, name=f"metric-{metric.pk}-revisions"
+            )
         page = self.paginate_queryset(queryset)
         return self.get_paginated_response(MetricRevisionSerializer(page, many=True).data)
 

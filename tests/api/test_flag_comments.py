@@ -26,7 +26,7 @@ def test_executives_and_the_office_comment_integrations_read_only(world, clients
     assert body["author_name"].startswith("API key “executive integration”")
     listed = clients["integration"].get(comments_url(world.flag))
     assert listed.status_code == 200
-    assert [c["text"] for c in listed.json()] == ["On it with Sales."]
+    assert [c["text"] for c in listed.json()["results"]] == ["On it with Sales."]  # a page, like every list
 
 
 def test_a_person_signed_in_is_the_author(world, executive_user):

@@ -68,6 +68,51 @@ def test_scans_and_revisions_lists_are_constant(world, office):
     assert (_count(office, "scans", 100), _count(office, revisions, 100)) == small
 
 
+def _queries(client, url: str, params: dict) -> int:
+    """Queries of one answer, a spreadsheet's rows streamed to the end."""
+    with CaptureQueriesContext(connection) as ctx:
+        response = client.get(url, params)
+        assert response.status_code == 200, url
+        if response.streaming:
+            b"".join(response.streaming_content)
+    return len(ctx.captured_queries)
+
+
+def test_action_lists_and_their_spreadsheets_are_constant(world, office, django_assert_max_num_queries):
+    """A flag's comments, a metric's revisions and a program's risk series: the same number of
+    queries for a few rows as for more than a page, in JSON, CSV and XLSX."""
+    from accountability.models import FlagComment
+    from programs.services import api_key_create
+
+    def grow(n: int) -> None:
+        # Comments by a person and by an API key with its creator: their names come with the row.
+        key, _ = api_key_create(organization=world.organization, name=f"feed {n}", role="integration")
+        for i in range(n):
+            author = {"author": world.person} if i % 2 else {"author_key": key}
+            FlagComment.objects.create(flag=world.flag, text=f"Comment {i}", **author)
+            MetricRevisionFactory(metric=world.metric)
+            RiskAssessmentFactory(program=world.program, as_of=dt.date(2020, 1, 1) + dt.timedelta(days=n * 1000 + i))
+
+    office.get("/api/v1/people/")
+    reads = [
+        (f"/api/v1/flags/{world.flag.pk}/comments/", {}),
+        (f"/api/v1/metrics/{world.metric.pk}/revisions/", {}),
+        (f"/api/v1/programs/{world.program.pk}/risk/", {"history": "1"}),
+    ]
+    formats = ({"page_size": 100}, {"format": "csv"}, {"format": "xlsx"})
+    grow(2)
+    small = [_queries(office, url, {**params, **fmt}) for url, params in reads for fmt in formats]
+    grow(BIG)
+    assert [_queries(office, url, {**params, **fmt}) for url, params in reads for fmt in formats] == small
+    # key lookup + the flag, metric or program + count + rows (the risk series: no count)
+    for url, params in reads:
+        for fmt in formats:
+            with django_assert_max_num_queries(4):
+                response = office.get(url, {**params, **fmt})
+                if response.streaming:
+                    b"".join(response.streaming_content)
+
+
 def test_session_callers_add_a_fixed_cost_only(world, office_user):
     from .conftest import session_client
 

@@ -18,7 +18,7 @@ from programs.admin import OrganizationScopedAdmin, ProgramAdmin, ReadOnlyAdminM
 from programs.choices import Role
 from programs.models import Program
 
-from ..choices import LIVE_FLAG_STATUSES, FlagStatus
+from ..choices import LIVE_FLAG_STATUSES, FlagStatus, RiskLevel
 from ..evidence import EvidenceText, evidence_text
 from ..flag_actions import flag_acknowledge, flag_dismiss, flag_resolve
 from ..models import Flag, RiskAssessment, ScanRun
@@ -312,7 +312,7 @@ class RiskProgramAdmin(ProgramAdmin):
 
     @admin.display(description="risk level", ordering="latest_risk_level")
     def risk_level(self, obj: Program) -> str:
-        return obj.latest_risk_level or "not assessed"
+        return RiskLevel(obj.latest_risk_level).label if obj.latest_risk_level else "not assessed"
 
     @admin.display(description="latest assessment")
     def latest_risk(self, obj: Program) -> str:

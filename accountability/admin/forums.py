@@ -8,6 +8,7 @@ from programs.admin import (
     CachedChoicesInlineMixin,
     DeleteByRuleInlineMixin,
     DeleteThroughServiceMixin,
+    KeptRecordsDeleteMixin,
     OrganizationScopedAdmin,
     ScopedHistoryAdmin,
     cache_choices,
@@ -56,7 +57,8 @@ class ForumSessionInline(RecordInline, OrganizationScopedAdmin, admin.TabularInl
 
 
 @admin.register(Forum)
-class ForumAdmin(ScopedHistoryAdmin):
+class ForumAdmin(KeptRecordsDeleteMixin, ScopedHistoryAdmin):
+    delete_instead = "make the forum inactive instead (untick Active)."
     list_display = ("name", "program", "cadence", "dedicated", "chair", "started_on", "last_held", "active")
     list_filter = ("active", "cadence", "dedicated", "program")
     list_select_related = ("program", "chair")

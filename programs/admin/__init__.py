@@ -12,7 +12,12 @@ from their Membership role rather than from Django's permission tables:
 """
 
 from .changes import ChangeAdmin
-from .deletion import DeleteByRuleInlineMixin, DeleteThroughServiceMixin, delete_selected_by_rule
+from .deletion import (
+    DeleteByRuleInlineMixin,
+    DeleteThroughServiceMixin,
+    KeptRecordsDeleteMixin,
+    delete_selected_by_rule,
+)
 from .organizations import ApiKeyAdmin, BusinessUnitAdmin, MembershipAdmin, OrganizationAdmin, PersonAdmin
 from .programs import (
     CommitmentAssessmentAdmin,
@@ -40,6 +45,7 @@ __all__ = [
     "CommitmentAssessmentAdmin",
     "DeleteByRuleInlineMixin",
     "DeleteThroughServiceMixin",
+    "KeptRecordsDeleteMixin",
     "InitiativeAdmin",
     "MembershipAdmin",
     "OrganizationAdmin",

@@ -13,6 +13,8 @@ from django.contrib.admin.actions import delete_selected
 from django.contrib.admin.utils import unquote
 from django.core.exceptions import ValidationError
 from django.db import router, transaction
+from django.db.models import ProtectedError, RestrictedError
+from django.db.models.deletion import Collector
 from django.forms.formsets import DELETION_FIELD_NAME
 from django.shortcuts import redirect
 from django.urls import reverse
@@ -93,6 +95,36 @@ class DeleteThroughServiceMixin:
             _, name, description = actions["delete_selected"]
             actions["delete_selected"] = (delete_selected_by_rule, name, description)
         return actions
+
+
+def kept_records_refusal(obj, instead: str) -> str | None:
+    """Why `obj` may not be deleted because records on file point to it (PROTECT or
+    RESTRICT: sessions of a forum, a person's attendance and assessments), said as the rule
+    with what to do instead; None when nothing keeps it. Read-only: it collects as Django's
+    delete would."""
+    try:
+        Collector(using=router.db_for_write(type(obj))).collect([obj])
+    except (ProtectedError, RestrictedError) as exc:
+        rows = exc.protected_objects if isinstance(exc, ProtectedError) else exc.restricted_objects
+        kinds = ", ".join(sorted({str(row._meta.verbose_name_plural) for row in rows}))
+        return f"It is on record in {kinds}, which are kept as evidence; {instead}"
+    return None
+
+
+class KeptRecordsDeleteMixin(DeleteThroughServiceMixin):
+    """For rows other records keep (no delete service of their own): the delete page and
+    "Delete selected" name the rule (`kept_records_refusal`) instead of Django's list of
+    protected objects; a row nothing keeps is deleted as Django would. Put it first in the
+    bases and say `delete_instead`."""
+
+    #: What to do instead, ending the refusal ("make the forum inactive instead.").
+    delete_instead = "make it inactive instead."
+
+    def delete_refusal(self, obj) -> str | None:
+        return kept_records_refusal(obj, self.delete_instead)
+
+    def delete_through_service(self, request, obj) -> None:
+        obj.delete()
 
 
 class DeleteByRuleInlineMixin:

@@ -2,10 +2,12 @@
 
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
+from django.template.defaultfilters import pluralize
 from django.utils.html import format_html
 
 from ..models import ApiKey, BusinessUnit, Membership, Organization, Person
 from ..services import api_key_create, api_key_revoke
+from .deletion import KeptRecordsDeleteMixin
 from .scoping import OrganizationScopedAdmin, ScopedModelForm, is_superuser
 
 # --- Organizations, people, keys -------------------------------------------------
@@ -135,13 +137,21 @@ class ApiKeyAdmin(OrganizationScopedAdmin, admin.ModelAdmin):
     def revoke_keys(self, request, queryset) -> None:
         if not all(self.has_change_permission(request, key) for key in queryset.select_related("organization")):
             raise PermissionDenied
+        revoked = already = 0
         for key in queryset:
+            live = key.revoked_at is None
             api_key_revoke(key=key, actor=request.user)
-        messages.success(request, f"Revoked {len(queryset)} key(s); revoking an already revoked key changes nothing.")
+            revoked, already = revoked + live, already + (not live)
+        # What was done, not what was selected: a key revoked before stays as it was.
+        report = f"Revoked {revoked} key{pluralize(revoked)}."
+        if already:
+            report += f" Already revoked, unchanged: {already}."
+        messages.success(request, report)
 
 
 @admin.register(Person)
-class PersonAdmin(OrganizationScopedAdmin, admin.ModelAdmin):
+class PersonAdmin(KeptRecordsDeleteMixin, OrganizationScopedAdmin, admin.ModelAdmin):
+    delete_instead = "deactivate the person instead (untick Active)."
     list_display = ("name", "title", "organization", "is_officer", "reports_to", "active", "email")
     list_filter = ("is_officer", "active", "organization")
     list_select_related = ("organization", "reports_to")

@@ -67,3 +67,11 @@ def test_metric_revisions_read_as_sentences_with_names(client, demo_office, djan
     for revision in MetricRevision.objects.filter(metric__program__organization=demo_office):
         page = client.get(reverse("admin:metrics_metricrevision_change", args=[revision.pk])).content.decode()
         assert_plain(field_text(page, "sentence"), f"revision of {revision.field}")
+
+
+def test_the_program_list_names_risk_levels_in_words(client, demo_office):
+    """The list's risk level column reads "Critical", never the code "critical"."""
+    page = client.get(reverse("admin:programs_program_changelist")).content.decode()
+    cells = re.findall(r'<td class="field-risk_level">(.*?)</td>', page)
+    assert cells and set(cells) <= {"Low", "Elevated", "High", "Critical", "not assessed"}, cells
+    assert {"Critical", "High"} <= set(cells)

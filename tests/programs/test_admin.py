@@ -544,6 +544,18 @@ def test_revoke_action_revokes_keys(office_client, organization):
     assert response.status_code == 302
     key.refresh_from_db()
     assert key.revoked_at is not None
+    first = key.revoked_at
+    # The report counts what was done: a key revoked before stays as it was and is named so.
+    fresh = ApiKeyFactory(organization=organization)
+    page = office_client.post(
+        admin_url("programs.apikey", "changelist"),
+        {"action": "revoke_keys", "_selected_action": [key.pk, fresh.pk]},
+        follow=True,
+    ).content.decode()
+    assert "Revoked 1 key. Already revoked, unchanged: 1." in page
+    key.refresh_from_db()
+    fresh.refresh_from_db()
+    assert key.revoked_at == first and fresh.revoked_at is not None
 
 
 def test_action_items_added_in_a_session_take_the_forums_program(office_client, world):
@@ -563,3 +575,35 @@ def test_action_items_added_in_a_session_take_the_forums_program(office_client, 
     assert response.status_code == 302, response.context and [f.errors for f in response.context["errors"]]
     action = world.session.action_items.get()
     assert action.program == world.program
+
+
+def test_a_forum_or_person_on_record_is_not_deleted_and_the_page_names_the_rule(office_client, world):
+    """Sessions keep their forum and attendance its person: the delete page says so, with
+    what to do instead, rather than Django's list of protected objects."""
+    from accountability.models import Forum
+    from programs.models import Person
+
+    attendee = PersonFactory(organization=world.program.organization)
+    AttendanceFactory(session=world.session, person=attendee)
+    cases = (
+        ("accountability.forum", world.forum, "forum sessions", "make the forum inactive instead (untick Active)."),
+        ("programs.person", attendee, "attendance", "deactivate the person instead (untick Active)."),
+    )
+    for label, obj, kept, instead in cases:
+        refused = f"“{obj}” was not deleted: It is on record in {kept}, which are kept as evidence; {instead}"
+        for response in (
+            office_client.get(admin_url(label, "delete", obj.pk), follow=True),
+            office_client.post(admin_url(label, "delete", obj.pk), {"post": "yes"}, follow=True),
+        ):
+            assert response.redirect_chain[-1][0] == admin_url(label, "change", obj.pk)
+            assert [str(m) for m in response.context["messages"]] == [refused]
+        assert type(obj).objects.filter(pk=obj.pk).exists()
+    # Nothing on record: deleted as before.
+    unused_forum, unused_person = ForumFactory(program=world.program), PersonFactory(organization=world.organization)
+    for label, obj, model in (
+        ("accountability.forum", unused_forum, Forum),
+        ("programs.person", unused_person, Person),
+    ):
+        assert office_client.get(admin_url(label, "delete", obj.pk)).status_code == 200
+        assert office_client.post(admin_url(label, "delete", obj.pk), {"post": "yes"}).status_code == 302
+        assert not model.objects.filter(pk=obj.pk).exists()

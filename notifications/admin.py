@@ -281,9 +281,14 @@ class NudgeAdmin(ReadOnlyAdminMixin, OrganizationScopedAdmin, admin.ModelAdmin):
     list_display = ("sent_on", "person", "what", "due_on", "organization")
     list_filter = (NudgeKindFilter, "sent_on", "organization")
     list_select_related = ("person", "organization")
-    search_fields = ("person__name", "person__email")
+    search_fields = ("person__name", "person__email", "asked")
     date_hierarchy = "due_on"
+    # What was asked of whom, in words: the key and kind code are the outbox's business.
+    fields = ("person", "what", "due_on", "sent_on", "notification", "organization")
+    readonly_fields = fields
 
     @admin.display(description="Asked to", ordering="kind")
     def what(self, obj: Nudge) -> str:
-        return ASKS.get(obj.kind, obj.kind)
+        # `asked` names the subject ("Complete action 'Send the churn analysis'"); rows told
+        # before it was kept say what kind of thing was asked.
+        return obj.asked or ASKS.get(obj.kind, obj.kind)

@@ -2,7 +2,7 @@ import uuid
 
 from django.db import models
 from django.db.models import Q
-from django.utils import timezone
+from django.utils import dateformat, timezone
 
 from accountability.models import Flag
 from programs.history import tracked
@@ -139,6 +139,9 @@ class Nudge(models.Model):
     person = models.ForeignKey("programs.Person", on_delete=models.CASCADE, related_name="nudges")
     key = models.CharField(max_length=200, help_text="kind:subject type:subject id:due date.")
     kind = models.CharField(max_length=30)
+    asked = models.CharField(
+        max_length=400, blank=True, help_text="What the person was asked to do, as the email said it."
+    )
     due_on = models.DateField()
     sent_on = models.DateField(help_text="The scan's as_of when it was told.")
     notification = models.ForeignKey(
@@ -153,4 +156,5 @@ class Nudge(models.Model):
         constraints = [models.UniqueConstraint(fields=["key", "person"], name="nudge_once_per_subject_due_person")]
 
     def __str__(self) -> str:
-        return f"{self.key} → {self.person_id} ({self.sent_on})"
+        # Read in the admin's titles and links: the ask in words, never the key.
+        return f"{self.asked or self.kind.replace('_', ' ')}, due {dateformat.format(self.due_on, 'j M Y')}"

@@ -108,6 +108,7 @@ def write_daily(organization_id: int, nudges: Sequence, as_of: dt.date) -> list[
                 person_id=person_id,
                 key=n.key,
                 kind=n.kind,
+                asked=n.ask[:400],
                 due_on=n.due_on,
                 sent_on=as_of,
             )

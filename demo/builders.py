@@ -10,7 +10,7 @@ from programs.choices import COMMITMENT_QUESTIONS, InitiativeStatus, Rag
 from programs.models import CommitmentAssessment, Initiative, Person, Program, ProgressUpdate, RoadmapStage
 from programs.services import program_transition
 
-from .timeline import at, redate_history, save_dated
+from .timeline import at, recorded, redate_history, save_dated
 
 
 def new_program(cast, *, created: dt.date, **fields) -> Program:
@@ -73,7 +73,7 @@ def new_metric(
 
 def revise(metric: Metric, when: dt.date, reason: str, approved_in=None, **changes) -> None:
     """A guarded metric change through `metric_update`, dated `when` (revision and history row)."""
-    metric._history_date = at(when, 11)
+    metric._history_date = recorded(at(when, 11))
     metric_update(metric=metric, changes=changes, reason=reason, approved_in=approved_in, at=at(when, 11))
     del metric._history_date
 

@@ -34,13 +34,20 @@ def at(day: dt.date, hour: int = SESSION_HOUR) -> dt.datetime:
     return timezone.make_aware(dt.datetime.combine(day, dt.time(hour)))
 
 
+def recorded(when: dt.date | dt.datetime) -> dt.datetime:
+    """When something the story dates `when` was written down: then, or now if the story
+    dates it later (a planned initiative entered before it starts): a record is never dated
+    in the future."""
+    return min(at(when) if not isinstance(when, dt.datetime) else when, timezone.now())
+
+
 def redate_history(instance: models.Model, when: dt.date | dt.datetime) -> None:
     """Give the latest simple-history row of `instance` the date it happened in the story.
 
     Services (program_transition) save their own copy of the row, so `_history_date` cannot
     be set beforehand; the row they wrote is re-dated instead.
     """
-    when = at(when) if not isinstance(when, dt.datetime) else when
+    when = recorded(when)
     history = type(instance).history.model
     latest = history.objects.filter(id=instance.pk).order_by("-history_id").values_list("history_id", flat=True)[:1]
     history.objects.filter(history_id__in=list(latest)).update(history_date=when)
@@ -50,7 +57,7 @@ def save_dated(instance: models.Model, when: dt.date | dt.datetime, reason: str 
     """Change fields and save, the history row dated `when` (a past budget cut, a champion change)."""
     for name, value in changes.items():
         setattr(instance, name, value)
-    instance._history_date = at(when) if not isinstance(when, dt.datetime) else when
+    instance._history_date = recorded(when)
     if reason:
         instance._change_reason = reason
     instance.save()
@@ -105,7 +112,7 @@ def measure(
                 period_end=end,
                 value=Decimal(str(round(value, trend.decimals))),
                 source=source,
-                recorded_at=at(end + dt.timedelta(days=3)),
+                recorded_at=recorded(end + dt.timedelta(days=3)),
             )
         )
     return Measurement.objects.bulk_create(rows)

@@ -292,3 +292,24 @@ def test_demo_shows_the_governance_v2_rules_with_their_owners_and_evidence(demo)
     for program in demo.programs.all():
         assert program.exit_criteria
         assert program.earliest_review_on is not None
+
+
+def test_nothing_the_demo_records_is_dated_in_the_future(demo):
+    """Planned initiatives and measurements of the last period are entered by now: the change
+    log, the histories and recorded_at never read as written on a later day."""
+    from django.apps import apps
+
+    from metrics.models import Measurement
+    from programs.changes import Change
+
+    now = timezone.now()
+    assert not Change.objects.filter(at__gt=now).exists()
+    assert not Measurement.objects.filter(recorded_at__gt=now).exists()
+    dated = [m for m in apps.get_models() if m.__name__.startswith("Historical")]
+    assert dated, "no history models found"
+    late = {m.__name__: m.objects.filter(history_date__gt=now).count() for m in dated}
+    assert {name: n for name, n in late.items() if n} == {}
+    # Planned work is still in the future where the story puts it.
+    from programs.models import Initiative
+
+    assert Initiative.objects.filter(starts_on__gt=timezone.localdate()).exists()

@@ -4,7 +4,8 @@
 and its rows (the admin's scoped queryset, with the filters, search, date drill-down and
 ordering of the URL the list was opened with: the export links carry its query string).
 Each cell is the text the list displays, from the same `lookup_field` the changelist uses;
-HTML a column renders (links, icons) is reduced to its text. The rows are read in chunks and
+HTML a column renders (links, icons) is reduced to its text, and yes/no columns (the list's
+icons) are "yes" and "no": no cell holds HTML. The rows are read in chunks and
 streamed like the API's (`renderers.py`): CSV as it goes, XLSX through a write-only
 workbook spooled to disk. At most `MAX_ROWS` rows, like the API.
 
@@ -12,22 +13,33 @@ django-import-export's own export is not used: it exports a resource's model fie
 the list's columns) and builds the whole file in memory through tablib.
 """
 
+import html
 import tempfile
 from datetime import date, datetime
+from decimal import Decimal
 
 from django.contrib.admin.options import IncorrectLookupParameters
-from django.contrib.admin.utils import display_for_field, display_for_value, label_for_field, lookup_field
+from django.contrib.admin.utils import display_for_field, label_for_field, lookup_field
 from django.core.exceptions import ObjectDoesNotExist, PermissionDenied
 from django.http import FileResponse, HttpResponse, StreamingHttpResponse
 from django.urls import path
 from django.utils import timezone
 from django.utils.html import strip_tags
+from django.utils.safestring import SafeData
 from django.utils.text import slugify
 
 from .renderers import XLSX_MEDIA_TYPE, csv_lines, write_xlsx
 
 MAX_ROWS = 100_000
 CHUNK_ROWS = 2_000
+
+
+def _text(value) -> str:
+    """A value as the list shows it, as text: HTML an admin function built (format_html,
+    mark_safe) reduced to its text and entities; plain text as it is (the list escapes it)."""
+    if isinstance(value, SafeData):
+        return " ".join(html.unescape(strip_tags(str(value))).split())
+    return str(value)
 
 
 def _cell(name: str, obj, model_admin):
@@ -38,17 +50,17 @@ def _cell(name: str, obj, model_admin):
     if isinstance(value, datetime) and timezone.is_aware(value):
         # As the list shows it: in the current time zone (a spreadsheet has no time zones).
         value = timezone.localtime(value).replace(tzinfo=None, microsecond=0)
-    if field is None:
-        if isinstance(value, bool) or value is None:
-            return display_for_value(value, "", boolean=True) if isinstance(value, bool) else ""
-        if isinstance(value, date | datetime | int | float):
-            return value
-        return strip_tags(str(value))
-    if getattr(field, "flatchoices", None) or field.is_relation:
-        return strip_tags(str(display_for_field(value, field, "")))
     if isinstance(value, bool):
+        # The list shows an icon (`boolean=True`); a spreadsheet gets the words, for model
+        # fields and admin functions alike.
         return "yes" if value else "no"
-    return value
+    if field is not None and (getattr(field, "flatchoices", None) or field.is_relation):
+        return _text(display_for_field(value, field, ""))
+    if value is None:
+        return None
+    if isinstance(value, date | datetime | int | float) or (field is not None and isinstance(value, Decimal)):
+        return value
+    return _text(value)
 
 
 class ChangelistExportMixin:

@@ -3,8 +3,9 @@
 A file is refused as a whole (`SpreadsheetRefused`, its message shown on the upload form)
 when it cannot be read as the import's table: text in neither UTF-8 (with or without BOM)
 nor Windows-1252, a workbook that is not one, no sheet named like the import among several
-(the first sheet is read when none is), a formula anywhere (its value is whatever Excel last
-computed, or nothing when another program wrote the file: we do not guess), an empty file.
+(the first sheet is read when none is), a formula anywhere (plain, array or data table: its
+value is whatever Excel last computed, or nothing when another program wrote the file: we
+do not guess), an empty file.
 The header is checked against the import's columns by `check_header`. Cells come back as
 text (CSV) or as openpyxl gives them (XLSX: numbers, dates, text).
 """
@@ -17,6 +18,7 @@ from datetime import date, datetime, timedelta
 import tablib
 from openpyxl import load_workbook
 from openpyxl.utils import get_column_letter
+from openpyxl.worksheet.formula import ArrayFormula, DataTableFormula
 
 from cxgov.api.text import decode_text
 from programs.numbers import is_digits
@@ -70,17 +72,31 @@ def read_xlsx(raw: bytes, *, sheet_name: str) -> tablib.Dataset:
     sheet = choose_sheet(workbook, sheet_name)
     rows = []
     # Values only (no cell objects: several times faster on big sheets). With data_only=False
-    # a formula cell reads as its formula text, "=...", which is how it is recognised.
+    # a formula cell reads as its formula text, "=...", or, for the array formulas Excel 365
+    # writes for spilled and Ctrl+Shift+Enter formulas and for what-if data tables, as an
+    # openpyxl ArrayFormula / DataTableFormula object: each is recognised here.
     for line, values in enumerate(sheet.iter_rows(values_only=True), start=1):
         for column, value in enumerate(values, start=1):
-            if isinstance(value, str) and value.startswith("=") and len(value) > 1:
+            formula = formula_text(value)
+            if formula is not None:
                 raise SpreadsheetRefused(
-                    f"Sheet {sheet.title!r}, cell {_cell_name(column, line)} holds a formula ({value[:40]}): "
+                    f"Sheet {sheet.title!r}, cell {_cell_name(column, line)} holds a formula ({formula[:40]}): "
                     "replace formulas by their values (Paste Special → Values) and upload again."
                 )
         rows.append(list(values))
     workbook.close()
     return _dataset(rows)
+
+
+def formula_text(value) -> str | None:
+    """The formula an XLSX cell value (read with data_only=False) holds, or None when it holds none."""
+    if isinstance(value, ArrayFormula):
+        return value.text if value.text and len(value.text) > 1 else f"an array formula over {value.ref}"
+    if isinstance(value, DataTableFormula):
+        return f"a data table over {value.ref}"
+    if isinstance(value, str) and value.startswith("=") and len(value) > 1:
+        return value
+    return None
 
 
 def _dataset(rows: list[list]) -> tablib.Dataset:

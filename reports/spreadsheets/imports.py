@@ -18,11 +18,12 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.http import HttpResponse
+from django.template.response import TemplateResponse
 from django.urls import path
 from import_export.admin import ImportMixin
 from import_export.formats.base_formats import CSV, XLSX
 from import_export.resources import Resource
-from import_export.results import Result, RowResult
+from import_export.results import Error, Result, RowResult
 
 from programs import access
 from programs.choices import Role
@@ -88,6 +89,14 @@ class ServiceResource(Resource):
             for number, row in enumerate(dataset, start=2)
         ]
         self.plan(rows, user)
+        refused = None
+        if not dry_run and not any(row.errors for row in rows):
+            try:
+                self.write(rows, user)
+            except ValidationError as exc:
+                # The data changed between the plan and the write: the service wrote nothing.
+                # Its errors are on the rows when it could name them, else the result's own.
+                refused = exc
         result = Result()
         result.diff_headers = header
         result.total_rows = len(rows)
@@ -102,8 +111,8 @@ class ServiceResource(Resource):
             row_result.row_values = row.values
             result.append_row_result(row_result)
             result.increment_row_result_total(row_result)
-        if not dry_run and not result.has_validation_errors():
-            self.write(rows, user)
+        if refused is not None and not result.has_validation_errors():
+            result.append_base_error(Error(refused))
         return result
 
 
@@ -132,13 +141,16 @@ class RowByRowResource(ServiceResource):
 
     def plan(self, rows: list[PlannedRow], user) -> None:
         self.prepare(rows, user)
-        if not any(row.errors for row in rows):
-            self._apply(rows, user, dry_run=True)
+        # The rows `prepare` found right go through the services all the same (rolled back),
+        # so one preview lists every error: a bad reason in row 2 shows with row 3's bad email.
+        self._apply([row for row in rows if not row.errors], user, dry_run=True)
 
     def write(self, rows: list[PlannedRow], user) -> None:
         self._apply(rows, user, dry_run=False)
 
     def _apply(self, rows: list[PlannedRow], user, *, dry_run: bool) -> None:
+        if not rows:
+            return
         with transaction.atomic():
             state = self.start(rows, user)
             for row in self.ordered(rows):
@@ -155,8 +167,9 @@ class RowByRowResource(ServiceResource):
             raise ValidationError("The data changed since the preview; nothing was written: preview it again.")
 
 
-def parents_first(rows: list[PlannedRow], key_of, parent_of) -> list[PlannedRow]:
-    """`rows` reordered so a row another row points to (a parent, a manager) comes first."""
+def parents_first(rows: list[PlannedRow], key_of, parents_of) -> list[PlannedRow]:
+    """`rows` reordered so a row another row points to (a parent, a replacement, a manager)
+    comes first. `parents_of(row)` lists the keys the row points to."""
     by_key = {key_of(row): row for row in rows}
     ordered: list[PlannedRow] = []
     placed: set = set()
@@ -165,9 +178,10 @@ def parents_first(rows: list[PlannedRow], key_of, parent_of) -> list[PlannedRow]
         key = key_of(row)
         if key in placed or key in path:  # a cycle is left to the model's own check
             return
-        parent = by_key.get(parent_of(row))
-        if parent is not None:
-            place(parent, (*path, key))
+        for parent_key in parents_of(row):
+            parent = by_key.get(parent_key)
+            if parent is not None:
+                place(parent, (*path, key))
         placed.add(key)
         ordered.append(row)
 
@@ -250,6 +264,28 @@ class SpreadsheetImportMixin(ImportMixin):
                 content_type="text/plain; charset=utf-8",
             )
         return super().import_action(request, **kwargs)
+
+    def process_result(self, result, request):
+        """After "Confirm import": the success message only when the rows were written.
+
+        The confirmation plans the file again; if the data changed since the preview (a
+        metric renamed, a parent moved) rows are in error and nothing was written. The
+        preview is shown again with those errors, saying that nothing was imported.
+        """
+        if not (result.has_errors() or result.has_validation_errors()):
+            return super().process_result(result, request)
+        context = {
+            **self.get_import_context_data(),
+            **self.admin_site.each_context(request),
+            "title": "Import: nothing was imported",
+            "opts": self.model._meta,
+            "media": self.media,
+            "result": result,
+            "nothing_imported": True,
+            "import_error_display": self.import_error_display,
+        }
+        request.current_app = self.admin_site.name
+        return TemplateResponse(request, [self.import_template_name], context)
 
     def get_import_context_data(self, **kwargs):
         name = f"admin:{self.opts.app_label}_{self.opts.model_name}_import_template"

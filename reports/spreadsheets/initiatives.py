@@ -43,6 +43,8 @@ class InitiativeResource(RowByRowResource):
     }
 
     def _person(self, row, column, people, organization_id):
+        if organization_id is None:
+            return None  # no program, so no organization to look in: the program's error says so
         email = _text(row.values.get(column)).lower()
         person = people.get((organization_id, email))
         if person is None:
@@ -64,17 +66,18 @@ class InitiativeResource(RowByRowResource):
         for row in rows:
             program_name, name = _text(row.values.get("program")), _text(row.values.get("name"))
             found = by_name.get(program_name, [])
-            if len(found) != 1:
+            program = found[0] if len(found) == 1 else None
+            if program is None:
+                # Reported, and every other column is checked all the same (but the emails).
                 row.errors["program"] = [
                     f"{len(found)} programs are named {program_name!r}."
                     if found
                     else f"No program named {program_name!r} in your organizations."
                 ]
-                continue
             if not name:
                 row.errors["name"] = ["This field is required."]
-            program = found[0]
-            fields = {"owner": self._person(row, "owner", people, program.organization_id)}
+            organization_id = program.organization_id if program is not None else None
+            fields = {"owner": self._person(row, "owner", people, organization_id)}
             status = _text(row.values.get("status")).lower()
             if status:
                 if status in InitiativeStatus.values:
@@ -94,7 +97,9 @@ class InitiativeResource(RowByRowResource):
                 fields["description"] = _text(row.values["description"])
             update = None
             if _text(row.values.get("reported_on")):
-                update = self._update(row, people, program.organization_id)
+                update = self._update(row, people, organization_id)
+            if program is None:
+                continue
             row.item = {"program": program, "name": name, "fields": fields, "update": update}
             key = (program.pk, name)
             if key in first_fields and not row.errors and first_fields[key][1] != fields:

@@ -48,7 +48,6 @@ class MeasurementResource(ServiceResource):
         for metric_id, name in metrics.filter(name__in=names).values_list("id", "name"):
             by_name.setdefault(name, []).append(metric_id)
 
-        candidates: list[PlannedRow] = []
         for row in rows:
             metric = _text(row.values.get("metric"))
             if not metric:
@@ -75,19 +74,27 @@ class MeasurementResource(ServiceResource):
             }
             if isinstance(value, float):
                 row.item["value"] = Decimal(repr(value))  # 0.1 typed in Excel is 0.1, not its binary double
-            if not row.errors:
-                candidates.append(row)
 
+        # Every row goes to the service's rules, so that each column of each row is checked in
+        # one preview. A metric or date already refused above is sent empty: the service then
+        # reports it (the message above is kept, being the more precise) and leaves the row out
+        # of the duplicate and scope checks, which need both.
+        checked = [
+            {**row.item, **{column: "" for column in ("metric", "period_end") if column in row.errors}} for row in rows
+        ]
         try:
-            measurement_rows([row.item for row in candidates], metrics=metrics)
+            measurement_rows(checked, metrics=metrics)
         except MeasurementItemsInvalid as refused:
             for index, errors in refused.item_errors.items():
                 for column, messages in errors.items():
-                    candidates[index].errors[column] = [
-                        _DUPLICATE_OF_ITEM.sub(lambda m: f"Duplicate of row {candidates[int(m.group(1))].number}", text)
-                        for text in messages
-                    ]
-        valid = [row for row in candidates if not row.errors]
+                    rows[index].errors.setdefault(
+                        column,
+                        [
+                            _DUPLICATE_OF_ITEM.sub(lambda m: f"Duplicate of row {rows[int(m.group(1))].number}", text)
+                            for text in messages
+                        ],
+                    )
+        valid = [row for row in rows if not row.errors]
         existing = {
             (metric_id, period_end): (value, source)
             for metric_id, period_end, value, source in Measurement.objects.filter(

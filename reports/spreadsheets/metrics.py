@@ -1,7 +1,7 @@
 """The metrics import: the cascade by names, owners by email, guarded changes with a reason.
 
-A row is a metric of a program (both by name). `parent` names a metric of the same
-program, in the database or earlier or later in the file (parents are written first);
+A row is a metric of a program (both by name). `parent` and `replaced_by` name a metric of
+the same program, in the database or earlier or later in the file (those are written first);
 `owner` is a person's email, `business_unit` a unit's name, in the program's organization.
 A new metric is created with its history row; an existing one (same program and name) is
 changed by `metric_update`, so a change of a guarded field (target, owner, status...) needs
@@ -50,6 +50,7 @@ class MetricResource(RowByRowResource):
     required = ("program", "name", "level", "kind")
     optional = (
         "parent",
+        "replaced_by",
         "description",
         "unit",
         "direction",
@@ -78,8 +79,11 @@ class MetricResource(RowByRowResource):
         "incentive_weight": "10",
         "reporting_cadence": "monthly",
         "status": "active",
+        "replaced_by": "",
         "change_reason": "",
     }
+    #: Columns naming another metric of the same program, resolved when the row is written.
+    METRIC_REFERENCES = ("parent", "replaced_by")
 
     # --- reading the rows -----------------------------------------------------------------
     def _fields(self, row: PlannedRow, people: dict, units: dict, organization_id: int | None) -> dict:
@@ -122,6 +126,8 @@ class MetricResource(RowByRowResource):
             email = _text(values["owner"]).lower()
             if not email:
                 fields["owner"] = None
+            elif organization_id is None:
+                pass  # no program, so no organization to look in: the program's error says so
             elif (organization_id, email) in people:
                 fields["owner"] = people[(organization_id, email)]
             else:
@@ -130,6 +136,8 @@ class MetricResource(RowByRowResource):
             name = _text(values["business_unit"])
             if not name:
                 fields["business_unit"] = None
+            elif organization_id is None:
+                pass
             elif (organization_id, name) in units:
                 fields["business_unit"] = units[(organization_id, name)]
             else:
@@ -150,6 +158,7 @@ class MetricResource(RowByRowResource):
         }
         units = {(u.organization_id, u.name): u for u in BusinessUnit.objects.filter(organization_id__in=organizations)}
         seen: dict[tuple[int, str], int] = {}
+        self.file_rows: dict[tuple[int, str], PlannedRow] = {}
         for row in rows:
             name = _text(row.values.get("name"))
             program_name = _text(row.values.get("program"))
@@ -162,6 +171,7 @@ class MetricResource(RowByRowResource):
                     if found
                     else f"No program named {program_name!r} in your organizations."
                 ]
+                self._fields(row, people, units, None)  # every other column is checked all the same
                 continue
             program = found[0]
             row.item = {
@@ -173,6 +183,7 @@ class MetricResource(RowByRowResource):
             if key in seen:
                 row.errors["name"] = [f"Duplicate of row {seen[key]}: one row per metric of a program."]
             seen[key] = row.number
+            self.file_rows.setdefault(key, row)
 
     # --- writing ---------------------------------------------------------------------------
     def start(self, rows: list[PlannedRow], user) -> dict:
@@ -180,23 +191,37 @@ class MetricResource(RowByRowResource):
         return {(m.program_id, m.name): m for m in Metric.objects.filter(program__in=programs).select_related("owner")}
 
     def ordered(self, rows: list[PlannedRow]) -> list[PlannedRow]:
+        # A parent and a replacement named in the file are written before the rows naming them.
         return parents_first(
             rows,
             key_of=lambda row: (row.item["program"].pk, row.item["name"]),
-            parent_of=lambda row: (row.item["program"].pk, _text(row.values.get("parent"))),
+            parents_of=lambda row: [
+                (row.item["program"].pk, _text(row.values.get(column))) for column in self.METRIC_REFERENCES
+            ],
         )
+
+    def _reference(self, row: PlannedRow, column: str, existing: dict):
+        """The metric `column` names (same program: in the database or written from the file)."""
+        program, wanted = row.item["program"], _text(row.values[column])
+        if not wanted:
+            return None
+        if column == "replaced_by" and wanted == row.item["name"]:
+            row.errors[column] = ["The replacement must be another metric of the same program."]
+        elif (program.pk, wanted) in existing:
+            return existing[(program.pk, wanted)]
+        elif (defined := getattr(self, "file_rows", {}).get((program.pk, wanted))) is not None and defined.errors:
+            row.errors[column] = [f"{wanted!r} is row {defined.number}, which is in error: correct that row first."]
+        else:
+            row.errors[column] = [f"No metric named {wanted!r} in {program.name}."]
+        return None
 
     def write_row(self, row: PlannedRow, existing: dict, user) -> None:
         program, name, fields = row.item["program"], row.item["name"], dict(row.item["fields"])
-        if "parent" in row.values:
-            parent_name = _text(row.values["parent"])
-            if not parent_name:
-                fields["parent"] = None
-            elif (program.pk, parent_name) in existing:
-                fields["parent"] = existing[(program.pk, parent_name)]
-            else:
-                row.errors["parent"] = [f"No metric named {parent_name!r} in {program.name}."]
-                raise RowRefused
+        for column in self.METRIC_REFERENCES:
+            if column in row.values:
+                fields[column] = self._reference(row, column, existing)
+        if row.errors:
+            raise RowRefused
         reason = _text(row.values.get("change_reason"))
         metric = existing.get((program.pk, name))
         if metric is None:
@@ -224,6 +249,6 @@ class MetricResource(RowByRowResource):
         old = getattr(metric, field)
         if isinstance(old, Decimal) or isinstance(value, Decimal):
             return (old is None) != (value is None) or (old is not None and Decimal(old) != Decimal(value))
-        if field == "parent" or field == "owner" or field == "business_unit":
+        if field in ("parent", "replaced_by", "owner", "business_unit"):
             return getattr(old, "pk", None) != getattr(value, "pk", None)
         return (old or "") != (value or "") if isinstance(old, str) or isinstance(value, str) else old != value

@@ -58,6 +58,7 @@ class PersonResource(RowByRowResource):
         by_slug = {o.slug: o for o in organizations}
         only = next(iter(by_slug.values())) if len(by_slug) == 1 else None
         seen: dict[tuple[int, str], int] = {}
+        self.file_rows: dict[tuple[int, str], PlannedRow] = {}
         for row in rows:
             slug = _text(row.values.get("organization"))
             organization = by_slug.get(slug) if slug else only
@@ -86,6 +87,7 @@ class PersonResource(RowByRowResource):
                 if key in seen:
                     row.errors["email" if email else "name"] = [f"Duplicate of row {seen[key]}: one row per person."]
                 seen[key] = row.number
+                self.file_rows.setdefault(key, row)
 
     def start(self, rows: list[PlannedRow], user) -> dict:
         organizations = {row.item["organization"].pk for row in rows}
@@ -101,7 +103,7 @@ class PersonResource(RowByRowResource):
         return parents_first(
             rows,
             key_of=lambda row: (row.item["organization"].pk, row.item["key"]),
-            parent_of=lambda row: (row.item["organization"].pk, _text(row.values.get("reports_to")).lower()),
+            parents_of=lambda row: [(row.item["organization"].pk, _text(row.values.get("reports_to")).lower())],
         )
 
     def write_row(self, row: PlannedRow, state: dict, user) -> None:
@@ -110,7 +112,12 @@ class PersonResource(RowByRowResource):
             email = _text(row.values["reports_to"]).lower()
             manager = state.get((organization.pk, email)) if email else None
             if email and manager is None:
-                row.errors["reports_to"] = [f"No person with the email {email!r} in {organization.name}."]
+                defined = getattr(self, "file_rows", {}).get((organization.pk, email))
+                row.errors["reports_to"] = [
+                    f"{email!r} is row {defined.number}, which is in error: correct that row first."
+                    if defined is not None and defined.errors
+                    else f"No person with the email {email!r} in {organization.name}."
+                ]
                 raise RowRefused
             fields["reports_to"] = manager
         person = state.get((organization.pk, row.item["key"]))

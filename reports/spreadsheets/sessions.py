@@ -82,14 +82,14 @@ class ForumSessionResource(RowByRowResource):
         for row in rows:
             key = (_text(row.values.get("program")), _text(row.values.get("forum")))
             found = by_name.get(key, [])
-            if len(found) != 1:
+            forum = found[0] if len(found) == 1 else None
+            if forum is None:
+                # Reported, and every other column is checked all the same (but the emails).
                 row.errors["forum"] = [
                     f"{len(found)} forums are named {key[1]!r} in {key[0]}."
                     if found
                     else f"No forum {key[1]!r} of a program {key[0]!r} in your organizations."
                 ]
-                continue
-            forum = found[0]
             when = moment(row.values.get("scheduled_for"))
             if isinstance(when, str):
                 row.errors["scheduled_for"] = [when]
@@ -102,7 +102,9 @@ class ForumSessionResource(RowByRowResource):
                     row.errors["status"] = [f"{status!r} is not one of: {', '.join(SessionStatus.values)}."]
             attendance = None
             email = _text(row.values.get("person")).lower()
-            if email:
+            if email and forum is None:
+                _flag(row, "present", False)  # the emails need the forum's organization: not checked
+            elif email:
                 person = people.get((forum.program.organization_id, email))
                 if person is None:
                     row.errors["person"] = [f"No person with the email {email!r} in the program's organization."]
@@ -111,6 +113,8 @@ class ForumSessionResource(RowByRowResource):
                 if delegate_email and delegate is None:
                     row.errors["delegate"] = [f"No person with the email {delegate_email!r} in the organization."]
                 attendance = {"person": person, "present": _flag(row, "present", False), "delegate": delegate}
+            if forum is None:
+                continue
             row.item = {"forum": forum, "scheduled_for": when, "fields": fields, "attendance": attendance}
             if row.errors:
                 continue

@@ -3,6 +3,7 @@
 import csv
 import datetime as dt
 import io
+import re
 from decimal import Decimal
 
 import pytest
@@ -12,10 +13,18 @@ from openpyxl import load_workbook
 
 from reports.admin import EXPORTING_APPS
 from tests.api.conftest import build_world
-from tests.factories import MeasurementFactory, MetricFactory, ProgramFactory
+from tests.factories import (
+    ForumFactory,
+    MeasurementFactory,
+    MetricFactory,
+    ProgramFactory,
+    RoadmapStageFactory,
+)
 
 pytestmark = pytest.mark.django_db
 
+#: An HTML tag or entity, which no exported cell may hold (admin functions build HTML).
+HTML = re.compile(r"<[a-zA-Z/!]|&[a-z]+;|&#")
 MODELS = sorted(
     f"{m._meta.app_label}.{m._meta.model_name}" for m in admin.site._registry if m._meta.app_label in EXPORTING_APPS
 )
@@ -44,9 +53,41 @@ def test_every_list_exports_its_columns_and_rows(office_client, worlds, label):
     assert [h.strip() for h in rows[0]] == [h.strip() for h in headers]
     assert len(rows) - 1 == shown.result_count
 
+    assert not [cell for row in rows for cell in row if HTML.search(cell)]
+
     book = office_client.get(reverse(f"admin:{app}_{model}_export", args=["xlsx"]))
     sheet = load_workbook(io.BytesIO(b"".join(book.streaming_content)), read_only=True).worksheets[0]
+    cells = [value for row in sheet.iter_rows(values_only=True) for value in row]
     assert sum(1 for _ in sheet.iter_rows()) == len(rows)
+    assert not [value for value in cells if isinstance(value, str) and HTML.search(value)]
+
+
+def _ready_program(organization, name: str):
+    """A draft program meeting every condition for going live (tests/programs/test_readiness.py)."""
+    program = ProgramFactory(organization=organization, name=name, status="draft")
+    ForumFactory(program=program)
+    MetricFactory(program=program, level="strategic", kind="outcome")
+    RoadmapStageFactory(program=program, sequence=1, budget=50000)
+    assert program.readiness == []
+    return program
+
+
+def test_the_programs_ready_column_exports_yes_and_no_never_html(office_client, organization):
+    """The list shows an icon (`boolean=True`); the files say yes or no, in CSV and XLSX alike."""
+    _ready_program(organization, "Ready R&D <pilot>")
+    ProgramFactory(organization=organization, name="Not ready", customer_vision="")
+    url = "admin:programs_program_export"
+
+    rows = read_csv(office_client.get(reverse(url, args=["csv"])))
+    ready = rows[0].index("ready")
+    assert {row[0]: row[ready] for row in rows[1:]} == {"Ready R&D <pilot>": "yes", "Not ready": "no"}
+    assert not [cell for row in rows[1:] for cell in row[1:] if HTML.search(cell)]
+
+    book = office_client.get(reverse(url, args=["xlsx"]))
+    sheet = load_workbook(io.BytesIO(b"".join(book.streaming_content)), read_only=True).worksheets[0]
+    header, *values = sheet.iter_rows(values_only=True)
+    ready = header.index("ready")
+    assert {row[0]: row[ready] for row in values} == {"Ready R&D <pilot>": "yes", "Not ready": "no"}
 
 
 def test_filters_and_search_apply_and_other_organizations_never(office_client, worlds):

@@ -3,7 +3,9 @@
 Once with Django's test client (fast, every seed), once in Chromium (the browser test).
 """
 
+import csv
 import datetime as dt
+import io
 import os
 from decimal import Decimal
 from pathlib import Path
@@ -16,6 +18,8 @@ from demo import DEMO_OFFICE_USER, DEMO_PASSWORD
 from demo.spreadsheets import write_examples
 from demo.story import build_demo
 from metrics.models import Measurement, Metric
+from programs.models import Person
+from reports.spreadsheets.metrics import MetricResource
 from tests.conftest import missing_service
 
 from .conftest import confirm, preview, totals
@@ -45,6 +49,33 @@ def test_the_demo_example_imports_through_the_admin(client, tmp_path):
 
 
 CHROMIUM = Path("/usr/bin/chromium")
+
+
+def _wide_metrics_csv(program: str, owner: str) -> str:
+    """24 new metrics with every column of the metrics import filled in."""
+    out = io.StringIO()
+    writer = csv.DictWriter(out, fieldnames=MetricResource.columns(), restval="")
+    writer.writeheader()
+    for n in range(24):
+        values = {
+            "program": program,
+            "name": f"Wide preview metric number {n} with a long name",
+            "level": "operational",
+            "kind": "operational",
+            "description": "A long description of what the metric counts and where the figure comes from",
+            "unit": "customers",
+            "direction": "increase",
+            "baseline": "12.5",
+            "baseline_on": "2026-01-31",
+            "target": "45",
+            "target_on": "2026-12-31",
+            "owner": owner,
+            "incentive_weight": "0",
+            "reporting_cadence": "monthly",
+            "status": "active",
+        }
+        writer.writerow(values)
+    return out.getvalue()
 
 
 @pytest.mark.browser
@@ -77,6 +108,7 @@ def test_the_office_imports_the_demo_example_in_the_browser(live_server, tmp_pat
             page.get_by_role("button", name="Submit").click()
             counts = page.locator("#import-counts").inner_text()
             assert "to create" in counts and "0 to update" in counts
+            assert page.evaluate("document.documentElement.scrollWidth") <= 1366
             page.screenshot(path="docs/screenshots/import-preview.png", full_page=False)
             page.get_by_role("button", name="Confirm import").click()
             page.wait_for_url(f"{base}{reverse('admin:metrics_measurement_changelist')}")
@@ -90,6 +122,19 @@ def test_the_office_imports_the_demo_example_in_the_browser(live_server, tmp_pat
             assert f"{shown:f}".rstrip("0").rstrip(".") in text.replace(",", "")
             node.scroll_into_view_if_needed()
             page.screenshot(path="docs/screenshots/import-on-dashboard.png", full_page=False)
+
+            # The widest preview: metrics, every column, 24 rows; then the same rows all in error.
+            # Neither may be wider than the 1366 px screen (SPEC §5): the cells wrap.
+            person = Person.objects.filter(organization=organization).exclude(email="").first()
+            for owner, expected in ((person.email, "24 to create"), ("nobody.at.all@northwind.example", "24 rows")):
+                wide = tmp_path / "metrics-wide.csv"
+                wide.write_text(_wide_metrics_csv(metric.program.name, owner), encoding="utf-8")
+                page.goto(f"{base}{reverse('admin:metrics_metric_import')}")
+                page.locator("#id_import_file").set_input_files(str(wide))
+                page.locator("#id_format").select_option(label="csv")
+                page.get_by_role("button", name="Submit").click()
+                assert expected in " ".join(page.locator("#import-counts").inner_text().split())
+                assert page.evaluate("document.documentElement.scrollWidth") <= 1366
             browser.close()
     finally:
         os.environ.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)

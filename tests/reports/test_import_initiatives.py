@@ -4,6 +4,7 @@ import datetime as dt
 
 import pytest
 
+from programs.choices import InitiativeStatus
 from programs.models import Initiative, ProgressUpdate
 from tests.factories import InitiativeFactory, PersonFactory, ProgramFactory
 
@@ -72,3 +73,18 @@ def test_a_percent_in_other_scripts_digits_is_refused_ascii_is_taken(office_clie
     assert errors == {2: {"percent_complete": ["A whole number from 0 to 100 is required."]}}
     data[1][7] = "50"
     assert totals(preview(office_client, MODEL, "i.xlsx", xlsx_bytes(data)))["invalid"] == 0
+
+
+def test_a_row_without_its_program_still_has_every_other_column_checked(office_client, setting):
+    data = rows()[:2]
+    data[1][0] = "Nowhere"
+    data[1][3] = "someday"
+    data[1][6] = "purple"
+    response = preview(office_client, MODEL, "i.xlsx", xlsx_bytes(data))
+    [row] = response.context["result"].invalid_rows
+    assert row.error_dict == {
+        "program": ["No program named 'Nowhere' in your organizations."],
+        "status": [f"'someday' is not one of: {', '.join(InitiativeStatus.values)}."],
+        "rag": ["'purple' is not one of: green, amber, red."],
+    }
+    assert not Initiative.objects.exists()

@@ -4,9 +4,11 @@ import datetime as dt
 from decimal import Decimal
 
 import pytest
+from django.contrib.messages import get_messages
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test.client import BOUNDARY, MULTIPART_CONTENT, encode_multipart
 from django.urls import reverse
+from openpyxl.worksheet.formula import ArrayFormula, DataTableFormula
 
 from metrics.models import Measurement, Metric
 from tests.factories import MeasurementFactory, MetricFactory, ProgramFactory
@@ -145,6 +147,82 @@ def test_windows_1252_is_read(office_client, metrics):
 def test_a_formula_cell_in_a_workbook_is_refused(office_client, metrics):
     content = xlsx_bytes([["metric", "period_end", "value"], ["Churn", dt.date(2026, 1, 31), "=1+2"]])
     assert "cell C2 holds a formula (=1+2)" in refused(preview(office_client, MODEL, "f.xlsx", content))
+
+
+@pytest.mark.parametrize(
+    ("cell", "value", "shown"),
+    [
+        ("D2", ArrayFormula("D2", '=UPPER("survey")'), '(=UPPER("survey"))'),  # Excel 365: spilled or CSE
+        ("C2", ArrayFormula("C2:C3", "=A2:A3*2"), "(=A2:A3*2)"),
+        ("C2", DataTableFormula(ref="C2:C3", dt2D=False, r1="A1"), "(a data table over C2:C3)"),
+    ],
+    ids=["array-one-cell", "array-range", "data-table"],
+)
+def test_array_formulas_and_data_tables_in_a_workbook_are_refused(office_client, metrics, cell, value, shown):
+    """Excel 365 writes spilled and Ctrl+Shift+Enter formulas as array formulas: refused like any."""
+    row = ["Churn", dt.date(2026, 1, 31), 1, "survey"]
+    row[ord(cell[0]) - ord("A")] = value
+    content = xlsx_bytes([["metric", "period_end", "value", "source"], row], title="Measurements")
+    message = refused(preview(office_client, MODEL, "array.xlsx", content))
+    assert f"Sheet 'Measurements', cell {cell} holds a formula {shown}: replace formulas by their values" in message
+    assert "openpyxl" not in message
+    assert Measurement.objects.count() == 0
+
+
+@pytest.mark.parametrize("renamed", [False, True], ids=["unchanged", "metric-renamed"])
+def test_confirm_writes_only_what_the_preview_showed_else_nothing_and_says_so(office_client, metrics, renamed):
+    """All or nothing: a metric renamed between the preview and the confirmation leaves its
+    row in error; nothing is written, the errors are shown again, no success message."""
+    nps, churn = metrics
+    content = b"metric,period_end,value,source\nNet promoter score,2026-01-31,41.5,survey\nChurn,2026-01-31,3,\n"
+    response = preview(office_client, MODEL, "two.csv", content)
+    assert totals(response) == {"new": 2, "update": 0, "skip": 0, "invalid": 0}
+    if renamed:
+        Metric.objects.filter(pk=nps.pk).update(name="NPS")
+
+    done = confirm(office_client, MODEL, response)
+    shown = [str(m) for m in get_messages(done.wsgi_request)]
+    if not renamed:
+        assert done.status_code == 302
+        assert shown == ["Import finished: 2 new, 0 updated, 0 deleted and 0 skipped measurements."]
+        assert Measurement.objects.count() == 2
+        return
+    assert done.status_code == 200
+    assert not [m for m in shown if "Import finished" in m]
+    assert Measurement.objects.count() == 0
+    page = done.content.decode()
+    assert "Nothing was imported" in page and "Import finished" not in page
+    assert "confirm_form" not in done.context or not done.context["confirm_form"]
+    errors = {row.number: row.error_dict for row in done.context["result"].invalid_rows}
+    assert errors == {2: {"metric": ["No metric named 'Net promoter score' in your organizations."]}}
+    assert "No metric named &#x27;Net promoter score&#x27; in your organizations." in page
+    assert reverse("admin:metrics_measurement_import") in page  # upload the corrected file
+
+
+def test_every_column_of_every_row_is_checked_in_one_preview(office_client, metrics):
+    """A row with a bad metric and a bad date still has its value checked, and so on."""
+    nps, _ = metrics
+    text = (
+        "metric,period_end,value,source\n"
+        "Claims NPS,2026-13-01,abc,x\n"  # row 2: every column but source wrong
+        f"{nps.pk},2026-13-01,abc,x\n"  # row 3: date and value
+        "Nobody,2026-01-31,lots,x\n"  # row 4: metric and value
+        f"{nps.pk},2026-01-31,1,x\n"  # row 5: fine
+        f"{nps.pk},2026-01-31,2,x\n"  # row 6: duplicate of row 5
+    )
+    response = preview(office_client, MODEL, "all.csv", text.encode())
+    errors = {row.number: row.error_dict for row in response.context["result"].invalid_rows}
+    assert errors == {
+        2: {
+            "metric": ["No metric named 'Claims NPS' in your organizations."],
+            "period_end": ["Date has wrong format. Use YYYY-MM-DD."],
+            "value": ["A number is required."],
+        },
+        3: {"period_end": ["Date has wrong format. Use YYYY-MM-DD."], "value": ["A number is required."]},
+        4: {"metric": ["No metric named 'Nobody' in your organizations."], "value": ["A number is required."]},
+        6: {"period_end": ["Duplicate of row 5: one value per metric and period_end."]},
+    }
+    assert Measurement.objects.count() == 0
 
 
 def test_excel_serial_dates_in_a_workbook_are_refused(office_client, metrics):

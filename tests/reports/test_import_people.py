@@ -42,6 +42,7 @@ def test_people_are_created_then_reimport_changes_nothing(office_client, office_
 
 
 def test_errors_by_row_and_nothing_written(office_client, organization):
+    """Every row's errors in one preview: the lookups' and the writes' (a manager not found)."""
     text = (
         b"name,email,is_officer,reports_to,organization\n"
         b"Ana,ana@example.com,maybe,,\n"
@@ -54,7 +55,18 @@ def test_errors_by_row_and_nothing_written(office_client, organization):
     errors = {row.number: row.error_dict for row in response.context["result"].invalid_rows}
     assert errors == {
         2: {"is_officer": ["Yes or no (true/false, 1/0) is required."]},
+        # Found by the writes (rolled back), shown with the other rows' errors all the same.
+        3: {"reports_to": [f"No person with the email 'nobody@example.com' in {organization.name}."]},
         4: {"email": ["Duplicate of row 2: one row per person."]},
         5: {"organization": ["No organization 'someone-elses' among those you run."]},
     }
+    assert not Person.objects.exists()
+
+
+def test_a_manager_whose_row_is_in_error_is_named(office_client, organization):
+    text = b"name,email,is_officer,reports_to\nAna,ana@example.com,maybe,\nBo,bo@example.com,no,ana@example.com\n"
+    errors = {
+        r.number: r.error_dict for r in preview(office_client, MODEL, "p.csv", text).context["result"].invalid_rows
+    }
+    assert errors[3] == {"reports_to": ["'ana@example.com' is row 2, which is in error: correct that row first."]}
     assert not Person.objects.exists()

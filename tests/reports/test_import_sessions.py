@@ -5,6 +5,7 @@ import datetime as dt
 import pytest
 from django.utils import timezone
 
+from accountability.choices import SessionStatus
 from accountability.models import Attendance, ForumSession
 from tests.factories import ForumFactory, PersonFactory, ProgramFactory
 
@@ -63,5 +64,16 @@ def test_errors_by_row_and_nothing_written(office_client, forum):
         3: {"person": ["Duplicate of row 2: one row per attendee."]},
         4: {"forum": ["No forum 'Nope' of a program 'Onboarding' in your organizations."]},
         5: {"scheduled_for": ["46086 is an Excel serial number, not a date-time: format the column as a date-time."]},
+    }
+    assert not ForumSession.objects.exists()
+
+
+def test_a_row_without_its_forum_still_has_every_other_column_checked(office_client, forum):
+    text = b"program,forum,scheduled_for,status\nOnboarding,Nope,2026-03-05 25:00,adjourned\n"
+    [row] = preview(office_client, MODEL, "s.csv", text).context["result"].invalid_rows
+    assert row.error_dict == {
+        "forum": ["No forum 'Nope' of a program 'Onboarding' in your organizations."],
+        "scheduled_for": ["Date-time has wrong format. Use YYYY-MM-DD HH:MM."],
+        "status": [f"'adjourned' is not one of: {', '.join(SessionStatus.values)}."],
     }
     assert not ForumSession.objects.exists()

@@ -1,9 +1,11 @@
 """The change log in the admin: a read-only list, newest first, filtered like the API."""
 
 from django.contrib import admin
+from django.utils.html import format_html, format_html_join
+from django.utils.text import capfirst
 
 from .. import access
-from ..changes import model_choices
+from ..changes import model_choices, plain_dates
 from ..choices import Role
 from ..models import Change
 from .scoping import OrganizationScopedAdmin, ReadOnlyAdminMixin, is_superuser
@@ -25,29 +27,19 @@ class ModelFilter(admin.SimpleListFilter):
 
 @admin.register(Change)
 class ChangeAdmin(ReadOnlyAdminMixin, OrganizationScopedAdmin, admin.ModelAdmin):
-    list_display = ("at", "sentence", "actor_label", "model_name", "program")
+    """Each entry as people read it (SPEC §5): the sentence, who, when, what moved, with names,
+    days and money in the organization's currency. The stored values, the model's label and
+    the ids (record, snapshot, user, key) are the API's, for integrators."""
+
+    list_display = ("when", "sentence", "who", "model_name", "program")
     list_filter = (ModelFilter, "action", "actor_user", "actor_api_key", "program")
-    list_select_related = ("program",)
+    # The organization gives money its currency (`Change.objects` reads it with each entry).
+    list_select_related = ("program", "organization")
     date_hierarchy = "at"
     search_fields = ("object_repr", "actor_label")
     ordering = ("-at", "-id")
     show_full_result_count = False
-    fields = (
-        "at",
-        "sentence",
-        "organization",
-        "program",
-        "model",
-        "object_id",
-        "object_repr",
-        "action",
-        "changes",
-        "reason",
-        "actor_label",
-        "actor_user",
-        "actor_api_key",
-        "history_id",
-    )
+    fields = ("when", "sentence", "who", "record", "program", "organization", "action", "what_moved", "reason_text")
     readonly_fields = fields
 
     def _reader_org_ids(self, request) -> list[int]:
@@ -66,9 +58,32 @@ class ChangeAdmin(ReadOnlyAdminMixin, OrganizationScopedAdmin, admin.ModelAdmin)
         queryset = super().get_queryset(request)
         return queryset if is_superuser(request) else queryset.for_organizations(self._reader_org_ids(request))
 
+    @admin.display(description="when", ordering="at")
+    def when(self, obj: Change) -> str:
+        return obj.moment
+
     @admin.display(description="what happened")
     def sentence(self, obj: Change) -> str:
         return obj.sentence
+
+    @admin.display(description="who", ordering="actor_label")
+    def who(self, obj: Change) -> str:
+        return obj.actor_name
+
+    @admin.display(description="record")
+    def record(self, obj: Change) -> str:
+        return f"{capfirst(obj.model_verbose_name)}: {plain_dates(obj.object_repr)}"
+
+    @admin.display(description="what changed")
+    def what_moved(self, obj: Change) -> str:
+        moves = obj.moves
+        if not moves:
+            return "—"
+        return format_html("<ul>{}</ul>", format_html_join("", "<li>{}</li>", ((capfirst(m),) for m in moves)))
+
+    @admin.display(description="reason")
+    def reason_text(self, obj: Change) -> str:
+        return plain_dates(obj.reason) or "—"
 
     @admin.display(description="record type", ordering="model")
     def model_name(self, obj: Change) -> str:

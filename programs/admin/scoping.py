@@ -12,6 +12,7 @@ from simple_history.admin import SimpleHistoryAdmin
 from .. import access
 from ..choices import Role
 from ..scoping import organization_id_of, organization_path
+from .history import ChangeLogHistoryMixin
 
 # Related rows whose __str__ follows a foreign key: fetch it with the choices, not per option.
 CHOICE_SELECT_RELATED: dict[str, tuple[str, ...]] = {
@@ -56,13 +57,14 @@ class ScopedModelForm(forms.ModelForm):
         return cleaned
 
 
-class OrganizationScopedAdmin:
+class OrganizationScopedAdmin(ChangeLogHistoryMixin):
     """Mixin for ModelAdmin and InlineModelAdmin classes of organization-owned models.
 
     Put it first in the bases: `class FooAdmin(OrganizationScopedAdmin, admin.ModelAdmin)`.
     It scopes querysets, choice lists, list filters and autocomplete to the user's
     organizations and answers the permission questions from Membership roles. An admin
-    that must stay read-only still overrides `has_*_permission` itself.
+    that must stay read-only still overrides `has_*_permission` itself. A tracked model's
+    History page reads its change log (`ChangeLogHistoryMixin`), scoped like its change page.
     """
 
     # Roles that may add, change and delete through this admin (others view only).
@@ -199,7 +201,9 @@ def cache_choices(field, queryset=None) -> None:
 
 
 class ScopedHistoryAdmin(OrganizationScopedAdmin, SimpleHistoryAdmin):
-    """Scoped admin with the simple-history "History" pages, viewable but never reverted.
+    """Scoped admin with simple-history's snapshot pages (`<record>/history/<snapshot>/`),
+    viewable but never reverted. The History page itself is the change log's, as for every
+    scoped admin (`ChangeLogHistoryMixin`, before SimpleHistoryAdmin in the bases).
 
     Reverting a snapshot would rewrite guarded fields (targets, owners) without the reason
     and revision their services keep, so the history form is read-only.

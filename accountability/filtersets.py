@@ -98,7 +98,11 @@ class FlagFilterSet(filters.FilterSet):
     program = IdFilter(field_name="program_id")
     owner = IdFilter(field_name="owner_id")
     kind = choices(FlagKind)
-    severity = choices(Severity)
+    severity = filters.MultipleChoiceFilter(
+        choices=Severity.choices,
+        method="filter_severity",
+        label="One or more severities; with open_on/as_of, the severity at the end of that day",
+    )
     status = filters.MultipleChoiceFilter(
         choices=FlagStatus.choices,
         method="filter_status",
@@ -145,12 +149,19 @@ class FlagFilterSet(filters.FilterSet):
         return next(iter(days.values()), None)
 
     def filter_queryset(self, queryset):
-        """As of a day, annotate each flag's status on it (`Flag.objects.with_status_on`): the
-        status filters (`status`, `live`) read it and the list renders it."""
+        """As of a day, annotate each flag as it stood then (`Flag.objects.with_state_on`: its
+        status, severity and title on that day): the status and severity filters read them
+        and the list renders them."""
         day = self.as_of_day(self.form.cleaned_data)
         if day is not None:
-            queryset = queryset.with_status_on(day)
+            queryset = queryset.with_state_on(day)
         return super().filter_queryset(queryset)
+
+    def filter_severity(self, queryset, name, value):
+        if not value:
+            return queryset
+        field = "severity_on" if "severity_on" in queryset.query.annotations else "severity"
+        return queryset.filter(**{f"{field}__in": value})
 
     @staticmethod
     def _status_field(queryset) -> str:

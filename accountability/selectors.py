@@ -230,52 +230,61 @@ def flag_age_days(first_detected_on: dt.date, as_of: dt.date) -> int:
 
 def flags_open_on(*, as_of: dt.date, program_ids: Collection[int] | None = None) -> QuerySet[Flag]:
     """The flags open at the end of `as_of` (`Flag.objects.open_on`), most severe then oldest
-    first, each annotated with `status_on` (open or acknowledged on that day) and
-    `severity_rank`. A lazy QuerySet: narrow it further (a FlagFilterSet) before reading it."""
+    first, each as it stood that day (`Flag.objects.with_state_on`: `status_on`, open or
+    acknowledged; `severity_on` and `title_on`, which every reader shows instead of the
+    stored ones) and ranked by that severity (`severity_rank`). A lazy QuerySet: narrow it
+    further (a FlagFilterSet) before reading it."""
     flags = Flag.objects.open_on(as_of)
     if program_ids is not None:
         flags = flags.filter(program_id__in=list(program_ids))
     return (
-        flags.with_status_on(as_of)
-        .annotate(severity_rank=severity_rank())
+        flags.with_state_on(as_of)
+        .annotate(severity_rank=severity_rank("severity_on"))
         .order_by("-severity_rank", "first_detected_on", "id")
     )
 
 
 def flag_counts(*, program_ids: Collection[int], as_of: dt.date) -> dict[int, dict[str, int]]:
-    """Flags open on `as_of` by severity, per program (every severity key present). One query."""
+    """Flags open on `as_of` by their severity on `as_of` (`with_severity_on`), per program
+    (every severity key present). One query."""
     rows = (
         Flag.objects.open_on(as_of)
         .filter(program_id__in=list(program_ids))
-        .values("program_id", "severity")
-        .annotate(n=Count("id"))
+        .with_severity_on(as_of)
+        .values("program_id")
+        # Counted per severity inside one group per program: grouping by `severity_on`
+        # itself would put the correlated subquery of a past day in the GROUP BY.
+        .annotate(**{str(s): Count("id", filter=Q(severity_on=s)) for s in SEVERITIES})
         .order_by()
     )
     out: dict[int, dict[str, int]] = {pid: dict.fromkeys(SEVERITIES, 0) for pid in program_ids}
     for row in rows:
-        out[row["program_id"]][row["severity"]] = row["n"]
+        out[row["program_id"]].update({s: row[str(s)] for s in SEVERITIES})
     return out
 
 
 def top_open_flags(*, program_ids: Collection[int], as_of: dt.date, per_program: int) -> dict[int, list[dict]]:
     """The `per_program` most severe, then oldest, flags open on `as_of` of each program,
-    with owner name and age on `as_of`. One query."""
+    with their severity and title on `as_of` (`with_severity_on`), owner name and age on
+    `as_of`. One query."""
     rows = (
         Flag.objects.open_on(as_of)
         .filter(program_id__in=list(program_ids))
+        .with_severity_on(as_of)
         .annotate(
             rn=Window(
                 RowNumber(),
                 partition_by=[F("program_id")],
-                order_by=[severity_rank().desc(), F("first_detected_on").asc(), F("id").asc()],
+                order_by=[severity_rank("severity_on").desc(), F("first_detected_on").asc(), F("id").asc()],
             )
         )
         .filter(rn__lte=per_program)
         .order_by("program_id", "rn")
-        .values("id", "program_id", "title", "kind", "severity", "owner__name", "first_detected_on")
+        .values("id", "program_id", "title_on", "kind", "severity_on", "owner__name", "first_detected_on")
     )
     out: dict[int, list[dict]] = defaultdict(list)
     for row in rows:
+        row["title"], row["severity"] = row.pop("title_on"), row.pop("severity_on")
         row["age_days"] = flag_age_days(row["first_detected_on"], as_of)
         out[row["program_id"]].append(row)
     return dict(out)

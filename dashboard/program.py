@@ -16,7 +16,7 @@ from django.db.models import F, Window
 from django.db.models.functions import RowNumber
 from django.utils.safestring import SafeString
 
-from accountability.choices import LIVE_FLAG_STATUSES, SessionStatus
+from accountability.choices import LIVE_FLAG_STATUSES, SessionStatus, Severity
 from accountability.escalation import LADDER_RELATED, LADDER_ROLES, escalated_to
 from accountability.evidence import EvidenceText, evidence_text
 from accountability.filtersets import FlagFilterSet
@@ -305,8 +305,8 @@ def _in_words(text: EvidenceText, factors: list[dict], flags: list[FlagRow]) -> 
 
 
 def _flags(program: Program, as_of: dt.date, filters: Mapping | None) -> tuple[list[FlagRow], bool]:
-    """Flags open on `as_of`, most severe and oldest first, with owner, status then and age
-    counted to `as_of`: one query.
+    """Flags open on `as_of`, most severe and oldest first, with owner, status, severity and
+    title then (`flags_open_on`) and age counted to `as_of`: one query.
 
     `filters` are query parameters of the API's FlagFilterSet (`severity`, `kind`, `owner`,
     …); invalid ones are ignored and reported by the second value (False)."""
@@ -315,13 +315,21 @@ def _flags(program: Program, as_of: dt.date, filters: Mapping | None) -> tuple[l
     if filters:
         filterset = FlagFilterSet(filters, queryset=flags)
         valid = filterset.is_valid()
-        flags = filterset.qs if valid else flags
+        if valid:
+            # `severity` is the severity on `as_of` (`severity_on`), the one the rows show; the
+            # filterset's own filter reads the stored one, so it is applied here instead.
+            severities = filterset.form.cleaned_data.get("severity")
+            rest = filters.copy()
+            rest.pop("severity", None)
+            flags = FlagFilterSet(rest, queryset=flags).qs
+            if severities:
+                flags = flags.filter(severity_on__in=severities)
     return [
         FlagRow(
             id=f.id,
-            title=f.title,
+            title=f.title_on,
             kind=f.kind,
-            severity=f.severity,
+            severity=f.severity_on,
             owner_name=f.owner.name if f.owner else None,
             first_detected_on=f.first_detected_on,
             age_days=flag_age_days(f.first_detected_on, as_of),
@@ -460,8 +468,9 @@ def program_detail(
 
 def flag_detail(*, organization_ids: Iterable[int] | None, flag_id: int, as_of: dt.date) -> tuple[Flag, list[str]]:
     """One flag of the caller's organizations with its evidence in sentences, and its state on
-    `as_of`: `status_on` (null before its first detection, else open, acknowledged,
-    resolved or dismissed as on that day) and `age_days` counted to `as_of`. One query.
+    `as_of` (`Flag.objects.with_state_on`): `status_on` (null before its first detection,
+    else open, acknowledged, resolved or dismissed as on that day), `severity_on` and
+    `title_on`, and `age_days` counted to `as_of`. One query.
 
     Raises Flag.DoesNotExist outside `organization_ids`."""
     flags = Flag.objects.select_related(
@@ -476,8 +485,9 @@ def flag_detail(*, organization_ids: Iterable[int] | None, flag_id: int, as_of: 
     )
     if organization_ids is not None:
         flags = flags.for_organizations(list(organization_ids))
-    flag = flags.with_status_on(as_of).get(pk=flag_id)
+    flag = flags.with_state_on(as_of).get(pk=flag_id)
     flag.age_days = flag_age_days(flag.first_detected_on, as_of)
+    flag.severity_on_label = Severity(flag.severity_on).label
     # Who acted, by name (a person, or an API key and its creator): SPEC §2 "who acted".
     flag.acknowledged_label = actor_label(flag.acknowledged_by, flag.acknowledged_by_key)
     flag.resolved_label = actor_label(flag.resolved_by, flag.resolved_by_key)

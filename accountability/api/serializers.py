@@ -184,16 +184,27 @@ class FlagSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
-def flag_as_of(data: dict, *, day: dt.date, status_on: str | None, acknowledged_at: dt.datetime | None) -> dict:
+def flag_as_of(
+    data: dict,
+    *,
+    day: dt.date,
+    status_on: str | None,
+    acknowledged_at: dt.datetime | None,
+    severity_on: str,
+    title_on: str,
+) -> dict:
     """A flag's representation `data` turned into the flag as it was at the end of `day`
-    (SPEC §2, Time and evidence), in place: `status` is `status_on` (annotated by
-    `Flag.objects.with_status_on(day)`, the one copy of that rule); what did not exist yet
-    on `day` is empty: the resolution (`resolved_*`, `closed_on`, and `resolution_note` as
-    "", as on any flag not closed) unless closed by then, the acknowledgement
-    (`acknowledged_*`) unless made by then. Severity, detection dates and escalation stay the
-    stored ones (no history is kept, docs/detectors.md). Used by the list's `.values()` path
-    (`FlagViewSet.values_row`, JSON and spreadsheets alike)."""
+    (SPEC §2, Time and evidence), in place: `status` is `status_on`, `severity` and `title`
+    are `severity_on` and `title_on` (annotated by `Flag.objects.with_state_on(day)`, the
+    one copy of those rules: the severity and title of the flag's latest snapshot of a scan
+    dated on or before `day`); what did not exist yet on `day` is empty: the resolution
+    (`resolved_*`, `closed_on`, and `resolution_note` as "", as on any flag not closed)
+    unless closed by then, the acknowledgement (`acknowledged_*`) unless made by then.
+    Detail, evidence, detection dates and escalation stay the stored ones. Used by the
+    list's `.values()` path (`FlagViewSet.values_row`, JSON and spreadsheets alike)."""
     data["status"] = status_on
+    data["severity"] = severity_on
+    data["title"] = title_on
     if status_on is None or status_on in LIVE_FLAG_STATUSES:
         data.update(resolved_at=None, resolved_by=None, resolved_by_key=None, resolution_note="", closed_on=None)
     if acknowledged_at is None or acknowledged_at >= end_of(day):

@@ -169,17 +169,24 @@ class FlagViewSet(ValuesListMixin, ScopedReadOnlyViewSet):
     as_of: dt.date | None = None
 
     def filter_queryset(self, queryset):
-        queryset = super().filter_queryset(queryset)  # the filterset annotates `status_on` as of the day
+        # As of a day the filterset annotates each flag as it stood then (`with_state_on`:
+        # status, severity and title on that day), which its filters and this list read.
+        queryset = super().filter_queryset(queryset)
         self.as_of = filtersets.FlagFilterSet.as_of_day(self.request.query_params)
         if self.as_of is not None:
-            self.values_fields = (*type(self).values_fields, "status_on")
+            self.values_fields = (*type(self).values_fields, "status_on", "severity_on", "title_on")
         return queryset
 
     def values_row(self, row: dict) -> dict:
         data = self._values_row(row)
         if self.as_of is not None:
             serializers.flag_as_of(
-                data, day=self.as_of, status_on=row["status_on"], acknowledged_at=row["acknowledged_at"]
+                data,
+                day=self.as_of,
+                status_on=row["status_on"],
+                acknowledged_at=row["acknowledged_at"],
+                severity_on=row["severity_on"],
+                title_on=row["title_on"],
             )
         return data
 

@@ -2,7 +2,8 @@ import datetime as dt
 
 from django.conf import settings
 from django.db import models
-from django.db.models import Case, F, IntegerField, Q, Value, When
+from django.db.models import Case, F, IntegerField, OuterRef, Q, Subquery, Value, When
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from programs.actors import actor_label
@@ -23,10 +24,11 @@ from ..choices import (
 )
 
 
-def severity_rank() -> Case:
-    """SEVERITY_RANK as an SQL expression (critical 4 … low 1), to sort or rank flags in the database."""
+def severity_rank(field: str = "severity") -> Case:
+    """SEVERITY_RANK as an SQL expression (critical 4 … low 1), to sort or rank flags in the
+    database; `field` names the severity to rank (`severity_on` for a flag as of a day)."""
     return Case(
-        *[When(severity=s, then=Value(rank)) for s, rank in SEVERITY_RANK.items()],
+        *[When(**{field: s}, then=Value(rank)) for s, rank in SEVERITY_RANK.items()],
         default=Value(0),
         output_field=IntegerField(),
     )
@@ -55,6 +57,41 @@ class FlagQuerySet(scoped_queryset("organization")):
                 output_field=models.CharField(),
             )
         )
+
+    def with_severity_on(self, day: dt.date) -> "FlagQuerySet":
+        """Annotate `severity_on` and `title_on`, a flag's severity and title at the end of `day`.
+
+        They are those of its latest snapshot (`Flag.history`, highest `history_id`) whose
+        `last_detected_on` is on or before `day`: a snapshot speaks for the day of the scan
+        that wrote it (its as_of), not for `history_date`, which is when it was written (a
+        replayed scan of a past day writes its snapshots now). Scans only move a flag's
+        detection forward (`flags_sync`), so a flag last detected on or before `day` is as
+        stored; without any such snapshot (a flag older than its history), the stored values.
+
+        From today on (`timezone.localdate()`) every flag is as stored: the
+        annotations are the columns themselves, no subquery, so today's pages and the API
+        cost what they cost without it. Before, one correlated subquery per column (a
+        constant number of queries, none per row).
+        """
+        if day >= timezone.localdate():
+            return self.annotate(severity_on=F("severity"), title_on=F("title"))
+        snapshots = Flag.history.model.objects.filter(id=OuterRef("pk"), last_detected_on__lte=day).order_by(
+            "-history_id"
+        )
+
+        def on_day(field: str) -> Case:
+            return Case(
+                When(last_detected_on__lte=day, then=F(field)),
+                default=Coalesce(Subquery(snapshots.values(field)[:1]), F(field)),
+                output_field=models.CharField(),
+            )
+
+        return self.annotate(severity_on=on_day("severity"), title_on=on_day("title"))
+
+    def with_state_on(self, day: dt.date) -> "FlagQuerySet":
+        """A flag as it stood at the end of `day` (SPEC §2): `status_on` (`with_status_on`),
+        `severity_on` and `title_on` (`with_severity_on`). The one copy of both rules."""
+        return self.with_status_on(day).with_severity_on(day)
 
 
 class Flag(models.Model):

@@ -10,9 +10,10 @@ whatever the number of programs, metrics, measurements, flags or assessments (ab
 - the risk series and the factors in force (`risk_on(with_factors=True)`), the factors
   written as sentences by the one evidence renderer (accountability.evidence);
 - what changed since the previous month, i.e. in (as_of − 1 month, as_of]: flags raised
-  (first detected), resolved or dismissed (closed), escalated (reached their current
-  level then), target and deadline revisions, risk level moves;
-- open high and critical flags with owner and age (`flags_open_on`);
+  (first detected), resolved or dismissed (closed), every step up the escalation ladder
+  (from the flags' history), target and deadline revisions, risk level moves;
+- open high and critical flags with owner and age (`flags_open_on`), every flag named with
+  its severity and title on `as_of` (`Flag.objects.with_state_on`);
 - the metric cascade with its charts (`metrics_on`, `measurements_until`,
   `revisions_until`, `dashboard.charts`), nodes of the dashboard's own `MetricNode` so the
   dashboard's template draws them. The program pack has the whole tree with charts; the
@@ -34,7 +35,7 @@ from django.db.models.functions import RowNumber
 from django.utils.html import format_html
 from django.utils.safestring import SafeString, mark_safe
 
-from accountability.choices import RiskLevel, Severity
+from accountability.choices import EscalationLevel, RiskLevel, Severity
 from accountability.evidence import EvidenceText, evidence_text
 from accountability.models import Flag, RiskAssessment
 from accountability.selectors import flag_age_days, flags_open_on, risk_on
@@ -102,18 +103,31 @@ class ProgramPack:
     previous_commitment: Commitment | None = None
 
     @property
+    def active_roots(self) -> list[MetricNode]:
+        """The cascade's roots active on the pack's date (`metrics_on` gives each metric's
+        status then, from its revisions): a metric retired by then is no longer measured
+        against its target, as on the dashboard's card (`metric_health_counts`)."""
+        return [n for n in self.metric_roots if n.metric.is_active]
+
+    @property
+    def retired_roots(self) -> int:
+        """Roots retired by the pack's date: the brief names their number, labelled retired
+        as in the program pack's cascade, and counts no health for them."""
+        return len(self.metric_roots) - len(self.active_roots)
+
+    @property
     def strategic_health(self) -> dict[str, int]:
-        """The cascade's roots by health (the portfolio brief's one-line summary)."""
+        """The active roots by health (the portfolio brief's one-line summary)."""
         counts: dict[str, int] = defaultdict(int)
-        for node in self.metric_roots:
+        for node in self.active_roots:
             counts[node.health_label.lower()] += 1
         return dict(counts)
 
     @property
     def strategic_exceptions(self) -> list[MetricNode]:
-        """The roots off track, then at risk: what the portfolio brief lists by name (up to 5)."""
+        """The active roots off track, then at risk: what the portfolio brief lists by name (up to 5)."""
         order = {Health.OFF_TRACK: 0, Health.AT_RISK: 1}
-        worst = [n for n in self.metric_roots if n.health in order]
+        worst = [n for n in self.active_roots if n.health in order]
         return sorted(worst, key=lambda n: order[n.health])[:BRIEF_ROWS]
 
     @property
@@ -235,36 +249,70 @@ def _risk_moves(series: list[dict], since: dt.date) -> list[Change]:
     return moves
 
 
+def _flag_label(severity: str, title: str, owner: str | None) -> str:
+    return f"{Severity(severity).label} flag “{title}” ({owner or 'no owner'})"
+
+
 def _flag_changes(program_ids: list[int], since: dt.date, as_of: dt.date) -> dict[int, dict[str, list[Change]]]:
-    """Flags raised, closed and escalated in (since, as_of], per program: one query."""
-    start, end = end_of(since), end_of(as_of)
+    """Flags raised and closed in (since, as_of], per program, named with their severity and
+    title on `as_of` (`with_severity_on`, like every other line of the pack), and every step
+    up the escalation ladder taken in that window (`_escalation_steps`). Two queries."""
     rows = (
         Flag.objects.filter(program_id__in=program_ids)
         .filter(
-            Q(first_detected_on__gt=since, first_detected_on__lte=as_of)
-            | Q(closed_on__gt=since, closed_on__lte=as_of)
-            | Q(escalated_at__gte=start, escalated_at__lt=end)
+            Q(first_detected_on__gt=since, first_detected_on__lte=as_of) | Q(closed_on__gt=since, closed_on__lte=as_of)
         )
+        .with_severity_on(as_of)
         .select_related("owner")
         .order_by("first_detected_on", "id")
     )
     out: dict[int, dict[str, list[Change]]] = defaultdict(lambda: defaultdict(list))
     for f in rows:
-        owner = f.owner.name if f.owner else "no owner"
-        label = f"{Severity(f.severity).label} flag “{f.title}” ({owner})"
+        label = _flag_label(f.severity_on, f.title_on, f.owner.name if f.owner else None)
         if since < f.first_detected_on <= as_of:
             out[f.program_id]["raised"].append(Change(f.first_detected_on, f"Raised: {label}."))
         if f.closed_on and since < f.closed_on <= as_of:
             verb = "Dismissed" if f.status == "dismissed" else "Resolved"
             out[f.program_id]["resolved"].append(Change(f.closed_on, f"{verb}: {label}."))
-        if f.escalated_at and start <= f.escalated_at < end:
-            out[f.program_id]["escalated"].append(
-                Change(
-                    local_date(f.escalated_at),
-                    f"Escalated to level {f.escalation_level} ({f.get_escalation_level_display()}): {label}.",
-                )
-            )
+    for program_id, step in _escalation_steps(program_ids, since, as_of):
+        out[program_id]["escalated"].append(step)
     return out
+
+
+def _escalation_steps(program_ids: list[int], since: dt.date, as_of: dt.date) -> list[tuple[int, Change]]:
+    """Every climb of the escalation ladder in (since, as_of], oldest first: one query.
+
+    Read from the flags' history (`Flag.history`), not from the flags, which keep only their
+    latest step: each climb writes a snapshot with its new `escalation_level` and
+    `escalated_at` (accountability.escalation), and later snapshots (refreshes,
+    acknowledgements) repeat that pair. So each distinct (flag, level, escalated_at) with
+    `escalated_at` in the window is one step; its first snapshot names the flag as it was
+    then (severity, title, owner).
+    """
+    start, end = end_of(since), end_of(as_of)
+    rows = (
+        Flag.history.model.objects.filter(
+            program_id__in=program_ids, escalation_level__gt=0, escalated_at__gte=start, escalated_at__lt=end
+        )
+        .order_by("escalated_at", "id", "history_id")
+        .values("id", "program_id", "escalation_level", "escalated_at", "severity", "title", "owner__name")
+    )
+    steps: list[tuple[int, Change]] = []
+    seen: set[tuple] = set()
+    for row in rows:
+        key = (row["id"], row["escalation_level"], row["escalated_at"])
+        if key in seen:
+            continue
+        seen.add(key)
+        level = EscalationLevel(row["escalation_level"])
+        label = _flag_label(row["severity"], row["title"], row["owner__name"])
+        steps.append(
+            (
+                row["program_id"],
+                Change(local_date(row["escalated_at"]), f"Escalated to level {level.value} ({level.label}): {label}."),
+            )
+        )
+    return steps
 
 
 def _metric_trees(
@@ -339,13 +387,14 @@ def _commitments(program_ids: list[int], as_of: dt.date) -> dict[int, list[Commi
 
 def _severe_flags(program_ids: list[int], as_of: dt.date) -> dict[int, list[FlagLine]]:
     out: dict[int, list[FlagLine]] = defaultdict(list)
-    for f in flags_open_on(as_of=as_of, program_ids=program_ids).filter(severity__in=SEVERE).select_related("owner"):
+    flags = flags_open_on(as_of=as_of, program_ids=program_ids).filter(severity_on__in=SEVERE)
+    for f in flags.select_related("owner"):
         out[f.program_id].append(
             FlagLine(
                 id=f.id,
-                title=f.title,
+                title=f.title_on,
                 kind=f.kind,
-                severity=f.severity,
+                severity=f.severity_on,
                 owner_name=f.owner.name if f.owner else None,
                 first_detected_on=f.first_detected_on,
                 age_days=flag_age_days(f.first_detected_on, as_of),

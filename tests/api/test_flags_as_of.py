@@ -1,6 +1,7 @@
 """`GET /api/v1/flags/?as_of=D` shows each flag as it was at the end of D (SPEC §2, Time and
-evidence): its status on D (`Flag.objects.with_status_on`), nothing of what came later;
-without as_of, the flag as it is now. Every flag carries `closed_on`."""
+evidence): its status on D (`Flag.objects.with_status_on`), its severity and title on D
+(`with_severity_on`, from the flag's history), nothing of what came later; without as_of,
+the flag as it is now. Every flag carries `closed_on`."""
 
 import csv
 import datetime as dt
@@ -12,6 +13,7 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from programs.dates import day_start
+from tests.accountability.flag_story import AFTER, BETWEEN, build_story, late_title
 from tests.factories import FlagFactory, UserFactory
 
 from .conftest import key_client
@@ -161,3 +163,50 @@ def test_as_of_list_query_count_is_constant(world, office):
         )
     assert _count(office, **as_of) == small == plain
     assert _count(office, status="acknowledged", **as_of) == small
+
+
+# --- Severity and title as of a day, from real scans (tests/accountability/flag_story.py) ---
+
+
+@pytest.fixture
+def story(organization):
+    return build_story(organization)
+
+
+def test_severity_and_title_as_of_a_day_are_the_scans_of_then(story, clients):
+    client, flag, name = clients["executive"], story["late_flag"], story["late"].name
+    between = listed(client, as_of=BETWEEN.isoformat())[flag.pk]
+    assert (between["severity"], between["title"]) == ("medium", late_title(name, 15))
+    assert listed(client, open_on=BETWEEN.isoformat())[flag.pk] == between
+    after = listed(client, as_of=AFTER.isoformat())[flag.pk]
+    assert (after["severity"], after["title"]) == ("high", late_title(name, 32))
+    now = listed(client)[flag.pk]
+    assert (now["severity"], now["title"]) == ("high", late_title(name, 41))
+    assert listed(client, as_of=timezone.localdate().isoformat())[flag.pk] == now
+    # The rest of the row is the flag's, as of the day (status) or stored (detail, evidence).
+    assert between["status"] == "open" and between["detail"] == now["detail"]
+
+
+def test_csv_as_of_a_day_has_the_severity_then(story, clients):
+    response = clients["executive"].get("/api/v1/flags/", {"as_of": BETWEEN.isoformat(), "format": "csv"})
+    text = b"".join(response.streaming_content).decode("utf-8-sig")
+    row = {r["id"]: r for r in csv.DictReader(io.StringIO(text))}[str(story["late_flag"].pk)]
+    assert (row["severity"], row["title"]) == ("medium", late_title(story["late"].name, 15))
+
+
+def test_as_of_a_past_day_query_count_is_constant(story, office, organization):
+    office.get("/api/v1/people/")  # the key's first use writes last_used_at once
+    params = {"as_of": BETWEEN.isoformat(), "page_size": 100}
+    small = _count(office, **params)
+    build_story(organization, name="Second story")
+    assert _count(office, **params) == small == _count(office, page_size=100)
+
+
+def test_severity_filter_as_of_a_day_reads_the_severity_then(story, clients):
+    """`?severity=` with a day filters on the severity on that day, as the rows show it."""
+    client, flag = clients["executive"], story["late_flag"]
+    day = {"as_of": BETWEEN.isoformat()}
+    assert flag.pk in listed(client, severity="medium", **day)
+    assert flag.pk not in listed(client, severity="high", **day)
+    assert flag.pk in listed(client, severity="high", as_of=AFTER.isoformat())
+    assert flag.pk in listed(client, severity="high") and flag.pk not in listed(client, severity="medium")

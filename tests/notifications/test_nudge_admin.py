@@ -60,7 +60,7 @@ def test_the_nudges_list_and_page_say_what_was_asked_by_name(client, office_user
     assert told.asked == "Complete action 'Send the churn analysis'"
     client.force_login(office_user)
     listed = client.get(reverse("admin:notifications_nudge_changelist")).content.decode()
-    assert "<td class=\"field-what\">Complete action &#x27;Send the churn analysis&#x27;</td>" in listed
+    assert '<td class="field-what">Complete action &#x27;Send the churn analysis&#x27;</td>' in listed
     page = client.get(reverse("admin:notifications_nudge_change", args=[told.pk])).content.decode()
     assert "Complete action &#x27;Send the churn analysis&#x27;" in page
     assert told.key not in page and "action_due" not in re.sub(r'href="[^"]*"', "", page)

@@ -160,9 +160,23 @@ def _never_activated_draft(program: Program) -> bool:
     return not program.status_changes.filter(activated).exists()
 
 
-def _kept_rows_message(exc: ProtectedError | RestrictedError) -> str:
+def _kinds_kept(exc: ProtectedError | RestrictedError) -> str:
     rows = exc.protected_objects if isinstance(exc, ProtectedError) else exc.restricted_objects
-    kinds = ", ".join(sorted({str(row._meta.verbose_name_plural) for row in rows}))
+    return ", ".join(sorted({str(row._meta.verbose_name_plural) for row in rows}))
+
+
+def kept_records(obj) -> str | None:
+    """The kinds of records that keep `obj` from being deleted (rows that PROTECT or RESTRICT
+    it: "forum sessions, attendance"), found as Django's delete would find them, or None.
+    Read-only: for pages that refuse a delete up front with the rule."""
+    try:
+        Collector(using=router.db_for_write(type(obj))).collect([obj])
+    except (ProtectedError, RestrictedError) as exc:
+        return _kinds_kept(exc)
+    return None
+
+
+def _kept_rows_message(kinds: str) -> str:
     return f"This draft holds {kinds}, which are never deleted; cancel it instead."
 
 
@@ -176,11 +190,8 @@ def program_delete_refusal(program: Program) -> str | None:
     """
     if not _never_activated_draft(program):
         return PROGRAM_DELETE_RULE
-    try:
-        Collector(using=router.db_for_write(Program)).collect([program])
-    except (ProtectedError, RestrictedError) as exc:
-        return _kept_rows_message(exc)
-    return None
+    kinds = kept_records(program)
+    return _kept_rows_message(kinds) if kinds else None
 
 
 @transaction.atomic
@@ -201,7 +212,7 @@ def program_delete(*, program: Program, actor=None) -> None:
     try:
         locked.delete()
     except (ProtectedError, RestrictedError) as exc:
-        raise ValidationError(_kept_rows_message(exc)) from None
+        raise ValidationError(_kept_rows_message(_kinds_kept(exc))) from None
 
 
 @transaction.atomic

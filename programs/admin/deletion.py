@@ -13,11 +13,11 @@ from django.contrib.admin.actions import delete_selected
 from django.contrib.admin.utils import unquote
 from django.core.exceptions import ValidationError
 from django.db import router, transaction
-from django.db.models import ProtectedError, RestrictedError
-from django.db.models.deletion import Collector
 from django.forms.formsets import DELETION_FIELD_NAME
 from django.shortcuts import redirect
 from django.urls import reverse
+
+from ..services import kept_records
 
 
 def delete_selected_by_rule(modeladmin, request, queryset):
@@ -102,13 +102,8 @@ def kept_records_refusal(obj, instead: str) -> str | None:
     RESTRICT: sessions of a forum, a person's attendance and assessments), said as the rule
     with what to do instead; None when nothing keeps it. Read-only: it collects as Django's
     delete would."""
-    try:
-        Collector(using=router.db_for_write(type(obj))).collect([obj])
-    except (ProtectedError, RestrictedError) as exc:
-        rows = exc.protected_objects if isinstance(exc, ProtectedError) else exc.restricted_objects
-        kinds = ", ".join(sorted({str(row._meta.verbose_name_plural) for row in rows}))
-        return f"It is on record in {kinds}, which are kept as evidence; {instead}"
-    return None
+    kinds = kept_records(obj)
+    return f"It is on record in {kinds}, which are kept as evidence; {instead}" if kinds else None
 
 
 class KeptRecordsDeleteMixin(DeleteThroughServiceMixin):

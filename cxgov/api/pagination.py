@@ -8,7 +8,8 @@ queryset: the path, the filters (every query parameter but page, page_size and
 ordering) and the caller's organizations. Smaller counts, which is every filtered list
 in practice, are always exact; the rows themselves are never cached, and a page is never
 cut at a cached count (a list that grew shows its new rows; `next` catches up within the
-TTL).
+TTL). A page that is not full needs no COUNT(*) at all: it is the last, so its rows give
+the count (a list shorter than a page, as most filtered lists are, is one query).
 """
 
 import hashlib
@@ -42,11 +43,22 @@ class CountCachingPaginator(Paginator):
             cache.set(self.cache_key, count, seconds)
         return count
 
-    def page(self, number):
-        # Never cut a page at the (possibly cached) count: rows are always live.
-        number = self.validate_number(number)
+    def page(self, number: int):
+        """Page `number` (a whole number from 1: `Pagination.get_page_number` checked it).
+
+        The rows are read first: a page that is not full is the last one, and its rows give
+        the count without a COUNT(*) (every list shorter than a page, every list's last
+        page). A full page, or an empty one past the first, asks the count, which also
+        decides whether the page exists.
+        """
         bottom = (number - 1) * self.per_page
-        return self._get_page(self.object_list[bottom : bottom + self.per_page], number, self)
+        # Never cut a page at the (possibly cached) count: rows are always live.
+        rows = list(self.object_list[bottom : bottom + self.per_page])
+        if 0 < len(rows) < self.per_page or (number == 1 and not rows):
+            self.__dict__["count"] = bottom + len(rows)  # exact: these are the last rows
+        else:
+            self.validate_number(number)
+        return self._get_page(rows, number, self)
 
 
 def count_cache_key(request, queryset) -> str:

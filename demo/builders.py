@@ -109,6 +109,7 @@ def new_initiative(
     ProgressUpdate.objects.bulk_create(
         ProgressUpdate(
             initiative=initiative,
+            organization_id=program.organization_id,
             author=owner,
             reported_on=day,
             rag=rag,

@@ -220,7 +220,16 @@ def _initiatives(batch: Batch, stages: dict[int, list[RoadmapStage]]) -> list[In
 def _updates(batch: Batch, initiatives: list[Initiative]) -> int:
     """Three updates per started initiative; in-flight work in troubled programs goes quiet (stalled)."""
     rng, today = batch.rng, batch.today
-    fields = ["initiative_id", "author_id", "reported_on", "rag", "percent_complete", "note", "created_at"]
+    fields = [
+        "initiative_id",
+        "organization_id",
+        "author_id",
+        "reported_on",
+        "rag",
+        "percent_complete",
+        "note",
+        "created_at",
+    ]
     rows = []
     for ini in initiatives:
         if ini.status == InitiativeStatus.PLANNED:
@@ -232,5 +241,16 @@ def _updates(batch: Batch, initiatives: list[Initiative]) -> int:
         for k in range(3):
             day = max(ini.starts_on, last - dt.timedelta(days=21 * k))
             rag = Rag.RED if quiet and k == 0 else rng.choice([Rag.GREEN, Rag.GREEN, Rag.AMBER])
-            rows.append((ini.pk, ini.owner_id, day, rag, max(0, ini.percent_complete - 10 * k), "", at(day, 17)))
+            rows.append(
+                (
+                    ini.pk,
+                    batch.org.organization.pk,
+                    ini.owner_id,
+                    day,
+                    rag,
+                    max(0, ini.percent_complete - 10 * k),
+                    "",
+                    at(day, 17),
+                )
+            )
     return insert_leaves(ProgressUpdate, fields, rows)

@@ -19,6 +19,7 @@ from django.db import transaction
 from django.http import Http404
 from rest_framework import mixins, viewsets
 from rest_framework.generics import get_object_or_404
+from rest_framework.response import Response
 
 from programs.actors import Actor
 from programs.numbers import parse_id
@@ -28,6 +29,10 @@ from .filters import FilterBackend, OrderingFilter
 from .pagination import Pagination
 from .permissions import RolePermission, allowed_roles, require_role_in
 from .spreadsheets import answer_errors_in_json, spreadsheet_list, spreadsheet_renderers, streams_rows
+from .values import ValuesPlan, values_columns, values_plan
+
+#: (viewset class, serializer class) → its list's `.values()` plan, or None for DRF's path.
+_VALUES_PLANS: dict[tuple, ValuesPlan | None] = {}
 
 
 class ScopedViewSetMixin:
@@ -58,7 +63,25 @@ class ScopedViewSetMixin:
     def list(self, request, *args, **kwargs):
         if streams_rows(request):
             return spreadsheet_list(self, request)
-        return super().list(request, *args, **kwargs)
+        queryset = self.filter_queryset(self.get_queryset())
+        plan = self.values_plan(queryset)
+        if plan is not None:
+            # The plan reads many-to-many ids for the page itself (`attach_ids`).
+            queryset = queryset.prefetch_related(None).values(*values_columns(plan))
+        page = self.paginate_queryset(queryset)
+        rows = queryset if page is None else page
+        data = self.get_serializer(rows, many=True).data if plan is None else plan.rows(rows)
+        return Response(data) if page is None else self.get_paginated_response(data)
+
+    def values_plan(self, queryset) -> ValuesPlan | None:
+        """The list's `.values()` read path derived from its serializer, or None for DRF's
+        (cxgov/api/values.py); the same for every request of the viewset, so derived once."""
+        serializer_class = self.get_serializer_class()
+        key = (type(self), serializer_class, tuple(queryset.query.annotations))
+        if key not in _VALUES_PLANS:
+            # Without a request: the plan's writers are DRF's stock fields, which read none.
+            _VALUES_PLANS[key] = values_plan(serializer_class(), queryset)
+        return _VALUES_PLANS[key]
 
     def finalize_response(self, request, response, *args, **kwargs):
         answer_errors_in_json(request, response)

@@ -4,6 +4,10 @@ For flags, metrics and measurements the list renders rows by hand; for the same 
 the same order, the JSON must be byte for byte what the resource's serializer renders:
 same keys and order, same text for decimals, dates and date-times (in any time zone), the
 same nulls. A field added to a serializer and not to its `values_row` fails here.
+
+Every other list whose serializer is plain columns derives its rows from the serializer's
+own fields (`values_plan`); the same comparison covers each, many-to-many ids included, and
+the set of lists on each path is pinned, so a serializer change that moves one is seen.
 """
 
 import datetime as dt
@@ -15,9 +19,20 @@ from rest_framework.renderers import JSONRenderer
 from rest_framework.test import APIRequestFactory, force_authenticate
 
 from accountability.api.views import FlagViewSet
+from accountability.models import ScanRun
 from cxgov.api.values import ValuesListMixin
 from metrics.api.views import MeasurementViewSet, MetricViewSet
-from tests.factories import FlagFactory, MeasurementFactory, MetricFactory, ProgramFactory, UserFactory
+from tests.factories import (
+    ActionItemFactory,
+    FlagFactory,
+    ForumFactory,
+    ForumSessionFactory,
+    MeasurementFactory,
+    MetricFactory,
+    PersonFactory,
+    ProgramFactory,
+    UserFactory,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -78,4 +93,80 @@ def test_values_rows_are_the_serializers_bytes(viewset, zone, rows, office_user,
     with timezone.override(zone):
         by_values, by_serializer, count = both_renderings(viewset, office_user)
     assert count >= 2
+    assert by_values == by_serializer
+
+
+# Every other list whose serializer is made only of plain columns derives the same path from
+# its serializer (`values_plan`); a list with a method field or many-to-many ids stays on DRF's.
+DERIVED = {
+    "organizations",
+    "business-units",
+    "initiatives",
+    "forums",
+    "stages",
+    "progress-updates",
+    "commitment-assessments",
+    "exemptions",
+    "sessions",
+    "attendance",
+    "agenda-items",
+    "action-items",
+    "escalations",
+    "scans",
+}
+ON_DRF = {"people", "programs", "webhooks", "changes"}
+
+
+def _viewsets() -> dict:
+    from cxgov.api_router import router
+
+    return {prefix: viewset for prefix, viewset, _ in router.registry}
+
+
+def _list_view(viewset, user):
+    request = APIRequestFactory().get("/")
+    force_authenticate(request, user)
+    view = viewset(action="list", action_map={"get": "list"}, format_kwarg=None, args=(), kwargs={})
+    view.setup(request)
+    view.request = view.initialize_request(request)
+    return view
+
+
+def _plan(view):
+    return view.values_plan(view.get_queryset())
+
+
+def test_the_lists_of_plain_columns_and_only_they_derive_the_values_path(office_user):
+    plain = {
+        prefix
+        for prefix, viewset in _viewsets().items()
+        if not issubclass(viewset, ValuesListMixin) and _plan(_list_view(viewset, office_user)) is not None
+    }
+    assert plain == DERIVED
+    assert set(_viewsets()) - plain - {"flags", "metrics", "measurements"} == ON_DRF
+
+
+@pytest.fixture
+def every_list(world, organization):
+    """The world's row of every resource, a scan among them, and rows with nulls."""
+    ScanRun.objects.create(organization=organization, as_of=dt.date(2025, 3, 31))
+    ActionItemFactory(program=world.program, session=None, owner=world.person, completed_on=None)
+    ForumSessionFactory(forum=world.forum, notes="Zürich — 顧客\nline two")
+    # Many-to-many ids: several, in the related rows' order (by name), and none at all.
+    for name in ("Zoë Adams", "Abe Zhou"):
+        world.forum.members.add(PersonFactory(organization=organization, name=name))
+    world.forum.metrics_reviewed.add(world.metric)
+    ForumFactory(program=world.program, name="Quiet forum")
+    world.initiative.business_units.add(world.business_unit)
+    organization.board_recipients.add(world.person)
+    return world
+
+
+@pytest.mark.parametrize("zone", ["UTC", "America/New_York", "Asia/Kolkata"])
+@pytest.mark.parametrize("prefix", sorted(DERIVED))
+def test_derived_values_rows_are_the_serializers_bytes(prefix, zone, every_list, office_user, settings):
+    settings.TIME_ZONE = zone
+    with timezone.override(zone):
+        by_values, by_serializer, count = both_renderings(_viewsets()[prefix], office_user)
+    assert count >= 1
     assert by_values == by_serializer

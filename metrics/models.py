@@ -11,6 +11,7 @@ from programs import readiness
 from programs.dates import sane_date
 from programs.history import tracked
 from programs.models import BusinessUnit, Person, Program, pct_check, scoped_queryset
+from programs.scoping import carry_organization
 
 from .choices import LEVEL_RANK, Cadence, Direction, Health, Kind, Level, MetricStatus
 from .health import health, health_expression
@@ -217,12 +218,7 @@ class Measurement(models.Model):
         return f"{self.metric} · {self.period_end} = {self.value}"
 
     def save(self, *args, **kwargs) -> None:
-        # `measurements_upsert` sets it with the value; a row made another way (a fixture,
-        # a test) takes its metric's.
-        if self.organization_id is None and self.metric_id is not None:
-            self.organization_id = (
-                Program.objects.filter(metrics=self.metric_id).values_list("organization_id", flat=True).get()
-            )
+        carry_organization(self)  # `measurements_upsert` sets it with the value
         super().save(*args, **kwargs)
 
     def delete(self, *args, **kwargs):

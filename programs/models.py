@@ -21,7 +21,7 @@ from .choices import (
 from .currencies import DEFAULT_CURRENCY, validate_currency
 from .dates import day_start, end_of, sane_date, window_start
 from .history import tracked
-from .scoping import scoped_queryset
+from .scoping import carry_organization, scoped_queryset
 
 # A program cancelled within this many days is still looked at for `commitment_breached`.
 BREACH_WATCH_DAYS = 365
@@ -454,12 +454,7 @@ class ProgressUpdate(models.Model):
         return f"{self.initiative} · {self.reported_on} · {self.rag}"
 
     def save(self, *args, **kwargs) -> None:
-        # Writers in bulk set it; a row saved one at a time (the API, the admin, a test)
-        # takes its initiative's.
-        if self.organization_id is None and self.initiative_id is not None:
-            self.organization_id = (
-                Program.objects.filter(initiatives=self.initiative_id).values_list("organization_id", flat=True).get()
-            )
+        carry_organization(self)
         super().save(*args, **kwargs)
 
 

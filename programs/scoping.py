@@ -96,3 +96,22 @@ def program_path(model: type[models.Model]) -> str | None:
         return path.removesuffix("__organization")
     field = next((f for f in model._meta.fields if f.name == "program" and f.is_relation), None)
     return "program" if field is not None else None
+
+
+def carry_organization(instance: models.Model) -> None:
+    """Give a row that carries its organization (a measurement, an attendance row, an agenda
+    item, a progress update: docs/performance.md) its program's, when its writer did not.
+
+    Writers in bulk set the column with the row; one saved at a time (the API, the admin, a
+    spreadsheet, a fixture) calls this from its `save`: one query along the model's program
+    path (`metric__program`, `session__forum__program`, `initiative__program`). A program
+    never changes organization, so the copy stays right.
+    """
+    if instance.organization_id is not None:
+        return
+    parent, _, rest = program_path(type(instance)).partition("__")
+    parent_id = getattr(instance, f"{parent}_id")
+    if parent_id is None:
+        return
+    parents = type(instance)._meta.get_field(parent).related_model._base_manager
+    instance.organization_id = parents.filter(pk=parent_id).values_list(f"{rest}__organization_id", flat=True).get()

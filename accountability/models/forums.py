@@ -8,6 +8,7 @@ from programs import readiness
 from programs.dates import sane_date
 from programs.history import tracked
 from programs.models import Initiative, Person, Program, scoped_queryset
+from programs.scoping import carry_organization
 
 from ..choices import CADENCE_DAYS, ActionStatus, AgendaOutcome, Cadence, SessionStatus
 
@@ -165,12 +166,7 @@ class SessionRecordRow(EvidenceGuardedModel):
         abstract = True
 
     def save(self, *args, **kwargs) -> None:
-        # Writers in bulk set it; a row saved one at a time (the API, the admin, a
-        # spreadsheet, a test) takes its session's.
-        if self.organization_id is None and self.session_id is not None:
-            self.organization_id = (
-                Program.objects.filter(forums__sessions=self.session_id).values_list("organization_id", flat=True).get()
-            )
+        carry_organization(self)
         super().save(*args, **kwargs)
 
 

@@ -7,4 +7,9 @@ class ProgramsConfig(AppConfig):
 
     def ready(self) -> None:
         # Importing connects the change log's receiver (it needs the models, so not before).
-        from . import changelog  # noqa: F401
+        from . import (
+            changelog,  # noqa: F401
+            readiness_checks,
+        )
+
+        readiness_checks.register()

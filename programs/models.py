@@ -188,38 +188,6 @@ class BusinessUnit(models.Model):
         return self.name
 
 
-def _core_readiness_checks() -> None:
-    def nonblank(field: str):
-        return lambda: ExpressionWrapper(~Q(**{field: ""}), output_field=models.BooleanField())
-
-    def first_stage_funded():
-        first_sequence = (
-            RoadmapStage.objects.filter(program=OuterRef(OuterRef("pk"))).order_by("sequence").values("sequence")[:1]
-        )
-        return Exists(
-            RoadmapStage.objects.filter(program=OuterRef("pk"), sequence=Subquery(first_sequence), budget__gt=0)
-        )
-
-    for check in [
-        readiness.ReadinessCheck("customer_vision", "A customer vision is written.", 10, nonblank("customer_vision")),
-        readiness.ReadinessCheck("business_case", "A business case is written.", 20, nonblank("business_case")),
-        readiness.ReadinessCheck(
-            "sponsor",
-            "An executive sponsor is named.",
-            30,
-            lambda: ExpressionWrapper(Q(executive_sponsor__isnull=False), output_field=models.BooleanField()),
-        ),
-        readiness.ReadinessCheck(
-            "champion_officer",
-            "The customer champion is an officer of the company.",
-            40,
-            lambda: Exists(Person.objects.filter(pk=OuterRef("customer_champion_id"), is_officer=True)),
-        ),
-        readiness.ReadinessCheck("funded_first_stage", "The first roadmap stage has a budget.", 70, first_stage_funded),
-    ]:
-        readiness.register(check)
-
-
 class ProgramQuerySet(scoped_queryset("organization")):
     def scanned(self) -> "ProgramQuerySet":
         return self.filter(status__in=SCANNED_STATUSES)
@@ -503,9 +471,6 @@ class CommitmentAssessment(models.Model):
 
     def __str__(self) -> str:
         return f"{self.program} · {self.assessed_on}"
-
-
-_core_readiness_checks()
 
 
 # The change log's model lives in its own module; imported here so Django registers it.

@@ -13,12 +13,10 @@ from accountability.flag_actions import flag_acknowledge, flag_assign, flag_comm
 from accountability.scans import scan_queue
 from accountability.services import agenda_item_delete, attendance_delete, session_delete
 from accountability.session_record import may_record, session_record
-from cxgov.api.fields import prefetch_ids
 from cxgov.api.permissions import ANY_ROLE, OFFICE, OFFICE_EXECUTIVE, OFFICE_INTEGRATION, require_role_in
 from cxgov.api.spreadsheets import spreadsheet_list, streams_rows
 from cxgov.api.values import ValuesListMixin, date_text, datetime_text
 from cxgov.api.viewsets import ScopedModelViewSet, ScopedReadOnlyViewSet
-from metrics.models import Metric
 from programs.access import organization_ids
 from programs.models import Organization, Person
 
@@ -38,8 +36,6 @@ class ForumViewSet(ScopedModelViewSet):
     filterset_class = filtersets.ForumFilterSet
     ordering_fields = ["id", "name", "started_on", "cadence"]
     ordering = ["program_id", "name", "id"]
-    # Only the ids: the list renders members and reviewed metrics as ids.
-    prefetch_related = [prefetch_ids("members", Person), prefetch_ids("metrics_reviewed", Metric)]
 
 
 class ForumSessionViewSet(ScopedModelViewSet):

@@ -15,7 +15,6 @@ Digits are ASCII `0-9` only, everywhere input is parsed: Python's `\\d` (in a st
 
 from decimal import Decimal
 
-from django.db.models import Prefetch
 from rest_framework import serializers
 from rest_framework.relations import MANY_RELATION_KWARGS, ManyRelatedField
 
@@ -32,24 +31,9 @@ def _scoped(queryset, request):
     return queryset.select_related(path) if path else queryset
 
 
-def prefetch_ids(name: str, model) -> Prefetch:
-    """For a list view: the ids of the `name` many-to-many rows of every row on the page, in
-    one query, into a plain list that `ScopedManyRelatedField` renders. Prefetching into the
-    relation's own cache instead makes Django build a manager and a queryset per row (a
-    third of the forums list's time)."""
-    return Prefetch(name, queryset=model._base_manager.only("pk"), to_attr=_prefetched(name))
-
-
-def _prefetched(name: str) -> str:
-    return f"_{name}_prefetched"
-
-
 class ScopedManyRelatedField(ManyRelatedField):
-    """A list of ids loaded with one query instead of one per id."""
-
-    def get_attribute(self, instance):
-        prefetched = getattr(instance, _prefetched(self.source), None)
-        return super().get_attribute(instance) if prefetched is None else prefetched
+    """A list of ids checked in one query instead of one per id. (A list reads its rows' ids
+    for the whole page: `cxgov.api.values.attach_ids`.)"""
 
     def to_internal_value(self, data):
         if isinstance(data, str | dict) or not hasattr(data, "__iter__"):

@@ -88,13 +88,18 @@ def spreadsheet_list(view, request, *, queryset=None, serializer=None, name: str
         view.paginator.get_page_size(request)
         view.paginator.get_page_number(request, None)
     values_fields: tuple[str, ...] = ()
+    plan = None
     if queryset is None:
         queryset = view.filter_queryset(view.get_queryset())
         serializer = view.get_serializer()
         values_fields = getattr(view, "values_fields", ())
+        if not values_fields and hasattr(view, "values_plan"):
+            plan = view.values_plan(queryset)
     check_row_count(queryset.count())
     if values_fields:
         rows: Iterator[dict] = map(view.values_row, queryset.values(*values_fields).iterator(chunk_size=CHUNK_ROWS))
+    elif plan is not None:
+        rows = plan.stream(queryset, CHUNK_ROWS)
     else:
         rows = map(serializer.to_representation, queryset.iterator(chunk_size=CHUNK_ROWS))
     return stream_rows(request, serializer=serializer, rows=rows, name=name or view.basename or "rows")

@@ -22,10 +22,11 @@ every value; what is saved is a model instance and an attribute walk per row and
 same test renders every such list both ways.
 """
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
+from itertools import islice
 
 from django.core.exceptions import FieldDoesNotExist
 from django.db import models
@@ -108,6 +109,16 @@ class ValuesPlan:
     writers: tuple[Callable | None, ...]
     many: tuple[tuple[str, models.ManyToManyField], ...] = ()
 
+    def values(self, queryset):
+        """`queryset` as the `.values()` of the columns this plan reads."""
+        return queryset.values(*(column for column in self.columns if column is not None))
+
+    def stream(self, queryset, chunk_size: int) -> Iterator[dict]:
+        """Every row of `queryset`, read in chunks (a spreadsheet's), their ids per chunk."""
+        values = self.values(queryset).iterator(chunk_size=chunk_size)
+        while chunk := list(islice(values, chunk_size)):
+            yield from self.rows(chunk)
+
     def rows(self, page) -> list[dict]:
         rows = [self.row(values) for values in page]
         for key, field in self.many:
@@ -127,8 +138,8 @@ class ValuesPlan:
 
 def attach_ids(rows: list[dict], key: str, field: models.ManyToManyField) -> None:
     """Fill `row[key]` with the ids of `field`'s related rows, for every row of the page, in
-    one query: the query the list's prefetch runs (`fields.prefetch_ids`: the related model's
-    rows joined to the page's, in the related model's order), read as pairs of ids."""
+    one query: the related model's rows joined to the page's, in the related model's order
+    (as `forum.members.all()` lists them), read as pairs of ids, no model instances."""
     if not rows:
         return
     by_id = {row["id"]: row[key] for row in rows}
@@ -169,7 +180,7 @@ def values_plan(serializer: serializers.ModelSerializer, queryset) -> ValuesPlan
             keys.append(field.field_name)
             writers.append(field.to_representation)
             continue
-        if model_field.many_to_many and not model_field.auto_created:
+        if isinstance(model_field, models.ManyToManyField):
             known = (
                 type(field).to_representation is relations.ManyRelatedField.to_representation
                 and _reference(field.child_relation)
@@ -182,7 +193,7 @@ def values_plan(serializer: serializers.ModelSerializer, queryset) -> ValuesPlan
             keys.append(field.field_name)
             writers.append(None)
             continue
-        if not model_field.concrete or model_field.many_to_many:
+        if not model_field.concrete:
             return None
         if isinstance(field, relations.RelatedField):
             if not (_reference(field) and (model_field.many_to_one or model_field.one_to_one)):
@@ -196,7 +207,3 @@ def values_plan(serializer: serializers.ModelSerializer, queryset) -> ValuesPlan
         keys.append(field.field_name)
         writers.append(writer)
     return ValuesPlan(tuple(columns), tuple(keys), tuple(writers), tuple(many))
-
-
-def values_columns(plan: ValuesPlan) -> list[str]:
-    return [column for column in plan.columns if column is not None]

@@ -1,4 +1,4 @@
-"""Base viewsets: organization scoping, role rules, prefetching and atomic writes in one place.
+"""Base viewsets: organization scoping, role rules, list reads and atomic writes in one place.
 
 A resource's viewset is declarative:
 
@@ -10,9 +10,9 @@ A resource's viewset is declarative:
         select_related = ["program"]
 
 `get_queryset()` scopes to the caller's organizations (another organization's row is a
-404), applies `select_related` / `prefetch_related` / `annotate_queryset()` once, and
-writes run in a transaction after the caller's role in the target organization is
-checked.
+404), applies `select_related` / `annotate_queryset()` once, and writes run in a
+transaction after the caller's role in the target organization is checked. A list of plain
+columns, many-to-many ids included, is read by its `.values()` plan (cxgov/api/values.py).
 """
 
 from django.db import transaction
@@ -29,9 +29,9 @@ from .filters import FilterBackend, OrderingFilter
 from .pagination import Pagination
 from .permissions import RolePermission, allowed_roles, require_role_in
 from .spreadsheets import answer_errors_in_json, spreadsheet_list, spreadsheet_renderers, streams_rows
-from .values import ValuesPlan, values_columns, values_plan
+from .values import ValuesPlan, values_plan
 
-#: (viewset class, serializer class) → its list's `.values()` plan, or None for DRF's path.
+#: (viewset, serializer, the queryset's annotations) → the list's `.values()` plan, or None for DRF's path.
 _VALUES_PLANS: dict[tuple, ValuesPlan | None] = {}
 
 
@@ -42,7 +42,6 @@ class ScopedViewSetMixin:
     #: action → roles allowed; "write" is the default for unsafe actions (office only).
     role_rules: dict = {}
     select_related: list[str] = []
-    prefetch_related: list = []
     #: Actions besides `list` that answer a list (a flag's comments, a metric's revisions):
     #: they answer ?format=csv and ?format=xlsx too, each streaming its own rows through
     #: `spreadsheet_list` or `spreadsheet_series` (cxgov/api/spreadsheets.py).
@@ -66,8 +65,7 @@ class ScopedViewSetMixin:
         queryset = self.filter_queryset(self.get_queryset())
         plan = self.values_plan(queryset)
         if plan is not None:
-            # The plan reads many-to-many ids for the page itself (`attach_ids`).
-            queryset = queryset.prefetch_related(None).values(*values_columns(plan))
+            queryset = plan.values(queryset)
         page = self.paginate_queryset(queryset)
         rows = queryset if page is None else page
         data = self.get_serializer(rows, many=True).data if plan is None else plan.rows(rows)
@@ -95,9 +93,6 @@ class ScopedViewSetMixin:
             related.append(path)
         if related:
             queryset = queryset.select_related(*related)
-        if self.prefetch_related and self.action == "list":
-            # Lists only: a write answers with the row as written, read afresh.
-            queryset = queryset.prefetch_related(*self.prefetch_related)
         return self.annotate_queryset(queryset)
 
     def get_object(self):

@@ -3,7 +3,6 @@ because their risk and metric tree come from the apps above this one)."""
 
 from rest_framework import mixins, viewsets
 
-from cxgov.api.fields import prefetch_ids
 from cxgov.api.permissions import OFFICE, OFFICE_EXECUTIVE, OFFICE_INTEGRATION
 from cxgov.api.viewsets import ScopedCreateReadViewSet, ScopedModelViewSet, ScopedReadOnlyViewSet, ScopedViewSetMixin
 from programs import filtersets
@@ -30,7 +29,6 @@ class OrganizationViewSet(ScopedViewSetMixin, mixins.UpdateModelMixin, viewsets.
     http_method_names = ["get", "patch", "head", "options"]
     ordering_fields = ["id", "name"]
     ordering = ["name", "id"]
-    prefetch_related = [prefetch_ids("board_recipients", Person)]
     role_rules = {"partial_update": OFFICE}
 
 
@@ -64,8 +62,6 @@ class InitiativeViewSet(ScopedModelViewSet):
     filterset_class = filtersets.InitiativeFilterSet
     ordering_fields = ["id", "name", "status", "starts_on", "due_on", "percent_complete", "last_update_on"]
     ordering = ["program_id", "due_on", "id"]
-    # Only the ids: the list renders the business units as ids.
-    prefetch_related = [prefetch_ids("business_units", BusinessUnit)]
 
     def annotate_queryset(self, queryset):
         return queryset.with_last_update()

@@ -10,7 +10,9 @@ own fields (`values_plan`); the same comparison covers each, many-to-many ids in
 the set of lists on each path is pinned, so a serializer change that moves one is seen.
 """
 
+import csv
 import datetime as dt
+import io
 from decimal import Decimal
 
 import pytest
@@ -22,6 +24,7 @@ from accountability.api.views import FlagViewSet
 from accountability.models import ScanRun
 from cxgov.api.values import ValuesListMixin
 from metrics.api.views import MeasurementViewSet, MetricViewSet
+from reports.spreadsheets.renderers import cell_text
 from tests.factories import (
     ActionItemFactory,
     FlagFactory,
@@ -170,3 +173,15 @@ def test_derived_values_rows_are_the_serializers_bytes(prefix, zone, every_list,
         by_values, by_serializer, count = both_renderings(_viewsets()[prefix], office_user)
     assert count >= 1
     assert by_values == by_serializer
+
+
+def test_a_derived_list_spreadsheet_has_the_json_rows_ids_included(every_list, office):
+    """The spreadsheet streams the same plan chunk by chunk: the forums' member ids as the page has them."""
+    page = office.get("/api/v1/forums/", {"page_size": 100}).json()["results"]
+    response = office.get("/api/v1/forums/", {"format": "csv"})
+    assert response.status_code == 200
+    text = b"".join(response.streaming_content).decode("utf-8-sig")
+    rows = list(csv.DictReader(io.StringIO(text)))
+    assert [row["id"] for row in rows] == [str(row["id"]) for row in page]
+    assert [row["members"] for row in rows] == [cell_text(row["members"]) for row in page]
+    assert any(len(row["members"]) >= 2 for row in page) and any(row["members"] == [] for row in page)

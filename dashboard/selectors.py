@@ -288,7 +288,7 @@ class PeopleChoices:
     took longer than the rest of the page."""
 
     def __init__(self, people: list[dict]):
-        self._options = [
+        options = [
             (
                 p["id"],
                 format_html(
@@ -297,14 +297,25 @@ class PeopleChoices:
             )
             for p in people
         ]
+        # Joined once; each flag's list is this text less its owner's option, cut out by
+        # offset: joining 600 options again for each of 40 flags cost 10 ms a page.
+        self._html = "".join(html for _, html in options)
+        self._spans: dict[int, tuple[int, int]] = {}
+        start = 0
+        for pid, html in options:
+            self._spans[pid] = (start, start + len(html))
+            start += len(html)
 
     def __bool__(self) -> bool:
-        return bool(self._options)
+        return bool(self._spans)
 
     def options_without(self, owner_id: int | None) -> SafeString:
         """Every person's option but the owner's (handing a flag to its owner changes nothing)."""
         # Each option was escaped by format_html above.
-        return mark_safe("".join(html for pid, html in self._options if pid != owner_id))
+        span = self._spans.get(owner_id)
+        if span is None:
+            return mark_safe(self._html)
+        return mark_safe(self._html[: span[0]] + self._html[span[1] :])
 
 
 def active_people(organization_id: int) -> PeopleChoices:

@@ -135,3 +135,24 @@ def test_each_flag_offers_everyone_active_but_its_owner_by_name(organization, fl
     assert f'value="{ana.pk}">Ana &lt;Ops&gt;' in options(flag) and f'value="{sam.pk}"' not in options(flag)
     assert f'value="{sam.pk}">Sam Cole' in options(second) and f'value="{ana.pk}"' not in options(second)
     assert "Gone Person" not in page
+
+
+def test_people_choices_cut_out_exactly_the_owners_option():
+    from dashboard.selectors import PeopleChoices
+
+    people = PeopleChoices(
+        [
+            {"id": 7, "name": "Ana", "title": "COO"},
+            {"id": 3, "name": "Bo <b>", "title": ""},
+            {"id": 12, "name": "Cy", "title": "VP"},
+        ]
+    )
+    ana = '<option value="7">Ana, COO</option>'
+    bo = '<option value="3">Bo &lt;b&gt;</option>'
+    cy = '<option value="12">Cy, VP</option>'
+    assert people.options_without(None) == ana + bo + cy
+    assert people.options_without(99) == ana + bo + cy  # an owner who is not offered (inactive)
+    assert people.options_without(7) == bo + cy
+    assert people.options_without(3) == ana + cy
+    assert people.options_without(12) == ana + bo
+    assert people and not PeopleChoices([])

@@ -57,7 +57,9 @@ def write_forums(batch: Batch) -> tuple[int, int, int]:
                 status = rng.choice([SessionStatus.CANCELLED, SessionStatus.POSTPONED])
             else:
                 status = SessionStatus.HELD
-            sessions.append(ForumSession(forum=f, scheduled_for=at(day), status=status))
+            sessions.append(
+                ForumSession(forum=f, organization_id=org.organization.pk, scheduled_for=at(day), status=status)
+            )
             day = day + dt.timedelta(days=step) if step else add_months(day, 1)
     sessions = ForumSession.objects.bulk_create(sessions, batch_size=BATCH)
 

@@ -154,11 +154,13 @@ def hold_sessions(
 ) -> list[ForumSession]:
     """Write the sessions of `forum` on `dates`, each as `story(index, date)` tells it, in bulk."""
     meetings = [story(i, day) for i, day in enumerate(dates)]
+    organization_id = forum.program.organization_id
     sessions = ForumSession.objects.bulk_create(
-        ForumSession(forum=forum, scheduled_for=at(day), status=m.status, notes=m.notes)
+        ForumSession(
+            forum=forum, organization_id=organization_id, scheduled_for=at(day), status=m.status, notes=m.notes
+        )
         for day, m in zip(dates, meetings, strict=True)
     )
-    organization_id = forum.program.organization_id
     attendance, agenda = [], []
     for session, meeting in zip(sessions, meetings, strict=True):
         if meeting.status != SessionStatus.HELD:

@@ -119,8 +119,8 @@ class EvidenceGuardedModel(models.Model):
         return super().delete(*args, **kwargs)
 
 
-class ForumSessionQuerySet(EvidenceGuardedQuerySet, scoped_queryset("forum__program__organization")):
-    pass
+class ForumSessionQuerySet(EvidenceGuardedQuerySet, scoped_queryset("organization", program="forum__program")):
+    """Sessions: scoped by the organization they carry, evidence guarded."""
 
 
 class SessionRecordQuerySet(
@@ -131,24 +131,37 @@ class SessionRecordQuerySet(
 
 class ForumSession(EvidenceGuardedModel):
     forum = models.ForeignKey(Forum, on_delete=protect_evidence, related_name="sessions")
+    # The forum's organization, copied when the row is written (a program never changes
+    # organization), as its attendance and agenda items carry it: an organization's list,
+    # and its count, read only its own sessions by the index that starts with it, where
+    # they joined every organization's sessions to their forums and programs
+    # (docs/performance.md, seventh round).
+    organization = models.ForeignKey(
+        "programs.Organization", on_delete=models.PROTECT, related_name="+", editable=False, db_index=False
+    )
     scheduled_for = models.DateTimeField(validators=[sane_date])
     status = models.CharField(max_length=20, choices=SessionStatus.choices, default=SessionStatus.SCHEDULED)
     notes = models.TextField(blank=True)
 
-    history = tracked()
+    # Snapshots keep the organization unindexed, as a measurement's do.
+    history = tracked(no_db_index=["organization"])
     objects = ForumSessionQuerySet.as_manager()
 
     class Meta:
         ordering = ["-scheduled_for"]
         indexes = [
             models.Index(fields=["forum", "status", "scheduled_for"], name="session_forum_status_at"),
-            # The API list's order: a page is read by walking it, not by sorting every
-            # session of the organization (docs/performance.md, fifth round).
-            models.Index(fields=["-scheduled_for", "-id"], name="session_list_order"),
+            # The API list's order within an organization: a page walks it, and the count
+            # reads it alone, whatever other organizations hold (docs/performance.md).
+            models.Index(fields=["organization", "-scheduled_for", "-id"], name="session_org_list"),
         ]
 
     def __str__(self) -> str:
         return f"{self.forum} · {self.scheduled_for:%Y-%m-%d}"
+
+    def save(self, *args, **kwargs) -> None:
+        carry_organization(self)
+        super().save(*args, **kwargs)
 
 
 class SessionRecordRow(EvidenceGuardedModel):

@@ -188,7 +188,13 @@ def _sponsor_sessions(program, held: int, present: int) -> None:
     """`held` held sessions of a forum chaired by the sponsor in the last 180 days, `present` attended."""
     forum = ForumFactory(program=program)
     sessions = ForumSession.objects.bulk_create(
-        ForumSession(forum=forum, scheduled_for=at(days_ago(i % 180)), status=SessionStatus.HELD) for i in range(held)
+        ForumSession(
+            forum=forum,
+            organization_id=forum.program.organization_id,
+            scheduled_for=at(days_ago(i % 180)),
+            status=SessionStatus.HELD,
+        )
+        for i in range(held)
     )
     Attendance.objects.bulk_create(
         Attendance(session=s, organization=program.organization, person=program.executive_sponsor, present=i < present)
@@ -214,10 +220,22 @@ def test_sponsor_absent_needs_three_held_sessions_like_sponsor_disengaged(progra
 def test_sponsor_absent_ignores_sessions_older_than_180_days_and_delegates(program):
     forum = ForumFactory(program=program)
     old = ForumSession.objects.bulk_create(
-        ForumSession(forum=forum, scheduled_for=at(days_ago(180 + i)), status=SessionStatus.HELD) for i in range(5)
+        ForumSession(
+            forum=forum,
+            organization_id=forum.program.organization_id,
+            scheduled_for=at(days_ago(180 + i)),
+            status=SessionStatus.HELD,
+        )
+        for i in range(5)
     )
     recent = ForumSession.objects.bulk_create(
-        ForumSession(forum=forum, scheduled_for=at(days_ago(i)), status=SessionStatus.HELD) for i in range(4)
+        ForumSession(
+            forum=forum,
+            organization_id=forum.program.organization_id,
+            scheduled_for=at(days_ago(i)),
+            status=SessionStatus.HELD,
+        )
+        for i in range(4)
     )
     delegate = PersonFactory(organization=program.organization)
     Attendance.objects.bulk_create(
@@ -250,7 +268,12 @@ def _sessions(program, total: int, cancelled: int, postponed: int = 0, *, oldest
     statuses = [SessionStatus.CANCELLED] * cancelled + [SessionStatus.POSTPONED] * postponed
     statuses += [SessionStatus.HELD] * (total - len(statuses))
     ForumSession.objects.bulk_create(
-        ForumSession(forum=forum, scheduled_for=at(days_ago(i % (oldest_days + 1))), status=status)
+        ForumSession(
+            forum=forum,
+            organization_id=forum.program.organization_id,
+            scheduled_for=at(days_ago(i % (oldest_days + 1))),
+            status=status,
+        )
         for i, status in enumerate(statuses)
     )
 
@@ -264,9 +287,32 @@ def test_forums_cancelled_at_40_percent(program, cancelled, expected):
 def test_forums_cancelled_only_counts_the_last_90_days(program):
     forum = ForumFactory(program=program, chair=PersonFactory(organization=program.organization))
     ForumSession.objects.bulk_create(
-        [ForumSession(forum=forum, scheduled_for=at(days_ago(90)), status=SessionStatus.CANCELLED)] * 1
-        + [ForumSession(forum=forum, scheduled_for=at(days_ago(89)), status=SessionStatus.CANCELLED)]
-        + [ForumSession(forum=forum, scheduled_for=at(days_ago(d)), status=SessionStatus.HELD) for d in (1, 2)]
+        [
+            ForumSession(
+                forum=forum,
+                organization_id=forum.program.organization_id,
+                scheduled_for=at(days_ago(90)),
+                status=SessionStatus.CANCELLED,
+            )
+        ]
+        * 1
+        + [
+            ForumSession(
+                forum=forum,
+                organization_id=forum.program.organization_id,
+                scheduled_for=at(days_ago(89)),
+                status=SessionStatus.CANCELLED,
+            )
+        ]
+        + [
+            ForumSession(
+                forum=forum,
+                organization_id=forum.program.organization_id,
+                scheduled_for=at(days_ago(d)),
+                status=SessionStatus.HELD,
+            )
+            for d in (1, 2)
+        ]
     )
     # In the window: 1 cancelled of 3 (33%); the one 90 days back is outside.
     assert points(program, "forums_cancelled") == 0
@@ -402,7 +448,13 @@ def _delegated_sessions(program, held: int, delegated: int) -> None:
     forum = ForumFactory(program=program)
     stand_in = PersonFactory(organization=program.organization)
     sessions = ForumSession.objects.bulk_create(
-        ForumSession(forum=forum, scheduled_for=at(days_ago(10 + i)), status=SessionStatus.HELD) for i in range(held)
+        ForumSession(
+            forum=forum,
+            organization_id=forum.program.organization_id,
+            scheduled_for=at(days_ago(10 + i)),
+            status=SessionStatus.HELD,
+        )
+        for i in range(held)
     )
     Attendance.objects.bulk_create(
         Attendance(

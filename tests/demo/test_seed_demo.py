@@ -231,6 +231,24 @@ def test_scale_1_creates_about_20_programs():
     assert 20 * 3 * 30 <= ForumSession.objects.filter(forum__program__in=programs).count() <= 20 * 3 * 60
     assert "Scale 1: 20 programs" in output
     assert Program.objects.filter(organization__slug=DEMO_ORG_SLUG).count() == 3
+    assert_carried_organizations_match()
+
+
+def assert_carried_organizations_match():
+    """Every row that carries its organization (written in bulk by the seeders) holds its
+    program's, and some of each exist: a list scoped by the column would hide the rest."""
+    from django.db.models import F
+
+    from accountability.models import AgendaItem, Attendance, ForumSession
+    from metrics.models import Measurement
+    from programs.models import ProgressUpdate
+    from programs.scoping import program_path
+
+    for model in (Measurement, ProgressUpdate, ForumSession, Attendance, AgendaItem):
+        rows = model._base_manager.all()
+        assert rows.exists(), model
+        wrong = rows.exclude(organization_id=F(f"{program_path(model)}__organization_id"))
+        assert not wrong.exists(), model
 
 
 @pytest.mark.django_db
@@ -292,6 +310,10 @@ def test_demo_shows_the_governance_v2_rules_with_their_owners_and_evidence(demo)
     for program in demo.programs.all():
         assert program.exit_criteria
         assert program.earliest_review_on is not None
+
+
+def test_the_story_rows_carry_their_programs_organization(demo):
+    assert_carried_organizations_match()
 
 
 def test_nothing_the_demo_records_is_dated_in_the_future(demo):

@@ -1,5 +1,9 @@
 """Who may see and do what: organizations and roles of a user or an API key."""
 
+from django.conf import settings
+from django.db.models import Case, CharField, Value, When
+from django.db.models.functions import Concat
+
 from .choices import Role
 
 
@@ -38,3 +42,19 @@ def role_in(user, organization_id: int) -> str | None:
     if getattr(user, "is_superuser", False) and getattr(user, "api_key", None) is None:
         return Role.OFFICE
     return roles(user).get(organization_id)
+
+
+def calendar_url_column(user) -> Case | Concat | Value:
+    """A person's private calendar feed address as a column of a people query, for `user`:
+    the address for a person of an organization where `user` is the program office (which
+    hands the addresses out), NULL for everyone else. The one rule of who sees it: the API's
+    people list, its detail and its spreadsheets all read this column."""
+    address = Concat(
+        Value(f"{settings.SITE_URL.rstrip('/')}/calendar/"), "calendar_token", Value(".ics"), output_field=CharField()
+    )
+    if getattr(user, "is_superuser", False) and getattr(user, "api_key", None) is None:
+        return address
+    offices = sorted(org for org, role in roles(user).items() if role == Role.OFFICE)
+    if not offices:
+        return Value(None, output_field=CharField())
+    return Case(When(organization_id__in=offices, then=address), default=Value(None), output_field=CharField())

@@ -1,6 +1,5 @@
 """Serializers of the programs domain. Field names are the model's (SPEC §2)."""
 
-from django.conf import settings
 from django.core.exceptions import ValidationError as DjangoValidationError
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
@@ -8,8 +7,7 @@ from rest_framework import serializers
 from cxgov.api.exceptions import django_validation_detail
 from cxgov.api.fields import ScopedPrimaryKeyRelatedField
 from cxgov.api.serializers import ScopedModelSerializer
-from programs.access import role_in
-from programs.choices import COMMITMENT_QUESTIONS, ProgramStatus, Role
+from programs.choices import COMMITMENT_QUESTIONS, ProgramStatus
 from programs.models import (
     BusinessUnit,
     Change,
@@ -85,8 +83,12 @@ def check_date_order(attrs: dict, instance, start: str, end: str) -> None:
 
 class PersonSerializer(OrgLevelSerializer):
     organization = organization_field()
-    calendar_url = serializers.SerializerMethodField(
-        help_text="The person's private calendar feed (read-only); shown to the program office only, else null."
+    # The queryset's column (`programs.access.calendar_url_column`): the address for the
+    # program office, null for anyone else.
+    calendar_url = serializers.CharField(
+        read_only=True,
+        allow_null=True,
+        help_text="The person's private calendar feed (read-only); shown to the program office only, else null.",
     )
 
     class Meta:
@@ -106,13 +108,6 @@ class PersonSerializer(OrgLevelSerializer):
         ]
         read_only_fields = ["user"]
         validators = []
-
-    def get_calendar_url(self, person: Person) -> str | None:
-        # The feed address is a secret: only the office (which hands it out) sees it.
-        request = self.context.get("request")
-        if request is None or role_in(request.user, person.organization_id) != Role.OFFICE:
-            return None
-        return f"{settings.SITE_URL.rstrip('/')}/calendar/{person.calendar_token}.ics"
 
     def validate(self, attrs):
         attrs = super().validate(attrs)

@@ -6,6 +6,7 @@ from rest_framework import mixins, viewsets
 from cxgov.api.permissions import OFFICE, OFFICE_EXECUTIVE, OFFICE_INTEGRATION
 from cxgov.api.viewsets import ScopedCreateReadViewSet, ScopedModelViewSet, ScopedReadOnlyViewSet, ScopedViewSetMixin
 from programs import filtersets
+from programs.access import calendar_url_column
 from programs.models import (
     BusinessUnit,
     Change,
@@ -38,6 +39,15 @@ class PersonViewSet(ScopedModelViewSet):
     filterset_class = filtersets.PersonFilterSet
     ordering_fields = ["id", "name", "title"]
     ordering = ["name", "id"]
+
+    def annotate_queryset(self, queryset):
+        request = getattr(self, "request", None)
+        return queryset.annotate(calendar_url=calendar_url_column(request.user if request else None))
+
+    def create_object(self, serializer) -> None:
+        super().create_object(serializer)
+        # Answer with the row as it is read, its calendar address (a column of the read) included.
+        serializer.instance = self.get_queryset().get(pk=serializer.instance.pk)
 
 
 class BusinessUnitViewSet(ScopedModelViewSet):

@@ -186,6 +186,69 @@ def test_calendar_url_on_people_for_the_office_only(client, world, office_user, 
     assert row["calendar_url"].endswith(f"{person.calendar_token}.ics")
 
 
+def test_calendar_url_in_the_people_list_create_and_spreadsheet_by_role(
+    client, world, organization, other_organization, office_user, executive_user, settings
+):
+    """One column decides it (programs.access.calendar_url_column): the office of the
+    person's organization sees the address in the list, the detail, a create's answer and
+    the spreadsheet; an executive, an integration key and the office of another
+    organization see null."""
+    import csv
+    import io
+
+    from rest_framework.test import APIClient
+
+    from programs.services import api_key_create
+
+    settings.SITE_URL = "https://cx.example.com/"
+    person, _ = world
+    address = f"https://cx.example.com/calendar/{person.calendar_token}.ics"
+
+    def sheet_rows(c) -> list[dict]:
+        response = c.get("/api/v1/people/", {"format": "csv", "page_size": 100})
+        assert response.status_code == 200
+        text = b"".join(response.streaming_content).decode("utf-8-sig")
+        return list(csv.DictReader(io.StringIO(text)))
+
+    def people(c) -> dict:
+        response = c.get("/api/v1/people/", {"page_size": 100})
+        assert response.status_code == 200
+        return {row["id"]: row["calendar_url"] for row in response.json()["results"]}
+
+    client.force_login(office_user)
+    assert people(client)[person.pk] == address
+    created = client.post(
+        "/api/v1/people/",
+        {"organization": organization.pk, "name": "New Hire", "email": "new.hire@example.com"},
+        content_type="application/json",
+    )
+    assert created.status_code == 201, created.content
+    new = Person.objects.get(pk=created.json()["id"])
+    assert created.json()["calendar_url"] == f"https://cx.example.com/calendar/{new.calendar_token}.ics"
+    rows = {int(row["id"]): row["calendar_url"] for row in sheet_rows(client)}
+    assert rows[person.pk] == address
+
+    client.force_login(executive_user)
+    assert set(people(client).values()) == {None}
+    assert {row["calendar_url"] for row in sheet_rows(client)} == {""}
+
+    for role, expected in (("office", address), ("integration", None), ("executive", None)):
+        _, raw = api_key_create(organization=organization, name=role, role=role)
+        keyed = APIClient()
+        keyed.credentials(HTTP_AUTHORIZATION=f"Bearer {raw}")
+        assert people(keyed)[person.pk] == expected, role
+
+    # The office of another organization, executive here: null here, the address there.
+    elsewhere = PersonFactory(organization=other_organization, name="Bo Elsewhere")
+    both = UserFactory()
+    MembershipFactory(user=both, organization=organization, role="executive")
+    MembershipFactory(user=both, organization=other_organization, role="office")
+    client.force_login(both)
+    seen = people(client)
+    assert seen[person.pk] is None
+    assert seen[elsewhere.pk] == f"https://cx.example.com/calendar/{elsewhere.calendar_token}.ics"
+
+
 def test_a_new_token_is_in_the_change_log_without_its_value(client, world):
     """Every change names who made it (SPEC section 2): the log says the feed secret changed
     and who changed it, never the old or the new token."""

@@ -223,10 +223,17 @@ def test_a_version_1_database_upgrades_and_loses_nothing():
     measurement = apps.get_model("metrics", "Measurement").objects.get()
     assert measurement.organization_id == organization.pk
     assert [m["value"] for m in client.get("/api/v1/measurements/").json()["results"]] == ["87.5000"]
-    # So do attendance and agenda items, their session's (accountability 0014 fills it).
-    for label, path in (("Attendance", "attendance"), ("AgendaItem", "agenda-items")):
-        assert apps.get_model("accountability", label).objects.get().organization_id == organization.pk
-        assert client.get(f"/api/v1/{path}/").json()["count"] == 1
+    # So do attendance and agenda items, their session's (accountability 0014 fills it),
+    # sessions, their forum's (accountability 0016), and progress updates (programs 0011).
+    for label, path in (
+        ("accountability.Attendance", "attendance"),
+        ("accountability.AgendaItem", "agenda-items"),
+        ("accountability.ForumSession", "sessions"),
+        ("programs.ProgressUpdate", "progress-updates"),
+    ):
+        row = apps.get_model(*label.split(".")).objects.get()
+        assert row.organization_id == organization.pk, label
+        assert [r["id"] for r in client.get(f"/api/v1/{path}/").json()["results"]] == [row.pk], label
 
     run = scan_organization(organization=organization, as_of=dt.date(2026, 6, 2))
     assert run.status == "succeeded", run.errors

@@ -33,6 +33,14 @@ def at(day: dt.date, hour: int = 9) -> dt.datetime:
     return dt.datetime.combine(day, dt.time(hour), tzinfo=dt.UTC)
 
 
+def session_on(forum, days: int, status: str = SessionStatus.HELD) -> ForumSession:
+    """An unsaved session of `forum` held (or not) `days` ago, for `bulk_create`, which does
+    not call `save`: the organization it carries is set here."""
+    return ForumSession(
+        forum=forum, organization_id=forum.program.organization_id, scheduled_for=at(days_ago(days)), status=status
+    )
+
+
 def days_ago(n: int) -> dt.date:
     return AS_OF - dt.timedelta(days=n)
 
@@ -187,15 +195,7 @@ def test_add_months_holds_the_end_of_the_month():
 def _sponsor_sessions(program, held: int, present: int) -> None:
     """`held` held sessions of a forum chaired by the sponsor in the last 180 days, `present` attended."""
     forum = ForumFactory(program=program)
-    sessions = ForumSession.objects.bulk_create(
-        ForumSession(
-            forum=forum,
-            organization_id=forum.program.organization_id,
-            scheduled_for=at(days_ago(i % 180)),
-            status=SessionStatus.HELD,
-        )
-        for i in range(held)
-    )
+    sessions = ForumSession.objects.bulk_create(session_on(forum, i % 180) for i in range(held))
     Attendance.objects.bulk_create(
         Attendance(session=s, organization=program.organization, person=program.executive_sponsor, present=i < present)
         for i, s in enumerate(sessions)
@@ -219,24 +219,8 @@ def test_sponsor_absent_needs_three_held_sessions_like_sponsor_disengaged(progra
 
 def test_sponsor_absent_ignores_sessions_older_than_180_days_and_delegates(program):
     forum = ForumFactory(program=program)
-    old = ForumSession.objects.bulk_create(
-        ForumSession(
-            forum=forum,
-            organization_id=forum.program.organization_id,
-            scheduled_for=at(days_ago(180 + i)),
-            status=SessionStatus.HELD,
-        )
-        for i in range(5)
-    )
-    recent = ForumSession.objects.bulk_create(
-        ForumSession(
-            forum=forum,
-            organization_id=forum.program.organization_id,
-            scheduled_for=at(days_ago(i)),
-            status=SessionStatus.HELD,
-        )
-        for i in range(4)
-    )
+    old = ForumSession.objects.bulk_create(session_on(forum, 180 + i) for i in range(5))
+    recent = ForumSession.objects.bulk_create(session_on(forum, i) for i in range(4))
     delegate = PersonFactory(organization=program.organization)
     Attendance.objects.bulk_create(
         [
@@ -268,13 +252,7 @@ def _sessions(program, total: int, cancelled: int, postponed: int = 0, *, oldest
     statuses = [SessionStatus.CANCELLED] * cancelled + [SessionStatus.POSTPONED] * postponed
     statuses += [SessionStatus.HELD] * (total - len(statuses))
     ForumSession.objects.bulk_create(
-        ForumSession(
-            forum=forum,
-            organization_id=forum.program.organization_id,
-            scheduled_for=at(days_ago(i % (oldest_days + 1))),
-            status=status,
-        )
-        for i, status in enumerate(statuses)
+        session_on(forum, i % (oldest_days + 1), status) for i, status in enumerate(statuses)
     )
 
 
@@ -287,32 +265,9 @@ def test_forums_cancelled_at_40_percent(program, cancelled, expected):
 def test_forums_cancelled_only_counts_the_last_90_days(program):
     forum = ForumFactory(program=program, chair=PersonFactory(organization=program.organization))
     ForumSession.objects.bulk_create(
-        [
-            ForumSession(
-                forum=forum,
-                organization_id=forum.program.organization_id,
-                scheduled_for=at(days_ago(90)),
-                status=SessionStatus.CANCELLED,
-            )
-        ]
-        * 1
-        + [
-            ForumSession(
-                forum=forum,
-                organization_id=forum.program.organization_id,
-                scheduled_for=at(days_ago(89)),
-                status=SessionStatus.CANCELLED,
-            )
-        ]
-        + [
-            ForumSession(
-                forum=forum,
-                organization_id=forum.program.organization_id,
-                scheduled_for=at(days_ago(d)),
-                status=SessionStatus.HELD,
-            )
-            for d in (1, 2)
-        ]
+        [session_on(forum, 90, SessionStatus.CANCELLED)]
+        + [session_on(forum, 89, SessionStatus.CANCELLED)]
+        + [session_on(forum, d) for d in (1, 2)]
     )
     # In the window: 1 cancelled of 3 (33%); the one 90 days back is outside.
     assert points(program, "forums_cancelled") == 0
@@ -447,15 +402,7 @@ def test_commitment_breached_counts_the_flag_open_on_as_of(program):
 def _delegated_sessions(program, held: int, delegated: int) -> None:
     forum = ForumFactory(program=program)
     stand_in = PersonFactory(organization=program.organization)
-    sessions = ForumSession.objects.bulk_create(
-        ForumSession(
-            forum=forum,
-            organization_id=forum.program.organization_id,
-            scheduled_for=at(days_ago(10 + i)),
-            status=SessionStatus.HELD,
-        )
-        for i in range(held)
-    )
+    sessions = ForumSession.objects.bulk_create(session_on(forum, 10 + i) for i in range(held))
     Attendance.objects.bulk_create(
         Attendance(
             session=s,

@@ -1,18 +1,16 @@
 """Measurements carry their metric's organization, and an organization's list reads only its
 own rows: the page and its count filter the measurements' own column, in the order of the
-index that starts with it (docs/performance.md, "Measurements carry their organization")."""
+index that starts with it (docs/performance.md, "Measurements carry their organization").
+The lists' reads are tested together in test_carried_organization_lists.py."""
 
 import datetime as dt
 from decimal import Decimal
 
 import pytest
-from django.db import connection
-from django.test.utils import CaptureQueriesContext
 
 from metrics.measurements import measurements_upsert
 from metrics.models import Measurement
 from tests.factories import MetricFactory
-from tests.plans import ordered_plan
 
 pytestmark = pytest.mark.django_db
 
@@ -65,28 +63,6 @@ def test_a_row_saved_without_it_takes_its_metric_organization(organization):
     row.save()
     row.refresh_from_db()
     assert row.organization_id == organization.pk
-
-
-def test_the_list_reads_only_the_callers_rows_by_their_own_column(world, other_world, office):
-    with CaptureQueriesContext(connection) as ctx:
-        response = office.get("/api/v1/measurements/", {"page_size": 100})
-    assert response.status_code == 200
-    assert [row["id"] for row in response.json()["results"]] == [world.measurement.pk]
-    reads = [q["sql"] for q in ctx.captured_queries if 'FROM "metrics_measurement"' in q["sql"]]
-    assert reads, "the list reads measurements"
-    table = connection.ops.quote_name("metrics_measurement")
-    for sql in reads:
-        # Filtered on the measurements' own organization column, with no join to metrics
-        # or programs: nothing about another organization's rows is read to answer it.
-        assert f"{table}.{connection.ops.quote_name('organization_id')}" in sql
-        assert "metrics_metric" not in sql and "programs_program" not in sql
-
-
-@pytest.mark.skipif(connection.vendor != "postgresql", reason="the index's order is PostgreSQL's plan")
-def test_the_organization_index_serves_the_list_order(world):
-    queryset = Measurement.objects.filter(organization=world.organization).order_by("metric_id", "-period_end")
-    plan = ordered_plan(queryset[:100])
-    assert "measurement_org_list" in plan, plan
 
 
 def test_a_program_keeps_its_organization_in_the_admin(world, admin_client):

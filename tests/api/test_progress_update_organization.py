@@ -1,18 +1,16 @@
 """Progress updates carry their initiative's organization, and an organization's list reads
 only its own rows: the page and its count filter the updates' own column, in the order of
 the index that starts with it (docs/performance.md, sixth round). Before, the count joined
-every organization's updates to their initiatives and programs."""
+every organization's updates to their initiatives and programs.
+The lists' reads are tested together in test_carried_organization_lists.py."""
 
 import datetime as dt
 
 import pytest
-from django.db import connection
-from django.test.utils import CaptureQueriesContext
 
 from programs.changes import Change
 from programs.models import ProgressUpdate
 from tests.factories import InitiativeFactory, ProgressUpdateFactory
-from tests.plans import ordered_plan
 
 pytestmark = pytest.mark.django_db
 
@@ -51,32 +49,9 @@ def test_a_row_saved_without_it_takes_its_initiative_organization(world, other_w
     assert row.organization_id == other_world.organization.pk != world.organization.pk
 
 
-def test_the_list_reads_only_the_callers_rows_by_their_own_column(world, other_world, office):
-    with CaptureQueriesContext(connection) as ctx:
-        # A full page, so the count is asked too (a page that is not full is counted from its rows).
-        response = office.get("/api/v1/progress-updates/", {"page_size": 1})
-    assert response.status_code == 200
-    assert [row["id"] for row in response.json()["results"]] == [world.progress_update.pk]
-    assert response.json()["count"] == 1
-    table = "programs_progressupdate"
-    reads = [q["sql"] for q in ctx.captured_queries if f'FROM "{table}"' in q["sql"]]
-    assert len(reads) == 2, "the page and its count"
-    for sql in reads:
-        # No join up to initiatives or programs: no other organization's update is read.
-        assert f'"{table}"."organization_id"' in sql
-        assert "programs_initiative" not in sql and "programs_program" not in sql
-
-
 def test_filters_through_the_initiative_still_apply(world, office):
     other = InitiativeFactory(program=world.program, owner=world.person)
     ProgressUpdateFactory(initiative=other, author=world.person)
     response = office.get("/api/v1/progress-updates/", {"initiative": world.initiative.pk})
     assert [row["id"] for row in response.json()["results"]] == [world.progress_update.pk]
     assert response.json()["count"] == 1
-
-
-@pytest.mark.skipif(connection.vendor != "postgresql", reason="the index's order is PostgreSQL's plan")
-def test_the_organization_index_serves_the_list_order(world):
-    queryset = ProgressUpdate.objects.filter(organization=world.organization).order_by("-reported_on", "-id")
-    plan = ordered_plan(queryset[:100])
-    assert "progress_org_list" in plan, plan

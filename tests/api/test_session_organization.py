@@ -2,18 +2,16 @@
 own sessions: the page and its count filter the sessions' own column, in the order of the
 index that starts with it (docs/performance.md, seventh round). Before, both joined every
 organization's sessions to their forums and programs, so the page's cost grew with other
-tenants' sessions."""
+tenants' sessions.
+The lists' reads are tested together in test_carried_organization_lists.py."""
 
 import datetime as dt
 
 import pytest
-from django.db import connection
-from django.test.utils import CaptureQueriesContext
 
 from accountability.models import ForumSession
 from programs.changes import Change
 from tests.factories import ForumFactory, ForumSessionFactory
-from tests.plans import ordered_plan
 
 pytestmark = pytest.mark.django_db
 
@@ -52,22 +50,6 @@ def test_a_row_saved_without_it_takes_its_forum_organization(world, other_world)
     assert row.organization_id == other_world.organization.pk != world.organization.pk
 
 
-def test_the_list_reads_only_the_callers_rows_by_their_own_column(world, other_world, office):
-    with CaptureQueriesContext(connection) as ctx:
-        # A full page, so the count is asked too (a page that is not full is counted from its rows).
-        response = office.get("/api/v1/sessions/", {"page_size": 1})
-    assert response.status_code == 200
-    assert [row["id"] for row in response.json()["results"]] == [world.session.pk]
-    assert response.json()["count"] == 1
-    table = "accountability_forumsession"
-    reads = [q["sql"] for q in ctx.captured_queries if f'FROM "{table}"' in q["sql"]]
-    assert len(reads) == 2, "the page and its count"
-    for sql in reads:
-        # No join up to forums or programs: no other organization's session is read.
-        assert f'"{table}"."organization_id"' in sql
-        assert 'accountability_forum"' not in sql and "programs_program" not in sql
-
-
 def test_filters_through_the_forum_and_program_still_apply(world, office):
     other = ForumFactory(program=world.program)
     ForumSessionFactory(forum=other)
@@ -81,10 +63,3 @@ def test_filters_through_the_forum_and_program_still_apply(world, office):
 def test_another_organizations_session_is_not_found(world, other_world, office):
     assert office.get(f"/api/v1/sessions/{other_world.session.pk}/").status_code == 404
     assert office.get(f"/api/v1/sessions/{world.session.pk}/").status_code == 200
-
-
-@pytest.mark.skipif(connection.vendor != "postgresql", reason="the index's order is PostgreSQL's plan")
-def test_the_organization_index_serves_the_list_order(world):
-    queryset = ForumSession.objects.filter(organization=world.organization).order_by("-scheduled_for", "-id")
-    plan = ordered_plan(queryset[:100])
-    assert "session_org_list" in plan, plan

@@ -1,22 +1,18 @@
 """Attendance and agenda items carry their session's organization, and an organization's
 lists read only its own rows: the page and its count filter the rows' own column, in the
 order of the index that starts with it (docs/performance.md, "Attendance and agenda items
-carry their organization")."""
+carry their organization").
+The lists' reads are tested together in test_carried_organization_lists.py."""
 
 import pytest
-from django.db import connection
-from django.test.utils import CaptureQueriesContext
 
 from accountability.choices import AgendaOutcome, SessionStatus
 from accountability.models import AgendaItem, Attendance
 from accountability.session_record import AgendaEntry, AttendanceEntry, SessionRecord, session_record
 from programs.changes import Change
 from tests.factories import ForumSessionFactory, PersonFactory
-from tests.plans import ordered_plan
 
 pytestmark = pytest.mark.django_db
-
-LISTS = [("/api/v1/attendance/", Attendance), ("/api/v1/agenda-items/", AgendaItem)]
 
 
 def test_every_writer_copies_the_session_organization(world, office, office_user):
@@ -55,31 +51,3 @@ def test_a_row_saved_without_it_takes_its_session_organization(world, other_worl
     row.save()
     row.refresh_from_db()
     assert row.organization_id == other_world.organization.pk != world.organization.pk
-
-
-@pytest.mark.parametrize(("path", "model"), LISTS)
-def test_the_list_reads_only_the_callers_rows_by_their_own_column(world, other_world, office, path, model):
-    with CaptureQueriesContext(connection) as ctx:
-        # A full page, so the count is asked too (a page that is not full is counted from its rows).
-        response = office.get(path, {"page_size": 1})
-    assert response.status_code == 200
-    ours = world.attendance if model is Attendance else world.agenda_item
-    assert [row["id"] for row in response.json()["results"]] == [ours.pk]
-    assert response.json()["count"] == 1
-    table = model._meta.db_table
-    reads = [q["sql"] for q in ctx.captured_queries if f'FROM "{table}"' in q["sql"]]
-    assert len(reads) == 2, "the page and its count"
-    for sql in reads:
-        # Filtered on the rows' own organization column, with no join up to forums or
-        # programs: no other organization's session is walked to answer it.
-        assert f'"{table}"."organization_id"' in sql
-        assert "accountability_forum" not in sql and "programs_program" not in sql
-
-
-@pytest.mark.skipif(connection.vendor != "postgresql", reason="the index's order is PostgreSQL's plan")
-@pytest.mark.parametrize(
-    ("model", "index"), [(Attendance, "attendance_org_list"), (AgendaItem, "agenda_item_org_list")]
-)
-def test_the_organization_index_serves_the_list_order(world, model, index):
-    plan = ordered_plan(model.objects.filter(organization=world.organization).order_by("session_id", "id")[:100])
-    assert index in plan, plan

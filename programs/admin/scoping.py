@@ -47,8 +47,11 @@ class ScopedModelForm(forms.ModelForm):
                 org_id = organization_id_of(item)
                 if org_id is not None:
                     found.add(org_id)
-        path = organization_path(type(self.instance))
-        if self.instance.pk and path and path.split("__")[0] not in cleaned:
+        # A row stays in its organization: the one it has now (the instance is not yet
+        # changed here) counts as a reference too, so a forum, metric or initiative moved to
+        # another organization's program, as the API's create-only parents forbid, is
+        # refused; its sessions, measurements and updates carry that organization.
+        if self.instance.pk and organization_path(type(self.instance)):
             own = organization_id_of(self.instance)
             if own is not None:
                 found.add(own)

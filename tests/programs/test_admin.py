@@ -346,6 +346,29 @@ def test_superuser_sees_all_but_cannot_mix_organizations(client, world, secret):
     assert "same organization" in str(response.context["adminform"].form.non_field_errors())
 
 
+def test_a_row_is_not_moved_to_another_organizations_program(client, world, secret):
+    """A forum (its sessions carry its organization) moved to a program of another of the
+    user's organizations is refused, as the API's create-only `program` refuses it; moved
+    to another program of its own organization, it goes."""
+    both = UserFactory(is_staff=True)
+    MembershipFactory(user=both, organization=world.organization, role="office")
+    MembershipFactory(user=both, organization=secret.organization, role="office")
+    client.force_login(both)
+    forum = ForumFactory(program=world.program, chair=None)
+    url = admin_url("accountability.forum", "change", forum.pk)
+    response = client.post(url, form_data(client.get(url), program=str(secret.pk)))
+    assert response.status_code == 200
+    assert "same organization" in str(response.context["adminform"].form.non_field_errors())
+    forum.refresh_from_db()
+    assert forum.program_id == world.program.pk
+
+    sibling = ProgramFactory(organization=world.organization, name="Sibling Program")
+    response = client.post(url, form_data(client.get(url), program=str(sibling.pk)))
+    assert response.status_code == 302, response.context["adminform"].form.errors
+    forum.refresh_from_db()
+    assert forum.program_id == sibling.pk
+
+
 # --- roles ------------------------------------------------------------------------------
 
 

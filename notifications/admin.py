@@ -25,7 +25,7 @@ from programs.history import secret_changed
 from programs.scoping import organization_id_of
 
 from .choices import DeliveryStatus, WebhookEvent, WebhookFormat
-from .deliveries import webhook_enable
+from .deliveries import ENABLED, webhook_enable
 from .emails import pretty_json
 from .models import Notification, Nudge, Webhook, WebhookAttempt, WebhookDelivery
 from .webhooks import validate_webhook_url
@@ -166,9 +166,12 @@ class WebhookAdmin(OfficeOnlyMixin, OrganizationScopedAdmin, admin.ModelAdmin):
         # The blank box keeps the secret, so `changed_data` always lists it: compare the values.
         if change and form.cleaned_data["secret"] != form.initial.get("secret"):
             secret_changed(obj, "secret")  # out of the snapshots: the log says "changed", no value
+        if reenabled:  # the failures are cleared in the same save: one change-log entry
+            for name, value in ENABLED.items():
+                setattr(obj, name, value)
         super().save_model(request, obj, form, change)
         if reenabled:
-            resumed = webhook_enable(webhook=obj)
+            resumed = webhook_enable(webhook=obj, actor=request.user)
             messages.info(request, f"Re-enabled; {resumed} pending deliveries resume.")
 
     @admin.action(description="Re-enable the selected webhooks (reset failures, resume pending deliveries)")
@@ -176,7 +179,7 @@ class WebhookAdmin(OfficeOnlyMixin, OrganizationScopedAdmin, admin.ModelAdmin):
         webhooks = list(queryset.select_related("organization"))
         if not all(self.has_change_permission(request, w) for w in webhooks):
             raise PermissionDenied
-        resumed = sum(webhook_enable(webhook=w) for w in webhooks)
+        resumed = sum(webhook_enable(webhook=w, actor=request.user) for w in webhooks)
         messages.success(request, f"Re-enabled {len(webhooks)} webhook(s); {resumed} pending deliveries resume.")
 
 

@@ -28,6 +28,9 @@ from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.utils import timezone
 
+from programs.actors import stamp
+from programs.changelog import bulk_history
+
 from . import emails, formats, outbox, webhooks
 from .choices import DeliveryStatus
 from .models import Webhook, WebhookAttempt, WebhookDelivery
@@ -173,17 +176,33 @@ def _count_give_up(delivery: WebhookDelivery, result: webhooks.AttemptResult, no
     )
     if disabled:
         logger.warning("webhook %s disabled: %s", delivery.webhook_id, reason)
-        webhook = delivery.webhook
-        webhook.active, webhook.disabled_reason = False, reason
+        # The row as written, snapshotted and in the change log as the system's change with
+        # its reason: the office sees who turned it off, and a re-enable's entry has a
+        # "before" to show (active, the failure count, the reason it clears).
+        webhook = Webhook.objects.get(pk=delivery.webhook_id)
+        bulk_history(Webhook, [webhook], update=True, reason=reason)
         emails.write_webhook_disabled_notice(webhook, delivery.pk)
 
 
+#: What a webhook turned back on holds: a writer that saves the webhook anyway (the API's
+#: update, the admin's change form) saves these with it, one change-log entry for the lot.
+ENABLED = {"active": True, "consecutive_failures": 0, "disabled_reason": ""}
+
+
 @transaction.atomic
-def webhook_enable(*, webhook: Webhook) -> int:
+def webhook_enable(*, webhook: Webhook, actor=None) -> int:
     """Turn a webhook back on: clear its failure count and reason, and resume its pending
-    deliveries (queued after commit). Safe to re-run. Returns the number resumed."""
-    Webhook.objects.filter(pk=webhook.pk).update(active=True, consecutive_failures=0, disabled_reason="")
-    webhook.active, webhook.consecutive_failures, webhook.disabled_reason = True, 0, ""
+    deliveries (queued after commit). Safe to re-run. Returns the number resumed.
+
+    What it changes is saved through the model, so the webhook's history and the change log
+    name `actor` (SPEC §2: every change names who made it); a webhook already on, with
+    nothing to clear, is not saved again."""
+    changed = [name for name, value in ENABLED.items() if getattr(webhook, name) != value]
+    if changed:
+        for name in changed:
+            setattr(webhook, name, ENABLED[name])
+        stamp(webhook, actor)
+        webhook.save(update_fields=changed)
     pending = WebhookDelivery.objects.filter(webhook=webhook, status=DeliveryStatus.PENDING)
     pending.update(next_attempt_at=timezone.now())
     ids = list(pending.values_list("id", flat=True))

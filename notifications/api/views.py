@@ -33,7 +33,7 @@ from programs.choices import Role
 from programs.history import secret_changed
 
 from ..choices import DeliveryStatus
-from ..deliveries import webhook_enable
+from ..deliveries import ENABLED, webhook_enable
 from ..models import Webhook, WebhookAttempt, WebhookDelivery
 from ..webhooks import EVENT_NAMES, validate_webhook_url
 
@@ -140,9 +140,11 @@ class WebhookViewSet(ScopedModelViewSet):
         if secret is not None and secret != serializer.instance.secret:
             # Out of the snapshots, so only here is the change seen: the log says "changed".
             secret_changed(serializer.instance, "secret")
-        webhook = serializer.save()
-        if webhook.active and not was_active:
-            webhook_enable(webhook=webhook)
+        enabling = serializer.validated_data.get("active") is True and not was_active
+        # Turned back on: the failures are cleared in the same save, one change-log entry.
+        webhook = serializer.save(**(ENABLED if enabling else {}))
+        if enabling:
+            webhook_enable(webhook=webhook, actor=self.actor)
 
     @extend_schema(
         responses=WebhookDeliverySerializer(many=True),

@@ -21,6 +21,8 @@ from notifications import deliveries, outbox, webhooks
 from notifications.choices import DeliveryStatus
 from notifications.models import Webhook, WebhookAttempt, WebhookDelivery
 from notifications.tasks import sweep_outbox_task
+from programs.changes import Change
+from programs.choices import ChangeAction
 from tests.factories import (
     FlagFactory,
     MembershipFactory,
@@ -331,6 +333,14 @@ def test_a_receiver_down_for_good_ends_disabled_with_a_notice(program, settings,
         assert notice.to == [f"{office.username} <office@example.com>"]  # not the executive
         assert notice.subject == f"[cxgov] Webhook disabled: {receiver.url}"
         assert "re-enable" in notice.body.lower()
+        # The change log has it: the system's change (no user, no key), with its reason.
+        (entry,) = Change.objects.filter(
+            model="notifications.webhook", object_id=webhook.pk, action=ChangeAction.CHANGED
+        )
+        assert (entry.actor_user_id, entry.actor_api_key_id) == (None, None)
+        assert entry.reason == webhook.disabled_reason
+        moves = {c["field"]: (c["old"], c["new"]) for c in entry.changes}
+        assert moves["active"] == ("yes", "no") and moves["consecutive_failures"] == ("0", "3")
 
         # Disabled: new events create no delivery and send nothing.
         with committed():

@@ -25,6 +25,7 @@ from cxgov.pagination import PageNumberPagination
 from programs.access import organization_ids
 
 _NOT_FILTERS = {"page", "page_size", "ordering", "format"}
+MAX_OFFSET = 2**63 - 1  # PostgreSQL's OFFSET is a bigint
 
 
 class CountCachingPaginator(Paginator):
@@ -52,6 +53,10 @@ class CountCachingPaginator(Paginator):
         decides whether the page exists.
         """
         bottom = (number - 1) * self.per_page
+        if bottom + self.per_page > MAX_OFFSET:
+            # Further than OFFSET (a bigint) reaches, and than any list's rows: the count says
+            # there is no such page (a 400), where the database would refuse the offset.
+            self.validate_number(number)
         # Never cut a page at the (possibly cached) count: rows are always live.
         rows = list(self.object_list[bottom : bottom + self.per_page])
         if 0 < len(rows) < self.per_page or (number == 1 and not rows):

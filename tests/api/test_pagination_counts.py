@@ -61,3 +61,12 @@ def test_an_empty_list_is_page_one_of_nothing(world, office):
     response = office.get("/api/v1/people/", {"name": "nobody of that name"})
     assert response.status_code == 200
     assert response.json() == {"count": 0, "next": None, "previous": None, "results": []}
+
+
+@pytest.mark.parametrize("path", ["people", "escalations", "attendance", "business-units"])
+@pytest.mark.parametrize("page", ["100000000000000001", "9999999999999999999", "92233720368547759"])
+def test_a_page_further_than_the_database_can_offset_is_a_400_not_a_500(seven_people, office, path, page):
+    # (page - 1) × 100 is beyond PostgreSQL's bigint OFFSET for the first two, within it for the last.
+    response = office.get(f"/api/v1/{path}/", {"page": page, "page_size": 100})
+    assert response.status_code == 400, response.content
+    assert response.json()["page"][0].startswith(f"There is no page {page}: the list has ")

@@ -2,17 +2,20 @@
 
 import datetime as dt
 
+from django.db.models import F
 from django.utils import timezone
-from drf_spectacular.utils import OpenApiResponse, extend_schema
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import status
 from rest_framework.decorators import action
-from rest_framework.exceptions import PermissionDenied, ValidationError
+from rest_framework.exceptions import NotFound, PermissionDenied, ValidationError
 from rest_framework.response import Response
 
 from accountability.flag_actions import flag_acknowledge, flag_assign, flag_comment, flag_dismiss, flag_resolve
 from accountability.scans import scan_queue
 from accountability.services import agenda_item_delete, attendance_delete, session_delete
 from accountability.session_record import may_record, session_record
+from cxgov.api.filters import check_no_empty_values
 from cxgov.api.permissions import ANY_ROLE, OFFICE, OFFICE_EXECUTIVE, OFFICE_INTEGRATION, require_role_in
 from cxgov.api.spreadsheets import spreadsheet_list, streams_rows
 from cxgov.api.values import ValuesListMixin, date_text, datetime_text
@@ -22,6 +25,7 @@ from programs.models import Organization, Person
 
 from .. import filtersets
 from ..models import ActionItem, AgendaItem, Attendance, Escalation, Flag, FlagComment, Forum, ForumSession, ScanRun
+from ..models.flags import severity_rank
 from . import serializers
 from .record import SessionRecordSerializer
 
@@ -160,9 +164,49 @@ class FlagViewSet(ValuesListMixin, ScopedReadOnlyViewSet):
         "escalation_level",
         "escalated_at",
     )
-    #: The day the list is read as of (`?as_of=` or `?open_on=`), else None. A detail URL
-    #: takes no list filter (`ScopedViewSetMixin.get_object`): it is the flag as it is now.
+    #: The day the list or a flag is read as of (`?as_of=`, or the list's `?open_on=`), else None.
     as_of: dt.date | None = None
+
+    @extend_schema(
+        parameters=[
+            OpenApiParameter(
+                "as_of",
+                OpenApiTypes.DATE,
+                description="The flag as it was at the end of this day (SPEC §2): its status, severity and "
+                "title then, nothing of what came later; 404 when it was first detected after it.",
+            )
+        ]
+    )
+    def retrieve(self, request, *args, **kwargs):
+        check_no_empty_values(request, {"as_of": filtersets.FlagFilterSet.base_filters["as_of"]})
+        day = filtersets.FlagFilterSet.as_of_day({"as_of": request.query_params.get("as_of")})
+        flag = self.get_object()
+        data = self.get_serializer(flag).data
+        if day is None:
+            return Response(data)
+        # The same annotations and the same rewrite as a row of the list as of that day.
+        state = Flag.objects.filter(pk=flag.pk).with_state_on(day).values("status_on", "severity_on", "title_on").get()
+        if state["status_on"] is None:
+            raise NotFound(
+                f"Flag {flag.pk} was first detected on {flag.first_detected_on.isoformat()}, "
+                f"after {day.isoformat()}: it did not exist yet."
+            )
+        return Response(serializers.flag_as_of(data, day=day, acknowledged_at=flag.acknowledged_at, **state))
+
+    def sort_terms(self, terms: list[str], queryset) -> list:
+        """`?ordering=severity` is by rank (low … critical; `-severity`: critical first), not
+        by the words' spelling; as of a day, severity and status are those of that day."""
+        as_of = "severity_on" in queryset.query.annotations
+        columns = {"severity": "severity_on" if as_of else "severity", "status": "status_on" if as_of else "status"}
+        sorted_by = []
+        for term in terms:
+            name = term.removeprefix("-")
+            if name not in columns:
+                sorted_by.append(term)
+                continue
+            value = severity_rank(columns[name]) if name == "severity" else F(columns[name])
+            sorted_by.append(value.desc() if term.startswith("-") else value.asc())
+        return sorted_by
 
     def filter_queryset(self, queryset):
         # As of a day the filterset annotates each flag as it stood then (`with_state_on`:

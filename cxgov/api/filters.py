@@ -195,6 +195,15 @@ class OrderingFilter(BaseOrderingFilter):
                 )
         return terms
 
+    def filter_queryset(self, request, queryset, view):
+        # A view may sort a term by something other than its column (`sort_terms`: the flags'
+        # severity by rank); the terms allowed are still its ordering fields.
+        ordering = self.get_ordering(request, queryset, view)
+        if not ordering:
+            return queryset
+        sort_terms = getattr(view, "sort_terms", None)
+        return queryset.order_by(*(sort_terms(list(ordering), queryset) if sort_terms else ordering))
+
     def get_schema_operation_parameters(self, view) -> list[dict]:
         allowed = self._allowed(view)
         if not allowed:

@@ -85,11 +85,30 @@ def test_without_as_of_the_current_representation_with_closed_on(flags, clients)
     assert detail == row
 
 
-def test_the_detail_is_the_flag_as_it_is_now(flags, clients):
-    # A detail URL takes no list filter (ScopedViewSetMixin.get_object), as_of included.
+def test_the_detail_as_of_a_day_is_the_row_of_the_list_as_of_that_day(flags, clients):
     client = clients["executive"]
+    detail = f"/api/v1/flags/{flags.pk}/"
+    for day in ("2026-11-05", "2026-11-15", "2026-11-19"):
+        assert client.get(detail, {"as_of": day}).json() == listed(client, as_of=day)[flags.pk]
+    assert client.get(detail, {"as_of": "2026-11-15"}).json()["status"] == "acknowledged"
+    # Closed on 11-20: from that day on it is the flag as stored, resolved.
     current = listed(client)[flags.pk]
-    assert client.get(f"/api/v1/flags/{flags.pk}/", {"as_of": "2026-11-15"}).json() == current
+    assert client.get(detail, {"as_of": "2026-11-20"}).json() == current
+    assert client.get(detail).json() == current
+
+
+def test_the_detail_before_the_flag_existed_is_a_404_and_a_bad_day_a_400(flags, clients):
+    client = clients["executive"]
+    detail = f"/api/v1/flags/{flags.pk}/"
+    # First detected on 11-01: it is there that day, not the day before.
+    assert client.get(detail, {"as_of": "2026-11-01"}).json()["status"] == "open"
+    before = client.get(detail, {"as_of": "2026-10-31"})
+    assert before.status_code == 404
+    expected = f"Flag {flags.pk} was first detected on 2026-11-01, after 2026-10-31: it did not exist yet."
+    assert before.json()["detail"] == expected
+    for bad in ("2026-13-01", "yesterday", "1899-12-31", ""):
+        response = client.get(detail, {"as_of": bad})
+        assert response.status_code == 400 and "as_of" in response.json(), bad
 
 
 def test_status_filter_with_as_of_is_the_status_on_that_day(flags, clients):
@@ -202,6 +221,21 @@ def test_as_of_a_past_day_query_count_is_constant(story, office, organization):
     assert _count(office, **params) == small == _count(office, page_size=100)
 
 
+def test_the_detail_as_of_a_day_has_the_severity_and_title_then(story, clients):
+    client, flag, name = clients["executive"], story["late_flag"], story["late"].name
+    between = client.get(f"/api/v1/flags/{flag.pk}/", {"as_of": BETWEEN.isoformat()}).json()
+    assert (between["severity"], between["title"]) == ("medium", late_title(name, 15))
+    assert between == listed(client, as_of=BETWEEN.isoformat())[flag.pk]
+    now = client.get(f"/api/v1/flags/{flag.pk}/").json()
+    assert (now["severity"], now["title"]) == ("high", late_title(name, 41))
+
+
+def test_another_organization_gets_a_404_for_the_detail_as_of_a_day(story, other_organization):
+    stranger = key_client(other_organization, "office")
+    response = stranger.get(f"/api/v1/flags/{story['late_flag'].pk}/", {"as_of": BETWEEN.isoformat()})
+    assert response.status_code == 404 and "first detected" not in response.json()["detail"]
+
+
 def test_severity_filter_as_of_a_day_reads_the_severity_then(story, clients):
     """`?severity=` with a day filters on the severity on that day, as the rows show it."""
     client, flag = clients["executive"], story["late_flag"]
@@ -210,3 +244,44 @@ def test_severity_filter_as_of_a_day_reads_the_severity_then(story, clients):
     assert flag.pk not in listed(client, severity="high", **day)
     assert flag.pk in listed(client, severity="high", as_of=AFTER.isoformat())
     assert flag.pk in listed(client, severity="high") and flag.pk not in listed(client, severity="medium")
+
+
+def test_ordering_by_severity_as_of_a_day_is_by_the_severity_then(story, clients):
+    """On BETWEEN the late flag was medium and the long one high; now both are high."""
+    client, late, long = clients["executive"], story["late_flag"], story["long_flag"]
+
+    def order(**params) -> list[int]:
+        response = client.get(
+            "/api/v1/flags/", {"program": story["program"].pk, "kind": "initiative_overdue", **params}
+        )
+        assert response.status_code == 200, response.content
+        return [row["id"] for row in response.json()["results"]]
+
+    assert order(as_of=BETWEEN.isoformat(), ordering="-severity,id") == [long.pk, late.pk]
+    assert order(as_of=BETWEEN.isoformat(), ordering="severity,id") == [late.pk, long.pk]
+    # Now both are high: the tie goes to the id, whichever way severity runs.
+    first, second = sorted([late.pk, long.pk])
+    assert order(ordering="severity,id") == order(ordering="-severity,id") == [first, second]
+
+
+def test_ordering_by_severity_is_by_rank_not_spelling(world, clients):
+    flags = {
+        severity: FlagFactory(
+            program=world.program, kind="metric_stale", subject_type="metric", subject_id=30_000 + i, severity=severity
+        ).pk
+        for i, severity in enumerate(["medium", "critical", "low", "high"])
+    }
+    client = clients["executive"]
+
+    def severities(ordering: str) -> list[str]:
+        response = client.get("/api/v1/flags/", {"program": world.program.pk, "ordering": ordering})
+        assert response.status_code == 200, response.content
+        return [row["severity"] for row in response.json()["results"] if row["id"] in flags.values()]
+
+    assert severities("-severity") == ["critical", "high", "medium", "low"]
+    assert severities("severity") == ["low", "medium", "high", "critical"]
+    csv_response = client.get("/api/v1/flags/", {"program": world.program.pk, "ordering": "-severity", "format": "csv"})
+    text = b"".join(csv_response.streaming_content).decode("utf-8-sig")
+    ids = [int(row["id"]) for row in csv.DictReader(io.StringIO(text)) if int(row["id"]) in flags.values()]
+    assert ids == [flags[s] for s in ("critical", "high", "medium", "low")]
+    assert client.get("/api/v1/flags/", {"ordering": "-sevrity"}).status_code == 400

@@ -2,10 +2,11 @@
 
 Read by the dashboard's `/dashboard/me/` and the API's `GET /api/v1/me/` alike. Each
 list reuses the rule that already exists elsewhere, never a copy of it:
-- flags they own, open or acknowledged, with their escalation level (`Flag.objects.live()`),
-  and the flags the escalation ladder has brought to them (they are the person at the
-  flag's level: `escalation.escalated_to`), which they must make somebody act on;
-- their open action items, overdue ones first;
+- flags they own, open or acknowledged on the day and as they stood then
+  (`Flag.objects.open_on`, `with_state_on`), with their escalation level, and the flags
+  the escalation ladder has brought to them (they are the person at the flag's level:
+  `escalation.escalated_to`), which they must make somebody act on;
+- their action items open on the day (`ActionItem.objects.open_on`), overdue ones first;
 - metrics they own that are due for a value (`metrics.freshness`: a whole reporting
   period since the latest value; stale, as the `metric_stale` flag says, after two);
 - initiatives they own that are due for an update (`update_due`, beside the stall rule
@@ -32,7 +33,7 @@ from programs.dates import end_of, window_start
 from programs.models import Person, Program
 from programs.money import format_day
 
-from .choices import SEVERITY_RANK, ActionStatus, SessionStatus
+from .choices import SEVERITY_RANK, SessionStatus
 from .escalation import LADDER_PATHS, LADDER_RELATED, LADDER_ROLES, escalated_to
 from .models import ActionItem, Flag, ForumSession
 from .nudges import nudges_due
@@ -108,7 +109,8 @@ def my_items(*, people: Sequence[Person], as_of: dt.date) -> MyItems:
     for f in items.flags:
         f.age_days = flag_age_days(f.first_detected_on, as_of)
     items.actions = list(
-        ActionItem.objects.filter(owner_id__in=ids, status=ActionStatus.OPEN)
+        ActionItem.objects.open_on(as_of)
+        .filter(owner_id__in=ids)
         .select_related("program", "session__forum")
         .order_by("due_on", "id")
     )
@@ -142,8 +144,11 @@ def my_items(*, people: Sequence[Person], as_of: dt.date) -> MyItems:
 
 
 def _flags(ids: list[int], as_of: dt.date) -> list[Flag]:
-    """Live flags first found by `as_of` that one of `ids` owns or that the ladder brought to
-    one of them; `reached_you_as` names the level's role on the latter ("the board contact").
+    """Flags open at the end of `as_of` (`Flag.objects.open_on`) that one of `ids` owns or that
+    the ladder brought to one of them; `reached_you_as` names the level's role on the latter
+    ("the board contact"). Each is shown as it stood that day (SPEC §2): its status, severity
+    and title then (`with_state_on`, the flags list's rule), no acknowledgement made later.
+    Owner and escalation level are the flag's current ones (neither has a dated record).
     The SQL narrows to flags at a level where one of them sits; `escalated_to` (the ladder's
     one rule: inactive people and people already told are skipped) decides. One query."""
     at_their_level = reduce(
@@ -151,10 +156,15 @@ def _flags(ids: list[int], as_of: dt.date) -> list[Flag]:
     )
     flags = []
     for flag in (
-        Flag.objects.live()
-        .filter(Q(owner_id__in=ids) | at_their_level, first_detected_on__lte=as_of)
+        Flag.objects.open_on(as_of)
+        .with_state_on(as_of)
+        .filter(Q(owner_id__in=ids) | at_their_level)
         .select_related("program", *LADDER_RELATED)
     ):
+        # Read-only rows of the page: the day's values stand in for the stored ones.
+        flag.status, flag.severity, flag.title = flag.status_on, flag.severity_on, flag.title_on
+        if flag.acknowledged_at is not None and flag.acknowledged_at >= end_of(as_of):
+            flag.acknowledged_at = flag.acknowledged_by_id = flag.acknowledged_by_key_id = None
         flag.reached_you_as = None
         if flag.owner_id not in ids:
             person = escalated_to(flag)

@@ -9,7 +9,7 @@ from programs.dates import local_date
 from programs.models import Organization
 from programs.money import format_day
 
-from ..choices import ActionStatus, FlagKind, Severity, SubjectType
+from ..choices import FlagKind, Severity, SubjectType
 from ..findings import Finding
 from ..models import ActionItem, Escalation
 from .common import days_between, iso, scope_q
@@ -23,13 +23,13 @@ def detect_action_overdue(
 ) -> list[Finding]:
     """Open action items past their due date.
 
-    Open on as_of (status open, or done with completed_on after as_of, so a past as_of
-    replays what was open then) and due_on before as_of → low; more than 14 days past →
+    Open on as_of (`ActionItem.objects.open_on`: status open, or done with completed_on
+    after as_of, so a past as_of replays what was open then) and due_on before as_of → low; more than 14 days past →
     medium. One query; read-only.
     """
-    open_on = Q(status=ActionStatus.OPEN) | Q(status=ActionStatus.DONE, completed_on__gt=as_of)
     rows = (
-        ActionItem.objects.filter(scope_q(organization, program_ids), open_on, due_on__lt=as_of)
+        ActionItem.objects.open_on(as_of)
+        .filter(scope_q(organization, program_ids), due_on__lt=as_of)
         .order_by("program_id", "id")
         .values("id", "description", "owner_id", "program_id", "due_on", "session_id", "session__scheduled_for")
     )

@@ -248,6 +248,15 @@ class AgendaItem(SessionRecordRow):
         return self.title
 
 
+class ActionItemQuerySet(scoped_queryset("program__organization")):
+    def open_on(self, day) -> "ActionItemQuerySet":
+        """Action items open at the end of `day`: open now, or done after it (completed_on
+        later than `day`), so a past day replays what was open then. A cancelled action has
+        no date: it counts as closed on every day. The one copy of the rule (action_overdue,
+        My items)."""
+        return self.filter(Q(status=ActionStatus.OPEN) | Q(status=ActionStatus.DONE, completed_on__gt=day))
+
+
 class ActionItem(models.Model):
     program = models.ForeignKey(Program, on_delete=models.CASCADE, related_name="action_items")
     session = models.ForeignKey(
@@ -260,7 +269,7 @@ class ActionItem(models.Model):
     completed_on = models.DateField(null=True, blank=True, validators=[sane_date])
 
     history = tracked()
-    objects = scoped_queryset("program__organization").as_manager()
+    objects = ActionItemQuerySet.as_manager()
 
     class Meta:
         ordering = ["due_on", "id"]

@@ -6,6 +6,7 @@ from decimal import Decimal
 
 import pytest
 from django.utils import timezone
+from django.utils.html import escape
 from rest_framework.test import APIClient
 
 from accountability.my_items import my_items, people_of
@@ -150,3 +151,51 @@ def test_flags_the_ladder_brought_to_me_are_mine_to_act_on(world, organization, 
     client.force_login(world["user"])
     page = client.get(f"/dashboard/me/?as_of={AS_OF}").content.decode()
     assert "as the owner&#x27;s manager" in page and "(owner: Direct Report)" in page
+
+
+def test_as_of_a_past_day_the_flags_and_actions_are_those_of_that_day(organization):
+    """A flag's severity, title and status on D (SPEC §2), flags closed since still listed,
+    flags first found after D not yet; an action done after D was still open on D."""
+    from tests.accountability.flag_story import BETWEEN, build_story, late_title
+
+    story = build_story(organization)
+    owner, late, long = story["owner"], story["late_flag"], story["long_flag"]
+    user = UserFactory()
+    MembershipFactory(user=user, organization=organization, role="executive")
+    owner.user = user
+    owner.save(update_fields=["user"])
+    # Done the day after BETWEEN: open on BETWEEN, not on the day after.
+    action = ActionItemFactory(
+        program=story["program"], owner=owner, due_on=BETWEEN, status="done", completed_on=BETWEEN + dt.timedelta(1)
+    )
+    # Resolved the day after BETWEEN and acknowledged on it: open (not acknowledged) on BETWEEN.
+    Flag = type(late)
+    Flag.objects.filter(pk=late.pk).update(
+        status="resolved",
+        closed_on=BETWEEN + dt.timedelta(1),
+        acknowledged_at=day_start(BETWEEN + dt.timedelta(1)),
+        resolved_at=day_start(BETWEEN + dt.timedelta(1)),
+    )
+
+    then = my_items(people=[owner], as_of=BETWEEN)
+    row = {f.pk: f for f in then.flags}[late.pk]
+    assert (row.severity, row.title, row.status) == ("medium", late_title(story["late"].name, 15), "open")
+    assert row.acknowledged_at is None
+    assert long.pk in {f.pk for f in then.flags}
+    assert [a.pk for a in then.actions] == [action.pk]
+
+    day_after = my_items(people=[owner], as_of=BETWEEN + dt.timedelta(1))
+    assert late.pk not in {f.pk for f in day_after.flags} and day_after.actions == []
+    before_any_scan = my_items(people=[owner], as_of=story["late"].due_on)
+    assert before_any_scan.flags == []
+
+    # The page and the API say the same.
+    client = APIClient()
+    client.force_login(user)
+    body = client.get(f"/api/v1/me/?as_of={BETWEEN}").json()
+    flag = {f["id"]: f for f in body["flags"]}[late.pk]
+    assert (flag["severity"], flag["title"], flag["status"]) == ("medium", late_title(story["late"].name, 15), "open")
+    page = client.get(f"/dashboard/me/?as_of={BETWEEN}").content.decode()
+    assert escape(late_title(story["late"].name, 15)) in page
+    assert escape(late_title(story["late"].name, 41)) not in page
+    assert f'href="/dashboard/flags/{late.pk}/?as_of={BETWEEN}"' in page

@@ -4,7 +4,7 @@ from django_filters import rest_framework as filters
 
 from cxgov.api.filters import IdFilter, IsoDateFilter, choices, date_range
 
-from .choices import Cadence, Direction, Kind, Level, MetricStatus
+from .choices import GUARDED_FIELDS, Cadence, Direction, Kind, Level, MetricStatus
 from .models import Exemption, Measurement, Metric, MetricRevision
 
 
@@ -39,9 +39,8 @@ class MeasurementFilterSet(filters.FilterSet):
 
 
 class MetricRevisionFilterSet(filters.FilterSet):
-    field = filters.ChoiceFilter(
-        choices=[(f, f) for f in ("target", "target_on", "incentive_weight", "owner", "status")]
-    )
+    # Every field whose change writes a revision (metrics.choices.GUARDED_FIELDS), and no other.
+    field = filters.ChoiceFilter(choices=[(f, f) for f in GUARDED_FIELDS])
     approved = filters.BooleanFilter(field_name="approved_in", lookup_expr="isnull", exclude=True)
     changed_at_after, changed_at_before = date_range("changed_at", on_date=True)
 

@@ -5,6 +5,7 @@ from decimal import Decimal
 
 import pytest
 
+from metrics.choices import GUARDED_FIELDS
 from metrics.models import Measurement, MetricRevision
 from tests.factories import (
     ForumFactory,
@@ -198,3 +199,20 @@ def test_a_long_reason_is_kept_whole_in_the_revision_and_the_history(world, offi
     )
     assert too_long.status_code == 400
     assert "2000 characters" in too_long.json()["change_reason"][0]
+
+
+@pytest.mark.parametrize("field", GUARDED_FIELDS)
+def test_revisions_filter_on_every_guarded_field(world, clients, field):
+    wanted = MetricRevisionFactory(metric=world.metric, field=field)
+    other = "unit" if field != "unit" else "kind"
+    MetricRevisionFactory(metric=world.metric, field=other)
+    url = f"/api/v1/metrics/{world.metric.pk}/revisions/"
+    response = clients["executive"].get(url, {"field": field})
+    assert response.status_code == 200, response.content
+    assert [r["id"] for r in response.json()["results"]] == [wanted.pk]
+
+
+def test_revisions_filter_refuses_a_field_that_writes_no_revision(world, clients):
+    url = f"/api/v1/metrics/{world.metric.pk}/revisions/"
+    response = clients["executive"].get(url, {"field": "name"})
+    assert response.status_code == 400 and "field" in response.json()
